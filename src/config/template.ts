@@ -1,0 +1,200 @@
+// Generated from config.yaml by src/config/gen-template.ts; edit config.yaml and rerun it.
+export const CONFIG_TEMPLATE = `# kilo configuration. Every key is listed with its default; delete a key to fall back to the default.
+# \`kilo doctor\` validates this file; errors name the key and the line.
+
+exchange:
+  # ccxt exchange id used for market data (any exchange ccxt supports: binance, kraken, okx, ...).
+  id: binance
+  # Quote currency of the traded pairs (BTC/USDT -> USDT).
+  quote: USDT
+  # Candle timeframe the models trade on.
+  timeframe: 1h
+  # Environment variables holding the API key and secret (only needed for private endpoints).
+  api_key_env: KILO_API_KEY
+  api_secret_env: KILO_API_SECRET
+  # Optional credentials file (yaml or json with apiKey and secret); must be chmod 600.
+  credentials_file: null
+  # Use the exchange's testnet/sandbox endpoints (refused for exchanges without one).
+  sandbox: false
+  # Replace scheme://host[:port] of every exchange API url, e.g. http://127.0.0.1:8080 for an emulator.
+  api_base_url: null
+  # Proxies for exchange requests, e.g. http://proxy.local:3128.
+  http_proxy: null
+  https_proxy: null
+  # Per-request timeout in milliseconds.
+  timeout_ms: 10000
+  # Retries with exponential backoff on network errors, rate limits and timeouts.
+  max_retries: 5
+  # Markets are cached on disk; refreshed from the exchange when older than this many hours.
+  markets_cache_max_age_h: 24
+  # Real orders are never placed unless this is true AND the operator passes --live.
+  enable_live_trading: false
+
+data:
+  # Where candles come from: sim (offline seeded simulator), exchange (ccxt), csv (folder replay).
+  source: sim
+  # Folder of BTC-USDT-1h.csv style files for source csv.
+  csv_dir: data/csv
+  # Seed of the simulator: the same seed gives the same market.
+  sim_seed: 42
+  # On-disk candle cache.
+  cache_dir: data/candles
+  # Cached candles older than this many hours are topped up from the source.
+  cache_expiry_h: 1
+
+universe:
+  # list: trade \`symbols\`; top_volume: the top_n pairs by 24h quote volume.
+  mode: list
+  symbols:
+    - BTC/USDT
+    - ETH/USDT
+    - SOL/USDT
+    - BNB/USDT
+    - ADA/USDT
+  top_n: 20
+  # Always part of the universe whatever the mode.
+  core_symbols:
+    - BTC/USDT
+    - ETH/USDT
+  # How often the top_volume universe is recomputed, in hours.
+  refresh_interval_h: 24
+
+model:
+  # single_symbol: one model per pair; multi_symbol: one model over several pairs.
+  training_mode: single_symbol
+  # How a multi_symbol model is told which pair a window belongs to.
+  symbol_encoding: one_hot
+  # Pairs of the multi_symbol model (empty: the universe).
+  multi_symbol_symbols: []
+  # Version written into new model metadata ("major.minor").
+  version: "1.0"
+  # Only load models of this version (null: the best available).
+  pinned_version: null
+  # Models of the ensemble.
+  models:
+    - gru
+    - gbdt
+    - ppo
+  # Recurrent cell of the sequence model.
+  rnn_cell: gru
+  # Candles per input window.
+  window: 48
+  # Candles ahead the label looks.
+  horizon: 1
+  # Return above which a move counts as up (below minus it: down), as a fraction.
+  label_threshold: 0.002
+  # Queue a training for pairs that enter the universe without a model.
+  auto_train_new_symbols: true
+  # No signals for pairs without a model of their own (unless a fallback applies).
+  block_untrained_symbols: true
+  # History fetched for a full training, in days.
+  target_history_days: 730
+  # Less history than this blocks training of a pair.
+  min_history_days_to_train: 90
+  # Fraction of the expected candles that must be present in that history.
+  min_history_coverage_pct: 0.95
+  # Block pairs whose history is too short instead of training on it.
+  block_short_history_symbols: true
+  # Model to borrow per pair, e.g. {"NOVA/USDT": "SOL/USDT"}.
+  fallback_map: {}
+  # Model borrowed by pairs without their own and without a fallback_map entry (null: none).
+  fallback_default: BTC/USDT
+
+assets:
+  # Pairs expected to ship with trained models.
+  pre_trained:
+    - BTC/USDT
+    - ETH/USDT
+  # Pairs trained with the quick profile on first sight.
+  quick_train:
+    - SOL/USDT
+    - BNB/USDT
+    - ADA/USDT
+    - LINK/USDT
+    - DOT/USDT
+    - AVAX/USDT
+    - MATIC/USDT
+  # Pairs never traded.
+  unsupported: []
+  # A pair whose daily volatility stays below this is treated as a stablecoin.
+  stablecoin_max_daily_vol: 0.002
+  # Pairs with less 24h quote volume are left out.
+  min_quote_volume_24h: 100000
+
+auto_training:
+  # Retrain models automatically when the triggers below fire.
+  enabled: true
+  # Closed trades needed before a retrain is considered.
+  min_trades_before_retrain: 50
+  # Retrain at least this often, in days.
+  max_days_between_retrain: 30
+  # Retrain when the win rate falls below this (fraction).
+  min_win_rate_threshold: 0.45
+  # Signals needed before the win rate is judged.
+  min_signals_for_decision: 20
+  # Signals after which a pair's first own training is queued.
+  initial_train_after_signals: 100
+  # Candles needed to train at all.
+  min_candles_for_training: 1000
+  # A new model must beat the current one by this margin to be promoted.
+  promotion_margin: 0.005
+  # Attempts per training job before it is marked failed.
+  max_attempts: 3
+
+training:
+  # Profile for full trainings.
+  full:
+    epochs: 50
+    patience: 10
+    trees: 200
+    data_days: 730
+    batch_size: 256
+    ppo_steps: 4096
+  # Profile for quick trainings.
+  quick:
+    epochs: 20
+    patience: 5
+    trees: 80
+    data_days: 365
+    batch_size: 256
+    ppo_steps: 4096
+  # Fractions of the data held out (chronologically) for validation and test.
+  validation_fraction: 0.15
+  test_fraction: 0.15
+
+resources:
+  # Disk budget for models/, in MB.
+  storage_limit_mb: 100
+  # A training running longer than this is stopped, in seconds.
+  training_timeout_s: 300
+  # Trainings run in parallel worker threads.
+  max_concurrent_trainings: 2
+  # No new training starts below this much free memory, in MB.
+  min_free_memory_mb: 512
+  # Cleanup removes models older than this (days) ...
+  cleanup_max_age_days: 90
+  # ... but keeps the best N per pair.
+  cleanup_keep_top_n: 5
+
+# Seconds between heartbeat lines in the log.
+heartbeat_interval_s: 300
+
+paper_trading:
+  # Cash the paper portfolio starts with, in quote currency.
+  starting_cash: 10000
+  # Fee per fill, as a fraction.
+  fee_rate: 0.001
+  # Slippage applied to every fill, in basis points.
+  slippage_bps: 5
+  # Fraction of equity per position.
+  position_fraction: 0.1
+  # Minimum ensemble confidence to open a position.
+  entry_threshold: 0.55
+
+logging:
+  # Log file (rotated).
+  file: data/trading.log
+  max_bytes: 5242880
+  keep_files: 3
+  level: info
+`;

@@ -1,0 +1,67 @@
+import { describe, it, expect, beforeEach } from 'vitest';
+import { mkdtemp, writeFile, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, ConfigError } from '../../src/config/load.js';
+import { updateConfigFile, writeDefaultConfig, ConfigExistsError } from '../../src/config/edit.js';
+import { defaultConfig } from '../../src/config/schema.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kilo-config-edit-'));
+});
+
+describe('updateConfigFile', () => {
+  it('changes values and keeps comments and layout', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeDefaultConfig(file);
+    await updateConfigFile(file, { 'model.window': 64, 'data.source': 'exchange', 'universe.symbols': ['BTC/USDT', 'DOGE/USDT'] });
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('# Candles per input window.\n  window: 64\n');
+    expect(text).toContain('# Where candles come from');
+    const { config } = await loadConfig(file);
+    expect(config.model.window).toBe(64);
+    expect(config.data.source).toBe('exchange');
+    expect(config.universe.symbols).toEqual(['BTC/USDT', 'DOGE/USDT']);
+    // Everything else untouched.
+    expect({ ...config, model: { ...config.model, window: 48 }, data: { ...config.data, source: 'sim' }, universe: { ...config.universe, symbols: defaultConfig().universe.symbols } }).toEqual(defaultConfig());
+  });
+
+  it('keeps inline comments on edited scalars and adds missing sections', async () => {
+    const file = join(dir, 'c.yaml');
+    await writeFile(file, '# mine\nexchange:\n  id: kraken # my exchange\n');
+    await updateConfigFile(file, { 'exchange.id': 'okx', 'paper_trading.fee_rate': 0.002 });
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('# mine');
+    expect(text).toContain('id: okx # my exchange');
+    const { config } = await loadConfig(file);
+    expect(config.exchange.id).toBe('okx');
+    expect(config.paper_trading.fee_rate).toBe(0.002);
+  });
+
+  it('an invalid patch throws ConfigError and leaves the file untouched', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeDefaultConfig(file);
+    const before = await readFile(file, 'utf8');
+    const err = await updateConfigFile(file, { 'model.window': 'wide' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems[0]).toMatchObject({ path: 'model.window', message: 'expected number, got string' });
+    expect((err as ConfigError).problems[0].line).toBeGreaterThan(1);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect((await readdir(dir)).filter((f) => f.startsWith('.kilo-tmp'))).toEqual([]);
+  });
+
+  it('an unknown key in the patch is refused', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeDefaultConfig(file);
+    const err = await updateConfigFile(file, { 'model.windw': 5 }).catch((e: unknown) => e);
+    expect((err as ConfigError).problems).toEqual([expect.objectContaining({ path: 'model.windw', message: 'unknown key' })]);
+  });
+
+  it('writeDefaultConfig does not overwrite', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, 'x: 1\n');
+    await expect(writeDefaultConfig(file)).rejects.toBeInstanceOf(ConfigExistsError);
+    expect(await readFile(file, 'utf8')).toBe('x: 1\n');
+  });
+});
