@@ -1,0 +1,171 @@
+/**
+ * The typed messages between the main thread and a training worker. Everything that arrives from
+ * a worker goes through parseWorkerMessage before it is trusted: a malformed message is an error,
+ * never a silently half-read object.
+ */
+import type { JobProgress, LogLevel } from '../engine-api.js';
+import type { ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
+import type { TrainingProfile } from '../config/schema.js';
+import type { Timeframe } from '../market/types.js';
+
+/** Candles of one symbol as columns so the buffers can be transferred, not copied. */
+export interface CandleColumns {
+  symbol: string;
+  timestamp: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+}
+
+export interface PipelineJobSpec {
+  kind: 'train';
+  /** One symbol for single_symbol, several for multi_symbol. */
+  symbols: string[];
+  trainingMode: TrainingMode;
+  symbolEncoding: SymbolEncoding;
+  models: ModelKind[];
+  profile: TrainingProfile & { name: 'full' | 'quick' };
+  version: string;
+  modelsDir: string;
+  /** The main thread fetches candles and transfers them here (workers never touch the network). */
+  candles: CandleColumns[];
+  timeframe: Timeframe;
+  window: number;
+  horizon: number;
+  labelThreshold: number;
+  valFraction: number;
+  testFraction: number;
+  rnnCell: 'gru' | 'lstm';
+  /** Round-trip fee rate for the paper PnL in evaluation (fee per side). */
+  feeRate: number;
+  seed?: number;
+  /** Tests only: pause after the first progress message of this phase until cancelled. */
+  debugHoldPhase?: string;
+}
+
+/** A test-only job that exercises the real worker path without training anything. */
+export interface SelftestJobSpec {
+  kind: 'selftest';
+  symbol: string;
+  behaviour: 'progress' | 'throw' | 'exit' | 'hang' | 'block' | 'garbage';
+  steps?: number;
+  stepMs?: number;
+}
+
+export type TrainJobSpec = PipelineJobSpec | SelftestJobSpec;
+
+export interface TrainResult {
+  kind: 'train' | 'selftest';
+  /** Final artifact folder (absent for selftest). */
+  artifactDir: string | null;
+  metadata: ModelMetadata | null;
+  durationS: number;
+  /** Human lines about the run (cleaning report, early stops), for the CLI and the log. */
+  notes: string[];
+}
+
+export type MainToWorker = { type: 'start'; job: TrainJobSpec } | { type: 'cancel' };
+
+export type WorkerToMain =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'done'; result: TrainResult }
+  | { type: 'failed'; error: string; stack?: string; cancelled?: boolean };
+
+export class WorkerProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerProtocolError';
+  }
+}
+
+/** Symbols a job trains, the key the pool uses to refuse two jobs for one symbol. */
+export const jobSymbols = (job: TrainJobSpec): string[] => (job.kind === 'train' ? job.symbols : [job.symbol]);
+
+/** Buffers of a job that can be moved to the worker without a copy. */
+export function transferList(job: TrainJobSpec): ArrayBuffer[] {
+  if (job.kind !== 'train') return [];
+  const out: ArrayBuffer[] = [];
+  for (const c of job.candles) {
+    for (const a of [c.timestamp, c.open, c.high, c.low, c.close, c.volume]) {
+      if (a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
+    }
+  }
+  return out;
+}
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
+const numOrNull = (x: unknown): boolean => x === null || isNum(x);
+
+function parseProgress(p: unknown): JobProgress {
+  if (!isObj(p)) throw new WorkerProtocolError('progress message without a progress object');
+  if (typeof p.phase !== 'string') throw new WorkerProtocolError('progress.phase must be a string');
+  if (!isNum(p.epoch) || !isNum(p.epochs)) throw new WorkerProtocolError('progress.epoch/epochs must be numbers');
+  if (!numOrNull(p.loss) || !numOrNull(p.valMetric) || !numOrNull(p.etaS)) {
+    throw new WorkerProtocolError('progress.loss/valMetric/etaS must be numbers or null');
+  }
+  if (!isNum(p.fraction) || p.fraction < 0 || p.fraction > 1) throw new WorkerProtocolError('progress.fraction must be in 0..1');
+  return {
+    phase: p.phase,
+    epoch: p.epoch,
+    epochs: p.epochs,
+    loss: p.loss as number | null,
+    valMetric: p.valMetric as number | null,
+    fraction: p.fraction,
+    etaS: p.etaS as number | null,
+  };
+}
+
+function parseResult(r: unknown): TrainResult {
+  if (!isObj(r)) throw new WorkerProtocolError('done message without a result object');
+  if (r.kind !== 'train' && r.kind !== 'selftest') throw new WorkerProtocolError(`result.kind ${String(r.kind)} is unknown`);
+  if (r.artifactDir !== null && typeof r.artifactDir !== 'string') throw new WorkerProtocolError('result.artifactDir must be a string or null');
+  if (r.metadata !== null && !isObj(r.metadata)) throw new WorkerProtocolError('result.metadata must be an object or null');
+  if (r.kind === 'train' && (r.artifactDir === null || r.metadata === null)) {
+    throw new WorkerProtocolError('a train result needs artifactDir and metadata');
+  }
+  if (!isNum(r.durationS)) throw new WorkerProtocolError('result.durationS must be a number');
+  if (!Array.isArray(r.notes) || !r.notes.every((n) => typeof n === 'string')) throw new WorkerProtocolError('result.notes must be strings');
+  return {
+    kind: r.kind,
+    artifactDir: r.artifactDir as string | null,
+    metadata: r.metadata as unknown as ModelMetadata | null,
+    durationS: r.durationS,
+    notes: r.notes as string[],
+  };
+}
+
+/** Validate a message from a worker; throws WorkerProtocolError naming what is wrong. */
+export function parseWorkerMessage(x: unknown): WorkerToMain {
+  if (!isObj(x)) throw new WorkerProtocolError(`worker sent a non-object message (${typeof x})`);
+  switch (x.type) {
+    case 'progress':
+      return { type: 'progress', progress: parseProgress(x.progress) };
+    case 'log':
+      if (typeof x.level !== 'string' || !LEVELS.has(x.level)) throw new WorkerProtocolError(`log.level ${String(x.level)} is unknown`);
+      if (typeof x.message !== 'string') throw new WorkerProtocolError('log.message must be a string');
+      return { type: 'log', level: x.level as LogLevel, message: x.message };
+    case 'done':
+      return { type: 'done', result: parseResult(x.result) };
+    case 'failed':
+      if (typeof x.error !== 'string') throw new WorkerProtocolError('failed.error must be a string');
+      if (x.stack !== undefined && typeof x.stack !== 'string') throw new WorkerProtocolError('failed.stack must be a string');
+      return { type: 'failed', error: x.error, stack: x.stack as string | undefined, cancelled: x.cancelled === true };
+    default:
+      throw new WorkerProtocolError(`worker sent an unknown message type ${JSON.stringify(x.type)}`);
+  }
+}
+
+/** Validate a message from the main thread (the worker side trusts nothing either). */
+export function parseMainMessage(x: unknown): MainToWorker {
+  if (!isObj(x)) throw new WorkerProtocolError('main thread sent a non-object message');
+  if (x.type === 'cancel') return { type: 'cancel' };
+  if (x.type === 'start' && isObj(x.job) && (x.job.kind === 'train' || x.job.kind === 'selftest')) {
+    return { type: 'start', job: x.job as unknown as TrainJobSpec };
+  }
+  throw new WorkerProtocolError(`main thread sent an unknown message ${JSON.stringify(x.type)}`);
+}

@@ -1,0 +1,117 @@
+/**
+ * Entry of a training worker thread. One job per worker: wait for {type:'start'}, run it with an
+ * AbortController that {type:'cancel'} aborts, report progress/logs, end with done or failed.
+ * The pipeline (tfjs, trees) is imported lazily so selftest jobs start fast.
+ */
+import { parentPort } from 'node:worker_threads';
+import { parseMainMessage, type SelftestJobSpec, type TrainResult, type WorkerToMain } from './protocol.js';
+import type { JobProgress } from '../engine-api.js';
+
+if (!parentPort) throw new Error('worker-entry must run inside a worker thread');
+const port = parentPort;
+const controller = new AbortController();
+let started = false;
+
+const post = (m: WorkerToMain): void => port.postMessage(m);
+
+port.on('message', (raw: unknown) => {
+  let msg;
+  try {
+    msg = parseMainMessage(raw);
+  } catch (err) {
+    post({ type: 'log', level: 'error', message: (err as Error).message });
+    return;
+  }
+  if (msg.type === 'cancel') {
+    controller.abort(new Error('cancelled'));
+    return;
+  }
+  if (started) {
+    post({ type: 'log', level: 'warn', message: 'ignored a second start: one job per worker' });
+    return;
+  }
+  started = true;
+  const job = msg.job;
+  const run = async (): Promise<TrainResult> => {
+    if (job.kind === 'selftest') return runSelftest(job, controller.signal);
+    const { trainSymbolModels } = await import('./pipeline.js');
+    return trainSymbolModels(job, {
+      signal: controller.signal,
+      onProgress: (progress) => post({ type: 'progress', progress }),
+      onLog: (level, message) => post({ type: 'log', level, message }),
+    });
+  };
+  run().then(
+    (result) => {
+      post({ type: 'done', result });
+      port.close();
+    },
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      post({ type: 'failed', error: e.message, stack: e.stack, cancelled: controller.signal.aborted });
+      port.close();
+    },
+  );
+});
+
+const wait = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('cancelled'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new Error('cancelled'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Test-only behaviours that exercise the real worker path (crash, hang, stream progress). */
+async function runSelftest(job: SelftestJobSpec, signal: AbortSignal): Promise<TrainResult> {
+  const t0 = Date.now();
+  const steps = job.steps ?? 5;
+  const stepMs = job.stepMs ?? 10;
+  const progress = (epoch: number): JobProgress => ({
+    phase: 'selftest',
+    epoch,
+    epochs: steps,
+    loss: 1 / epoch,
+    valMetric: epoch / steps,
+    fraction: epoch / steps,
+    etaS: ((steps - epoch) * stepMs) / 1000,
+  });
+  switch (job.behaviour) {
+    case 'throw':
+      await wait(stepMs, signal);
+      throw new Error(`selftest failure for ${job.symbol}`);
+    case 'exit':
+      await wait(stepMs, signal);
+      process.exit(1);
+      break;
+    case 'garbage':
+      port.postMessage({ type: 'progress', progress: { phase: 42 } });
+      await wait(60_000, signal);
+      break;
+    case 'block': {
+      // A loop that never yields: only terminate() can stop it (the pool's grace period path).
+      post({ type: 'progress', progress: progress(1) });
+      for (;;) {
+        /* spin */
+      }
+    }
+    case 'hang':
+      post({ type: 'progress', progress: progress(1) });
+      await wait(3_600_000, signal);
+      break;
+    case 'progress':
+      for (let i = 1; i <= steps; i++) {
+        await wait(stepMs, signal);
+        post({ type: 'progress', progress: progress(i) });
+        post({ type: 'log', level: 'debug', message: `step ${i}` });
+      }
+      break;
+  }
+  return { kind: 'selftest', artifactDir: null, metadata: null, durationS: (Date.now() - t0) / 1000, notes: [`${steps} steps`] };
+}
