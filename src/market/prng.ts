@@ -1,0 +1,56 @@
+/** Small seeded generators: the simulator must never touch Math.random. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a of a string mixed with a seed, for per-symbol / per-candle sub-streams. */
+export function hashSeed(seed: number, ...parts: (string | number)[]): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (const ch of parts.join('|')) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return h;
+}
+
+export class Rng {
+  private spare: number | null = null;
+  constructor(private readonly u: () => number) {}
+  static seeded(seed: number): Rng {
+    return new Rng(mulberry32(seed));
+  }
+  uniform(): number {
+    return this.u();
+  }
+  /** Box-Muller, keeping the second value. */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u1 = this.u();
+    while (u1 <= 1e-12) u1 = this.u();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const th = 2 * Math.PI * this.u();
+    this.spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  }
+  /** Student-t with integer df, scaled to unit variance (df > 2). */
+  studentT(df: number): number {
+    let chi2 = 0;
+    for (let i = 0; i < df; i++) {
+      const z = this.normal();
+      chi2 += z * z;
+    }
+    const t = this.normal() / Math.sqrt(chi2 / df);
+    return t / Math.sqrt(df / (df - 2));
+  }
+}

@@ -1,0 +1,133 @@
+import type { Clock } from '../clock.js';
+import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
+import { HOUR, SIM_ORIGIN, SIM_UNIVERSE, SimPaths, type SimAsset } from './sim-model.js';
+import { Rng, hashSeed } from './prng.js';
+import { UnknownSymbolError } from './csv-source.js';
+
+export { SIM_SYMBOLS, SIM_UNIVERSE, SIM_ORIGIN, type SimAsset } from './sim-model.js';
+
+export interface SimOptions {
+  assets?: readonly SimAsset[];
+  /** When brand-new listings (listedDaysAgo) appeared is measured from this time; default clock.now() at creation. */
+  createdAt?: number;
+}
+
+/**
+ * The offline default market: a seeded simulator with fat tails, volatility clustering, regimes and
+ * a common factor. The path is a pure function of the seed from SIM_ORIGIN, so the same candle comes
+ * back for a symbol/timestamp whatever range is asked; the clock decides what has closed.
+ */
+export class SimMarketSource implements MarketDataSource {
+  readonly kind = 'sim' as const;
+  readonly description: string;
+  private readonly paths: SimPaths;
+  private readonly index = new Map<string, number>();
+  private readonly listedAt = new Map<string, number>();
+
+  constructor(
+    private readonly seed: number,
+    private readonly clock: Clock,
+    opts: SimOptions = {},
+  ) {
+    const assets = opts.assets ?? SIM_UNIVERSE;
+    this.description = `simulator seed ${seed}`;
+    this.paths = new SimPaths(seed, assets);
+    const created = opts.createdAt ?? clock.now();
+    assets.forEach((a, i) => {
+      this.index.set(a.symbol, i);
+      const listed = a.listedDaysAgo === undefined ? SIM_ORIGIN : Math.floor((created - a.listedDaysAgo * 86_400_000) / HOUR) * HOUR;
+      this.listedAt.set(a.symbol, Math.max(SIM_ORIGIN, listed));
+    });
+  }
+
+  async listSymbols(): Promise<SymbolInfo[]> {
+    const out: SymbolInfo[] = [];
+    const now = this.clock.now();
+    for (const symbol of this.index.keys()) {
+      if (this.listedAt.get(symbol)! > now - HOUR) continue;
+      const last24 = await this.fetchCandles(symbol, '1h', now - 25 * HOUR, now);
+      const quoteVolume24h = last24.slice(-24).reduce((s, c) => s + c.volume * c.close, 0);
+      const [base, quote] = symbol.split('/');
+      out.push({ symbol, base, quote, quoteVolume24h });
+    }
+    return out;
+  }
+
+  async fetchCandles(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {
+    return this.candlesSync(symbol, tf, since, until);
+  }
+
+  async latestClosedCandle(symbol: string, tf: Timeframe): Promise<Candle | undefined> {
+    const step = TIMEFRAME_MS[tf];
+    const ts = Math.floor(this.clock.now() / step) * step - step;
+    return this.candlesSync(symbol, tf, ts, ts + step)[0];
+  }
+
+  /** Listing time of a symbol (first candle), e.g. for NOVA a few weeks before creation. */
+  listingTime(symbol: string): number {
+    const t = this.listedAt.get(symbol);
+    if (t === undefined) throw new UnknownSymbolError(symbol, this.description);
+    return t;
+  }
+
+  candlesSync(symbol: string, tf: Timeframe, since: number, until: number): Candle[] {
+    const i = this.index.get(symbol);
+    if (i === undefined) throw new UnknownSymbolError(symbol, this.description);
+    const step = TIMEFRAME_MS[tf];
+    const now = this.clock.now();
+    const from = Math.max(Math.ceil(since / step) * step, Math.ceil(this.listedAt.get(symbol)! / step) * step);
+    const lastOpen = Math.min(until - 1, now - step);
+    const out: Candle[] = [];
+    if (lastOpen < from) return out;
+    this.paths.ensure(Math.floor((lastOpen + step - SIM_ORIGIN) / HOUR) + 1);
+    for (let t = from; t <= lastOpen; t += step) {
+      if (step >= HOUR) out.push(this.aggregate(i, t, step));
+      else out.push(...this.subHour(i, symbol, t, step, 1));
+    }
+    return out;
+  }
+
+  private hourCandle(i: number, h: number): Candle {
+    const p = this.paths;
+    return { timestamp: SIM_ORIGIN + h * HOUR, open: p.open[i][h], high: p.high[i][h], low: p.low[i][h], close: p.close[i][h], volume: p.volume[i][h] };
+  }
+
+  private aggregate(i: number, t: number, step: number): Candle {
+    const h0 = (t - SIM_ORIGIN) / HOUR;
+    const n = step / HOUR;
+    const c = this.hourCandle(i, h0);
+    const out = { ...c };
+    for (let k = 1; k < n; k++) {
+      const x = this.hourCandle(i, h0 + k);
+      out.high = Math.max(out.high, x.high);
+      out.low = Math.min(out.low, x.low);
+      out.close = x.close;
+      out.volume += x.volume;
+    }
+    return out;
+  }
+
+  /** Split an hour into sub-candles with a seeded Brownian bridge from its open to its close. */
+  private subHour(i: number, symbol: string, t: number, step: number, count: number): Candle[] {
+    const h = Math.floor((t - SIM_ORIGIN) / HOUR);
+    const hour = this.hourCandle(i, h);
+    const n = HOUR / step;
+    const rng = Rng.seeded(hashSeed(this.seed, symbol, h));
+    const steps = Array.from({ length: n }, () => rng.normal());
+    const walk = [0];
+    for (const z of steps) walk.push(walk[walk.length - 1] + z);
+    const lo = Math.log(hour.open);
+    const hi = Math.log(hour.close);
+    const span = Math.log(hour.high / hour.low) / Math.max(1, Math.sqrt(n)) / 2;
+    const pts = walk.map((w, k) => Math.exp(lo + (hi - lo) * (k / n) + span * (w - (walk[n] * k) / n)));
+    const clamp = (x: number) => Math.min(hour.high, Math.max(hour.low, x));
+    const k = Math.round((t - (SIM_ORIGIN + h * HOUR)) / step);
+    const out: Candle[] = [];
+    for (let j = k; j < Math.min(n, k + count); j++) {
+      const o = clamp(pts[j]);
+      const c = clamp(pts[j + 1]);
+      out.push({ timestamp: SIM_ORIGIN + h * HOUR + j * step, open: o, high: Math.max(o, c), low: Math.min(o, c), close: c, volume: hour.volume / n });
+    }
+    return out;
+  }
+}
