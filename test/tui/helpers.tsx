@@ -1,0 +1,54 @@
+/** Shared helpers for console tests: render against a FakeEngine and wait for frames (no sleeps). */
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { EngineContext } from '../../tui/hooks/use-engine.js';
+import { ThemeContext } from '../../tui/theme.js';
+import { App, type AppProps } from '../../tui/app.js';
+import type { FakeEngine } from '../helpers/fake-engine.js';
+
+export const KEYS = { up: '\u001B[A', down: '\u001B[B', enter: '\r', esc: '\u001B', tab: '\t', ctrlC: '\u0003', backspace: '\u007F' };
+
+export type Rendered = ReturnType<typeof render>;
+
+/** Poll lastFrame() until it satisfies `pred` (string: contains), or fail with the last frame. */
+export async function waitForFrame(r: Rendered, pred: string | ((f: string) => boolean), timeoutMs = 5000): Promise<string> {
+  const test = typeof pred === 'string' ? (f: string) => f.includes(pred) : pred;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = r.lastFrame() ?? '';
+    if (test(f)) return f;
+    if (Date.now() > deadline) throw new Error(`frame never matched ${String(pred)}; last frame:\n${f}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+/** Poll any condition with a deadline. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+/**
+ * Write keys one at a time; each write waits for Ink to have attached its stdin listener first
+ * (useInput subscribes in an effect, after the first frame).
+ */
+export async function press(r: Rendered, ...keys: string[]): Promise<void> {
+  for (const k of keys) {
+    r.stdin.write(k);
+    // Let React process the keypress before the next one so state-dependent handlers see it.
+    await new Promise((res) => setImmediate(res));
+  }
+}
+
+export function renderApp(engine: FakeEngine, props: AppProps = {}, noColor = false): Rendered {
+  return render(
+    <ThemeContext.Provider value={{ noColor }}>
+      <EngineContext.Provider value={engine}>
+        <App {...props} />
+      </EngineContext.Provider>
+    </ThemeContext.Provider>,
+  );
+}

@@ -1,0 +1,146 @@
+import React, { useCallback, useRef, useState } from 'react';
+import { Box, useApp } from 'ink';
+import type { CommandResult } from '../src/engine-api.js';
+import { useEngine, useEngineSnapshot } from './hooks/use-engine.js';
+import { useKeymapInput } from './hooks/use-keymap-input.js';
+import { useLogBuffer } from './hooks/use-log-buffer.js';
+import { useRunCommand } from './hooks/use-report.js';
+import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
+import { Header } from './components/header.js';
+import { HelpOverlay } from './components/help-overlay.js';
+import { CommandLine } from './components/command-line.js';
+import { ErrorBoundary } from './components/error-boundary.js';
+import { St } from './components/styled.js';
+import { Heartbeat } from './screens/heartbeat.js';
+import { Models } from './screens/models.js';
+import { Queue } from './screens/queue.js';
+import { Logs } from './screens/logs.js';
+import { CommandLineError, parseCommandLine, runCommand } from './commands.js';
+import { fit } from './format.js';
+import type { Scope } from './keymap.js';
+
+export const PANELS: readonly { scope: Exclude<Scope, 'global'>; title: string }[] = [
+  { scope: 'heartbeat', title: 'Heartbeat' },
+  { scope: 'models', title: 'Models' },
+  { scope: 'queue', title: 'Queue' },
+  { scope: 'logs', title: 'Logs' },
+];
+
+export type ExitReason = 'quit' | 'force';
+
+export interface AppProps {
+  /** Called once the app is about to exit: after engine.stop() for 'quit', at once for 'force'. */
+  onExit?: (reason: ExitReason) => void;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  size?: TerminalSize;
+  /** Test hook: replaces a panel's body, e.g. with one that throws. */
+  panelOverride?: Partial<Record<Scope, React.ReactNode>>;
+}
+
+/** Layout and panel switching only; each panel owns its selectors and keys. */
+export function App({ onExit, size, panelOverride }: AppProps): React.ReactElement {
+  const engine = useEngine();
+  const snap = useEngineSnapshot();
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize(size);
+  const [panel, setPanel] = useState(0);
+  const [help, setHelp] = useState(false);
+  const [cmdOpen, setCmdOpen] = useState(false);
+  const [capturing, setCapturing] = useState(false);
+  const [status, setStatus] = useState<CommandResult | null>(null);
+  const [hbIndex, setHbIndex] = useState(0);
+  const interrupts = useRef(0);
+  const [quitting, setQuitting] = useState(false);
+  const logs = useLogBuffer(engine, snap.logs);
+  const report = useCallback((r: CommandResult) => setStatus(r), []);
+  const run = useRunCommand(report);
+  const selectedSymbol = snap.symbols[Math.min(hbIndex, snap.symbols.length - 1)]?.symbol ?? null;
+  const scope = PANELS[panel].scope;
+
+  const quit = useCallback(() => {
+    if (quitting) return;
+    setQuitting(true);
+    setStatus({ ok: true, message: 'stopping the engine… (Ctrl+C again forces)' });
+    engine
+      .stop()
+      .catch((err: unknown) => setStatus({ ok: false, message: `stop failed: ${err instanceof Error ? err.message : String(err)}` }))
+      .finally(() => {
+        onExit?.('quit');
+        exit();
+      });
+  }, [engine, exit, onExit, quitting]);
+
+  useKeymapInput(
+    'global',
+    {
+      'panel.heartbeat': () => setPanel(0),
+      'panel.models': () => setPanel(1),
+      'panel.queue': () => setPanel(2),
+      'panel.logs': () => setPanel(3),
+      'panel.next': () => setPanel((p) => (p + 1) % PANELS.length),
+      'help.toggle': () => setHelp((h) => !h),
+      'overlay.close': () => setHelp(false),
+      'cmdline.open': () => setCmdOpen(true),
+      'app.quit': quit,
+      'app.interrupt': () => {
+        interrupts.current += 1;
+        if (interrupts.current >= 2) {
+          onExit?.('force');
+          exit();
+          return;
+        }
+        quit();
+      },
+    },
+    !cmdOpen && !capturing,
+  );
+
+  const submitCommand = (text: string) => {
+    setCmdOpen(false);
+    try {
+      const cmd = parseCommandLine(text, { selectedSymbol, selectedJobId: null });
+      if (cmd.kind === 'quit') return quit();
+      run(() => runCommand(engine, cmd));
+    } catch (err) {
+      if (err instanceof CommandLineError) setStatus({ ok: false, message: err.message });
+      else throw err;
+    }
+  };
+
+  // One line short of the terminal: Ink clears the whole screen on every frame that fills it.
+  const bodyHeight = Math.max(3, rows - 4);
+  const active = !help && !cmdOpen && !quitting;
+  const tabs = PANELS.map((p, i) => (i === panel ? `[${i + 1} ${p.title}]` : ` ${i + 1} ${p.title} `)).join(' ');
+  const body = (() => {
+    if (help) return <HelpOverlay scope={scope} width={columns} height={bodyHeight} />;
+    const override = panelOverride?.[scope];
+    if (override !== undefined) return override;
+    switch (scope) {
+      case 'heartbeat':
+        return <Heartbeat width={columns} height={bodyHeight} active={active} selected={hbIndex} onSelect={setHbIndex} />;
+      case 'models':
+        return <Models width={columns} height={bodyHeight} active={active} selectedSymbol={selectedSymbol} report={report} />;
+      case 'queue':
+        return <Queue width={columns} height={bodyHeight} active={active} selectedSymbol={selectedSymbol} report={report} />;
+      case 'logs':
+        return <Logs entries={logs} width={columns} height={bodyHeight} active={active} onCapture={setCapturing} />;
+    }
+  })();
+
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Header snapshot={snap} width={columns} />
+      <St color="cyan">{fit(`${tabs}  ? help  : cmd  q quit`, columns)}</St>
+      <Box flexDirection="column" height={bodyHeight} overflow="hidden">
+        <ErrorBoundary key={scope} name={PANELS[panel].title}>
+          {body}
+        </ErrorBoundary>
+      </Box>
+      {cmdOpen ? (
+        <CommandLine onSubmit={submitCommand} onCancel={() => setCmdOpen(false)} active={cmdOpen} />
+      ) : (
+        <St color={status && !status.ok ? 'red' : 'gray'}>{fit(status ? `${status.ok ? '' : 'error: '}${status.message}` : `selected ${selectedSymbol ?? '-'}`, columns)}</St>
+      )}
+    </Box>
+  );
+}

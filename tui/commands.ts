@@ -1,0 +1,93 @@
+/**
+ * The `:` command line: a pure parser plus a dispatcher onto the engine's commands.
+ * Every action here is also a `kilo` subcommand; this is the in-console shortcut.
+ */
+import type { CommandResult, EngineApi } from '../src/engine-api.js';
+
+export type ParsedCommand =
+  | { kind: 'train'; symbol: string; quick: boolean }
+  | { kind: 'cancel'; jobId: string }
+  | { kind: 'block'; symbol: string; reason?: string }
+  | { kind: 'unblock'; symbol: string }
+  | { kind: 'pin'; version: string }
+  | { kind: 'unpin' }
+  | { kind: 'quit' };
+
+export class CommandLineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandLineError';
+  }
+}
+
+export interface CommandContext {
+  /** Used when a symbol argument is left out. */
+  selectedSymbol: string | null;
+  selectedJobId: string | null;
+}
+
+export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'quit'] as const;
+
+const SYMBOL = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+
+function symbolArg(arg: string | undefined, ctx: CommandContext, cmd: string): string {
+  const s = (arg ?? ctx.selectedSymbol ?? '').toUpperCase();
+  if (!s) throw new CommandLineError(`:${cmd} needs a symbol, e.g. :${cmd} BTC/USDT`);
+  if (!SYMBOL.test(s)) throw new CommandLineError(`:${cmd}: "${arg}" is not a symbol like BTC/USDT`);
+  return s;
+}
+
+export function parseCommandLine(text: string, ctx: CommandContext): ParsedCommand {
+  const parts = text.trim().replace(/^:/, '').split(/\s+/).filter(Boolean);
+  const [name, ...args] = parts;
+  if (!name) throw new CommandLineError('empty command; try :train BTC/USDT');
+  switch (name) {
+    case 'train': {
+      const quick = args.includes('--quick');
+      const rest = args.filter((a) => a !== '--quick');
+      return { kind: 'train', symbol: symbolArg(rest[0], ctx, name), quick };
+    }
+    case 'cancel': {
+      const jobId = args[0] ?? ctx.selectedJobId;
+      if (!jobId) throw new CommandLineError(':cancel needs a job id, e.g. :cancel 3');
+      return { kind: 'cancel', jobId };
+    }
+    case 'block': {
+      const symbol = symbolArg(args[0], ctx, name);
+      const reason = args.slice(1).join(' ');
+      return reason ? { kind: 'block', symbol, reason } : { kind: 'block', symbol };
+    }
+    case 'unblock':
+      return { kind: 'unblock', symbol: symbolArg(args[0], ctx, name) };
+    case 'pin': {
+      const version = args[0];
+      if (!version || !/^\d+\.\d+$/.test(version)) throw new CommandLineError(':pin needs a version like 1.1');
+      return { kind: 'pin', version };
+    }
+    case 'unpin':
+      return { kind: 'unpin' };
+    case 'quit':
+    case 'q':
+      return { kind: 'quit' };
+    default:
+      throw new CommandLineError(`unknown command ":${name}" (known: ${COMMAND_NAMES.map((n) => `:${n}`).join(' ')})`);
+  }
+}
+
+/** Sends a parsed command to the engine. `quit` is the caller's job (it owns exiting). */
+export async function runCommand(engine: EngineApi, cmd: Exclude<ParsedCommand, { kind: 'quit' }>): Promise<CommandResult> {
+  switch (cmd.kind) {
+    case 'train':
+      return engine.train({ symbol: cmd.symbol, quick: cmd.quick, reason: 'operator (console)' });
+    case 'cancel':
+      return engine.cancelJob(cmd.jobId);
+    case 'block':
+      return engine.block(cmd.symbol, cmd.reason ?? 'blocked by operator');
+    case 'unblock':
+      return engine.unblock(cmd.symbol);
+    case 'pin':
+      return engine.pinModel(cmd.version);
+    case 'unpin':
+      return engine.pinModel(null);
+  }
+}
