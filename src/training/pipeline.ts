@@ -1,14 +1,232 @@
+/**
+ * The per-symbol training pipeline. Runs INSIDE a worker thread (never on the main thread):
+ * candles -> features -> cleaning -> labels -> purged time split -> preprocessor fitted on train ->
+ * GBDT / RNN / PPO (each optional) -> evaluation of each model and the ensemble on validation and
+ * test -> one artifact folder published with a single rename.
+ */
 import type { JobProgress, LogLevel } from '../engine-api.js';
+import type { ClassMetrics, ModelKind, ModelMetadata } from '../models/metadata.js';
+import { TIMEFRAME_MS } from '../market/types.js';
+import { artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
+import { combineSignals, directionClass, type EnsembleWeights } from '../models/ensemble.js';
+import { buildFeatureMetadata } from '../features/index.js';
+import { majorityClass } from '../models/baselines.js';
+import { buildTrainingData, columnsToCandles, rowsFor, type TrainingData } from './pipeline-data.js';
+import { argmax3, classMetrics } from './pipeline-metrics.js';
+import type { StageHooks, TrainedStage } from './pipeline-stage.js';
 import type { PipelineJobSpec, TrainResult } from './protocol.js';
 
 export interface PipelineHooks {
   signal?: AbortSignal;
   onProgress?: (p: JobProgress) => void;
   onLog?: (level: LogLevel, message: string) => void;
+  /** Wall clock for created_at and file names (tests pin it). */
+  now?: () => number;
+}
+
+export class PipelineInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PipelineInputError';
+  }
+}
+
+/** Share of the whole job each phase takes, for the progress fraction (renormalised to the models run). */
+const WEIGHTS: Record<'features' | ModelKind | 'evaluate', number> = { features: 0.04, gbdt: 0.2, gru: 0.55, ppo: 0.18, evaluate: 0.03 };
+const ORDER: ModelKind[] = ['gbdt', 'gru', 'ppo'];
+
+type StageFn = (data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks) => Promise<TrainedStage>;
+
+async function stageFor(kind: ModelKind): Promise<StageFn> {
+  switch (kind) {
+    case 'gru': {
+      const [{ initTf }, { trainRnnStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-rnn.js')]);
+      const { tf } = await initTf();
+      return (d, s, h) => trainRnnStage(tf, d, s, h);
+    }
+    case 'gbdt': {
+      const { trainGbdtStage } = await import('./pipeline-gbdt.js');
+      return trainGbdtStage;
+    }
+    case 'ppo': {
+      const [{ initTf }, { trainPpoStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-ppo.js')]);
+      const { tf } = await initTf();
+      return (d, s, h) => trainPpoStage(tf, d, s, h);
+    }
+  }
+}
+
+function validateSpec(spec: PipelineJobSpec): void {
+  if (spec.symbols.length === 0) throw new PipelineInputError('job has no symbols');
+  if (spec.trainingMode === 'single_symbol' && spec.symbols.length !== 1) {
+    throw new PipelineInputError(`single_symbol mode trains one symbol, got ${spec.symbols.length}`);
+  }
+  if (spec.models.length === 0) throw new PipelineInputError('job has no models to train');
+  for (const s of spec.symbols) {
+    if (!spec.candles.some((c) => c.symbol === s)) throw new PipelineInputError(`no candles were sent for ${s}`);
+  }
 }
 
 export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHooks = {}): Promise<TrainResult> {
-  void spec;
-  void hooks;
-  throw new Error('training pipeline not built yet');
+  const now = hooks.now ?? Date.now;
+  const t0 = now();
+  const started = performance.now();
+  validateSpec(spec);
+  const signal = hooks.signal;
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw new Error('cancelled');
+  };
+  const log = (level: LogLevel, m: string): void => hooks.onLog?.(level, m);
+  const models = ORDER.filter((k) => spec.models.includes(k));
+  const total = WEIGHTS.features + WEIGHTS.evaluate + models.reduce((s, k) => s + WEIGHTS[k], 0);
+  let doneWeight = 0;
+  const progress = (phase: string, within: number, weight: number, epoch = 0, epochs = 0, loss: number | null = null, valMetric: number | null = null): void => {
+    const fraction = Math.min(1, Math.max(0, (doneWeight + weight * within) / total));
+    const elapsed = (performance.now() - started) / 1000;
+    const etaS = fraction > 0.02 ? (elapsed / fraction) * (1 - fraction) : null;
+    hooks.onProgress?.({ phase, epoch, epochs, loss, valMetric, fraction, etaS });
+  };
+  const notes: string[] = [];
+
+  progress('features', 0, WEIGHTS.features);
+  const symbols = spec.symbols.map((s) => ({ symbol: s, candles: columnsToCandles(spec.candles.find((c) => c.symbol === s)!) }));
+  const data = buildTrainingData(symbols, {
+    mode: spec.trainingMode,
+    encoding: spec.symbolEncoding,
+    window: spec.window,
+    horizon: spec.horizon,
+    threshold: spec.labelThreshold,
+    valFraction: spec.valFraction,
+    testFraction: spec.testFraction,
+    timeframeMs: TIMEFRAME_MS[spec.timeframe],
+  });
+  for (const p of data.parts) {
+    const c = p.clean;
+    const line = `${p.symbol}: ${p.nRows} feature rows, cleaning inf->NaN ${c.infToNaN}, ffill ${c.forwardFilled}, bfill ${c.backwardFilled}, mean ${c.meanFilled}, zero ${c.zeroFilled}`;
+    notes.push(line);
+    log('info', line);
+  }
+  doneWeight += WEIGHTS.features;
+  progress('features', 0, 0);
+  checkAbort();
+
+  const val = rowsFor(data, 'validation');
+  const test = rowsFor(data, 'test');
+  const trainY = rowsFor(data, 'train').y;
+  const stages: TrainedStage[] = [];
+  for (const kind of models) {
+    const run = await stageFor(kind);
+    const w = WEIGHTS[kind];
+    const stage = await run(data, spec, {
+      signal,
+      report: (f, epoch, epochs, loss, valMetric) => progress(kind, f, w, epoch, epochs, loss, valMetric),
+      log: (m) => log('info', `${kind}: ${m}`),
+    });
+    checkAbort();
+    if (stage.valProbs.length !== val.n * 3 || stage.testProbs.length !== test.n * 3) {
+      throw new Error(`${kind} stage returned ${stage.valProbs.length / 3}/${stage.testProbs.length / 3} predictions for ${val.n}/${test.n} samples`);
+    }
+    stages.push(stage);
+    notes.push(...stage.notes.map((n) => `${kind}: ${n}`));
+    stage.notes.forEach((n) => log('info', `${kind}: ${n}`));
+    doneWeight += w;
+    progress(kind, 0, 0);
+  }
+
+  progress('evaluate', 0, WEIGHTS.evaluate);
+  const fee = spec.feeRate;
+  const h = spec.horizon;
+  const perf: ModelMetadata['performance'] = {};
+  for (const s of stages) {
+    perf[s.kind] = {
+      validation: classMetrics(argmax3(s.valProbs, val.n), val.y, val.fwd, h, fee, s.valProbs),
+      test: classMetrics(argmax3(s.testProbs, test.n), test.y, test.fwd, h, fee, s.testProbs),
+    };
+  }
+  if (stages.length > 1) {
+    const weights: EnsembleWeights = {};
+    for (const s of stages) weights[s.kind] = perf[s.kind]!.validation.accuracy;
+    perf.ensemble = {
+      validation: ensembleMetrics(stages, 'valProbs', val, weights, h, fee),
+      test: ensembleMetrics(stages, 'testProbs', test, weights, h, fee),
+    };
+  }
+  const maj = majorityClass(trainY);
+  const majTest = classMetrics(new Uint8Array(test.n).fill(maj), test.y, test.fwd, h, fee);
+  notes.push(`baseline majority class ${maj}: test accuracy ${(majTest.accuracy * 100).toFixed(1)}%`);
+  checkAbort();
+
+  progress('save', 0.5, WEIGHTS.evaluate);
+  const createdAt = now();
+  const ts = fileTimestamp(createdAt);
+  const key = artifactKey(spec.symbols, spec.trainingMode);
+  const featureMeta = buildFeatureMetadata(data.preprocessor, spec.window, data.names);
+  const files: ArtifactFileInput[] = [
+    { type: 'preprocessor', file: artifactFileName('preprocessor', key, ts, 'json'), data: JSON.stringify(data.preprocessor.toJSON()) },
+    { type: 'feature_metadata', file: artifactFileName('feature_metadata', key, ts, 'json'), data: JSON.stringify(featureMeta, null, 2) },
+    ...stages.flatMap((s) => s.files(key, ts)),
+  ];
+  const spans = data.parts.map((p) => (p.lastTs - p.firstTs) / 86_400_000);
+  const { initTf } = await import('../models/tf-backend.js');
+  const backend = models.some((m) => m !== 'gbdt') ? (await initTf()).backend : 'none';
+  const durationS = (performance.now() - started) / 1000;
+  const metadata: Omit<ModelMetadata, 'files'> = {
+    version: spec.version,
+    trained_symbols: [...spec.symbols],
+    training_days: round2(Math.max(...spans)),
+    training_end_timestamp: Math.max(...data.parts.map((p) => p.lastTs)),
+    min_history_days_per_symbol: round2(Math.min(...spans)),
+    training_mode: spec.trainingMode,
+    symbol_encoding_type: spec.symbolEncoding,
+    symbol_encoding_map: data.encodingMap,
+    timeframe: spec.timeframe,
+    window: spec.window,
+    horizon: spec.horizon,
+    label_threshold: spec.labelThreshold,
+    performance: perf,
+    feature_schema_hash: featureMeta.schemaHash,
+    backend,
+    created_at: new Date(createdAt).toISOString(),
+    training_duration_s: round2(durationS),
+    profile: spec.profile.name,
+  };
+  const dir = await writeArtifact({ modelsDir: spec.modelsDir, version: spec.version, key, files, metadata, signal });
+  hooks.onProgress?.({ phase: 'save', epoch: 0, epochs: 0, loss: null, valMetric: null, fraction: 1, etaS: 0 });
+  log('info', `artifact written to ${dir}`);
+  return {
+    kind: 'train',
+    artifactDir: dir,
+    metadata: { ...metadata, files: files.map((f) => ({ type: f.type, file: f.file })) },
+    durationS: (now() - t0) / 1000,
+    notes,
+  };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** PPO's class view [down, flat, up] back to its action order [hold, buy, sell] for combineSignals. */
+const ppoAsActions = (p: Float32Array, i: number): number[] => [p[i * 3 + 1], p[i * 3 + 2], p[i * 3]];
+
+function ensembleMetrics(
+  stages: TrainedStage[],
+  which: 'valProbs' | 'testProbs',
+  rows: { y: Uint8Array; fwd: Float32Array; n: number },
+  weights: EnsembleWeights,
+  horizon: number,
+  fee: number,
+): ClassMetrics {
+  const calls = new Uint8Array(rows.n);
+  const probs = new Float32Array(rows.n * 3);
+  for (let i = 0; i < rows.n; i++) {
+    const out: Parameters<typeof combineSignals>[0] = {};
+    for (const s of stages) {
+      const p = s[which];
+      if (s.kind === 'ppo') out.ppo = { action: 0, probs: ppoAsActions(p, i) };
+      else out[s.kind] = p.subarray(i * 3, i * 3 + 3);
+    }
+    const sig = combineSignals(out, { weights });
+    calls[i] = directionClass(sig.direction);
+    probs.set(sig.probs, i * 3);
+  }
+  return classMetrics(calls, rows.y, rows.fwd, horizon, fee, probs);
 }

@@ -1,0 +1,185 @@
+/**
+ * Candles -> model inputs, shared by training (pipeline.ts) and inference (models/predictor.ts) so
+ * the two build rows and windows the same way. Per symbol: features -> cleaning -> labels -> purged
+ * time split. One preprocessor is fitted on the training rows of every symbol together (only the
+ * past of each split), then applied everywhere. In multi_symbol mode a symbol code is appended.
+ */
+import type { Candle } from '../market/types.js';
+import type { SymbolEncoding, TrainingMode } from '../models/metadata.js';
+import {
+  cleanMatrix,
+  computeFeatures,
+  encodeSymbol,
+  makeLabels,
+  Preprocessor,
+  timeSplit,
+  buildWindows,
+  type CleanReport,
+  type SplitRanges,
+  type RowRange,
+} from '../features/index.js';
+import type { CandleColumns } from './protocol.js';
+
+export const columnsToCandles = (c: CandleColumns): Candle[] => {
+  const out: Candle[] = new Array(c.timestamp.length);
+  for (let i = 0; i < c.timestamp.length; i++) {
+    out[i] = { timestamp: c.timestamp[i], open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i], volume: c.volume[i] };
+  }
+  return out;
+};
+
+export const candlesToColumns = (symbol: string, candles: readonly Candle[]): CandleColumns => ({
+  symbol,
+  timestamp: Float64Array.from(candles, (c) => c.timestamp),
+  open: Float64Array.from(candles, (c) => c.open),
+  high: Float64Array.from(candles, (c) => c.high),
+  low: Float64Array.from(candles, (c) => c.low),
+  close: Float64Array.from(candles, (c) => c.close),
+  volume: Float64Array.from(candles, (c) => c.volume),
+});
+
+export interface SymbolPart {
+  symbol: string;
+  nRows: number;
+  /** Cleaned, scaled feature rows (nRows x nCols). */
+  scaled: Float32Array;
+  labels: Uint8Array;
+  /** fwd[i] = close[i + horizon] / close[i] - 1 for labelled rows. */
+  fwd: Float32Array;
+  split: SplitRanges;
+  code: number[];
+  clean: CleanReport;
+  firstTs: number;
+  lastTs: number;
+}
+
+export interface TrainingData {
+  names: string[];
+  nCols: number;
+  codeLen: number;
+  preprocessor: Preprocessor;
+  encodingMap: Record<string, number>;
+  parts: SymbolPart[];
+}
+
+export interface DataOptions {
+  mode: TrainingMode;
+  encoding: SymbolEncoding;
+  window: number;
+  horizon: number;
+  threshold: number;
+  valFraction: number;
+  testFraction: number;
+  timeframeMs: number;
+}
+
+export function encodingMapFor(symbols: string[], mode: TrainingMode): Record<string, number> {
+  if (mode !== 'multi_symbol') return {};
+  return Object.fromEntries([...symbols].sort().map((s, i) => [s, i]));
+}
+
+export function symbolCode(symbol: string, map: Record<string, number>, mode: TrainingMode, encoding: SymbolEncoding): number[] {
+  return mode === 'multi_symbol' ? encodeSymbol(symbol, map, encoding) : [];
+}
+
+export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }[], o: DataOptions): TrainingData {
+  const encodingMap = encodingMapFor(
+    symbols.map((s) => s.symbol),
+    o.mode,
+  );
+  const pre = symbols.map(({ symbol, candles }) => {
+    const m = computeFeatures(candles, { timeframeMs: o.timeframeMs });
+    const { data, report } = cleanMatrix(m.data, m.nRows, m.nCols);
+    const labels = makeLabels(m.closes, o.horizon, o.threshold);
+    const split = timeSplit(labels.length, { validationFraction: o.valFraction, testFraction: o.testFraction, horizon: o.horizon, window: o.window });
+    const fwd = new Float32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) fwd[i] = m.closes[i + o.horizon] / m.closes[i] - 1;
+    return { symbol, m, data, report, labels, split, fwd };
+  });
+  const names = pre[0].m.names;
+  const nCols = pre[0].m.nCols;
+  // Training rows of all symbols together: rows before train.end of each (history of early windows included).
+  const trainRows = pre.reduce((s, p) => s + p.split.train.end, 0);
+  const stacked = new Float32Array(trainRows * nCols);
+  let off = 0;
+  for (const p of pre) {
+    stacked.set(p.data.subarray(0, p.split.train.end * nCols), off);
+    off += p.split.train.end * nCols;
+  }
+  const preprocessor = Preprocessor.fit(stacked, nCols, names, { start: 0, end: trainRows });
+  const parts: SymbolPart[] = pre.map((p) => ({
+    symbol: p.symbol,
+    nRows: p.m.nRows,
+    scaled: preprocessor.transform(p.data),
+    labels: p.labels,
+    fwd: p.fwd,
+    split: p.split,
+    code: symbolCode(p.symbol, encodingMap, o.mode, o.encoding),
+    clean: p.report,
+    firstTs: p.m.timestamps[0],
+    lastTs: p.m.timestamps[p.m.nRows - 1],
+  }));
+  return { names, nCols, codeLen: parts[0].code.length, preprocessor, encodingMap, parts };
+}
+
+export type SliceName = 'train' | 'validation' | 'test';
+
+/** Row-model inputs: the scaled row (+ symbol code) of every sample in the slice, all symbols. */
+export function rowsFor(d: TrainingData, slice: SliceName): { x: Float32Array; y: Uint8Array; fwd: Float32Array; n: number; nFeatures: number } {
+  const nFeatures = d.nCols + d.codeLen;
+  const n = d.parts.reduce((s, p) => s + len(p.split[slice]), 0);
+  const x = new Float32Array(n * nFeatures);
+  const y = new Uint8Array(n);
+  const fwd = new Float32Array(n);
+  let k = 0;
+  for (const p of d.parts) {
+    const r = p.split[slice];
+    for (let i = r.start; i < r.end; i++, k++) {
+      x.set(p.scaled.subarray(i * d.nCols, (i + 1) * d.nCols), k * nFeatures);
+      for (let c = 0; c < d.codeLen; c++) x[k * nFeatures + d.nCols + c] = p.code[c];
+      y[k] = p.labels[i];
+      fwd[k] = p.fwd[i];
+    }
+  }
+  return { x, y, fwd, n, nFeatures };
+}
+
+/** Sequence inputs: windows ending at every sample of the slice, all symbols, same order as rowsFor. */
+export function windowsFor(d: TrainingData, slice: SliceName, window: number): { x: Float32Array; y: Uint8Array; n: number; window: number; nFeatures: number } {
+  const per = d.parts.map((p) => buildWindows(p.scaled, d.nCols, p.split[slice], window, p.code));
+  const n = per.reduce((s, w) => s + w.n, 0);
+  const nFeatures = d.nCols + d.codeLen;
+  const x = new Float32Array(n * window * nFeatures);
+  const y = new Uint8Array(n);
+  let k = 0;
+  per.forEach((w, j) => {
+    x.set(w.x, k * window * nFeatures);
+    const r = d.parts[j].split[slice];
+    y.set(d.parts[j].labels.subarray(r.start, r.end), k);
+    k += w.n;
+  });
+  return { x, y, n, window, nFeatures };
+}
+
+const len = (r: RowRange): number => Math.max(0, r.end - r.start);
+
+/**
+ * Inference inputs for the latest closed candle: features over the given candles, cleaned, scaled
+ * with the saved preprocessor, then the last row and the last `window` rows (+ symbol code).
+ */
+export function latestInputs(
+  candles: readonly Candle[],
+  pre: Preprocessor,
+  window: number,
+  code: number[],
+  timeframeMs?: number,
+): { names: string[]; row: Float32Array; win: Float32Array; nFeatures: number; rows: Float32Array; nRows: number } {
+  const m = computeFeatures(candles, { timeframeMs });
+  if (m.nRows < window) throw new RangeError(`need ${window} feature rows for one window, got ${m.nRows} (pass more candles)`);
+  const { data } = cleanMatrix(m.data, m.nRows, m.nCols);
+  const scaled = pre.transform(data);
+  const nFeatures = m.nCols + code.length;
+  const w = buildWindows(scaled, m.nCols, { start: m.nRows - 1, end: m.nRows }, window, code);
+  const row = w.x.slice((window - 1) * nFeatures, window * nFeatures);
+  return { names: m.names, row, win: w.x, nFeatures, rows: scaled, nRows: m.nRows };
+}
