@@ -1,0 +1,237 @@
+/**
+ * The persistent training queue. Every mutation re-reads the file, applies the change and writes
+ * it through lowdb (steno: temp file + rename, so kill -9 leaves the old or the new file), then
+ * refreshes the `.bak` copy atomically. Re-reading first lets `kilo queue add` from another
+ * process land between engine writes instead of being overwritten by stale memory.
+ */
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { Clock } from '../clock.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { orderQueue, retryDelayMs } from '../policy/queue-order.js';
+import { backupPath, loadQueueFile, type QueueEntry, type QueueFileData } from './queue-store.js';
+
+export { QueueCorruptError, type QueueEntry, type QueueEntryState } from './queue-store.js';
+
+export const QUEUE_FILE_NAME = 'new_symbol_training_queue.json';
+/** Finished entries kept for the history view; older ones are dropped on write. */
+const KEEP_FINISHED = 200;
+
+export class QueueEntryNotFoundError extends Error {
+  constructor(readonly ref: string) {
+    super(`no queue entry matches "${ref}" (give an id like q3 or a symbol like SOL/USDT)`);
+    this.name = 'QueueEntryNotFoundError';
+  }
+}
+
+export interface TrainingQueueOptions {
+  file: string;
+  clock: Clock;
+  /** auto_training.max_attempts: after this many failures an entry fails for good. */
+  maxAttempts: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /**
+   * Put entries left `running` by a crash back to `queued`. Only the engine (the one that runs
+   * trainings) should do this; the CLI looking at a live engine's queue must not.
+   */
+  recoverRunning?: boolean;
+}
+
+export interface AddOptions {
+  priority?: number;
+  reason?: string;
+  lastTrainedAt?: number | null;
+}
+
+const ACTIVE = new Set(['queued', 'running']);
+const isActive = (e: QueueEntry): boolean => ACTIVE.has(e.state);
+
+export class TrainingQueue {
+  /** Recovery notes from open() (corrupt file restored, crashed runs requeued). */
+  readonly warnings: string[] = [];
+  private readonly db: Low<QueueFileData>;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly opts: TrainingQueueOptions) {
+    this.db = new Low<QueueFileData>(new JSONFile<QueueFileData>(opts.file), { queued_symbols: [], queued_at: {}, entries: [], next_seq: 1 });
+  }
+
+  static async open(opts: TrainingQueueOptions): Promise<TrainingQueue> {
+    const q = new TrainingQueue(opts);
+    const loaded = await loadQueueFile(opts.file, opts.clock.now());
+    q.warnings.push(...loaded.warnings);
+    q.db.data = loaded.data;
+    let dirty = loaded.dirty;
+    if (opts.recoverRunning) {
+      for (const e of q.db.data.entries.filter((x) => x.state === 'running')) {
+        e.state = 'queued';
+        e.started_at = null;
+        q.warnings.push(`${e.id} (${e.symbol}) was running when the engine stopped; queued again`);
+        dirty = true;
+      }
+    }
+    if (dirty) await q.persist();
+    return q;
+  }
+
+  get file(): string {
+    return this.opts.file;
+  }
+
+  /** Serialise mutations inside this process; each one works on the freshest file. */
+  private mutate<T>(fn: (d: QueueFileData) => T): Promise<T> {
+    const run = this.lock.then(async () => {
+      await this.reloadUnlocked();
+      const out = fn(this.db.data);
+      await this.persist();
+      return out;
+    });
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadUnlocked(): Promise<void> {
+    const loaded = await loadQueueFile(this.opts.file, this.opts.clock.now());
+    this.warnings.push(...loaded.warnings);
+    this.db.data = loaded.data;
+  }
+
+  private async persist(): Promise<void> {
+    const d = this.db.data;
+    const finished = d.entries.filter((e) => !isActive(e));
+    if (finished.length > KEEP_FINISHED) {
+      const drop = new Set(finished.slice(0, finished.length - KEEP_FINISHED).map((e) => e.id));
+      d.entries = d.entries.filter((e) => !drop.has(e.id));
+    }
+    const active = d.entries.filter(isActive);
+    d.queued_symbols = [...new Set(active.map((e) => e.symbol))];
+    d.queued_at = Object.fromEntries(active.map((e) => [e.symbol, new Date(e.added_at).toISOString()]));
+    await this.db.write();
+    await writeFileAtomic(backupPath(this.opts.file), JSON.stringify(d, null, 2));
+  }
+
+  /** Re-read the file (another process may have changed it). */
+  async reload(): Promise<void> {
+    const run = this.lock.then(() => this.reloadUnlocked());
+    this.lock = run.catch(() => undefined);
+    await run;
+  }
+
+  /** Entries as last read, oldest first. */
+  list(): QueueEntry[] {
+    return this.db.data.entries.map((e) => ({ ...e }));
+  }
+
+  private find(d: QueueFileData, ref: string): QueueEntry[] {
+    const byId = d.entries.filter((e) => e.id === ref);
+    if (byId.length) return byId;
+    return d.entries.filter((e) => e.symbol === ref && isActive(e));
+  }
+
+  /** Queue a symbol; an active entry for it is returned instead of a duplicate. */
+  add(symbol: string, o: AddOptions = {}): Promise<{ entry: QueueEntry; added: boolean }> {
+    const now = this.opts.clock.now();
+    return this.mutate((d) => {
+      const existing = d.entries.find((e) => e.symbol === symbol && isActive(e));
+      if (existing) return { entry: { ...existing }, added: false };
+      const entry: QueueEntry = {
+        id: `q${d.next_seq++}`,
+        symbol,
+        priority: o.priority ?? 0,
+        state: 'queued',
+        attempts: 0,
+        last_error: null,
+        reason: o.reason ?? '',
+        next_attempt_at: null,
+        added_at: now,
+        started_at: null,
+        finished_at: null,
+        last_trained_at: o.lastTrainedAt ?? null,
+      };
+      d.entries.push(entry);
+      return { entry: { ...entry }, added: true };
+    });
+  }
+
+  /** Cancel by id, or every active entry of a symbol. Running entries are marked; the engine stops the job. */
+  cancel(ref: string): Promise<QueueEntry[]> {
+    const now = this.opts.clock.now();
+    return this.mutate((d) => {
+      const hits = this.find(d, ref).filter(isActive);
+      if (hits.length === 0) throw new QueueEntryNotFoundError(ref);
+      for (const e of hits) {
+        e.state = 'cancelled';
+        e.finished_at = now;
+      }
+      return hits.map((e) => ({ ...e }));
+    });
+  }
+
+  /** Drop every entry that is not running; returns how many were dropped. */
+  clear(): Promise<number> {
+    return this.mutate((d) => {
+      const before = d.entries.length;
+      d.entries = d.entries.filter((e) => e.state === 'running');
+      return before - d.entries.length;
+    });
+  }
+
+  /** Set the priority (`{value}`) or move it (`{delta}`). */
+  prioritize(ref: string, change: { value: number } | { delta: number }): Promise<QueueEntry> {
+    return this.mutate((d) => {
+      const e = this.find(d, ref).find(isActive);
+      if (!e) throw new QueueEntryNotFoundError(ref);
+      e.priority = 'value' in change ? change.value : e.priority + change.delta;
+      return { ...e };
+    });
+  }
+
+  /** The entry to start next, or null; reads the freshest file. */
+  async next(now: number): Promise<QueueEntry | null> {
+    await this.reload();
+    const first = orderQueue(this.db.data.entries, now)[0];
+    return first ? { ...first } : null;
+  }
+
+  private transition(id: string, fn: (e: QueueEntry) => void): Promise<QueueEntry> {
+    return this.mutate((d) => {
+      const e = d.entries.find((x) => x.id === id);
+      if (!e) throw new QueueEntryNotFoundError(id);
+      fn(e);
+      return { ...e };
+    });
+  }
+
+  markRunning(id: string, now: number): Promise<QueueEntry> {
+    return this.transition(id, (e) => {
+      e.state = 'running';
+      e.attempts += 1;
+      e.started_at = now;
+      e.next_attempt_at = null;
+    });
+  }
+
+  markDone(id: string, now: number): Promise<QueueEntry> {
+    return this.transition(id, (e) => {
+      e.state = 'done';
+      e.finished_at = now;
+      e.last_error = null;
+    });
+  }
+
+  /** Retry later with exponential backoff, or fail for good after maxAttempts. */
+  markFailed(id: string, error: string, now: number): Promise<QueueEntry> {
+    return this.transition(id, (e) => {
+      e.last_error = error;
+      if (e.attempts >= this.opts.maxAttempts) {
+        e.state = 'failed';
+        e.finished_at = now;
+        e.next_attempt_at = null;
+      } else {
+        e.state = 'queued';
+        e.next_attempt_at = now + retryDelayMs(e.attempts, this.opts.backoffBaseMs ?? 60_000, this.opts.backoffMaxMs ?? 3_600_000);
+      }
+    });
+  }
+}
