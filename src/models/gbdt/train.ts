@@ -1,0 +1,178 @@
+import { binMatrix, fitCuts } from './binning.js';
+import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
+import { buildTree, predictBinned, type Tree } from './tree.js';
+
+/**
+ * Boosting loop, multiclass softmax (XGBoost's multi:softprob): every round computes class
+ * probabilities from the current margins, then grows one tree per class on
+ * g = p_k - [y = k], h = max(2 p_k (1 - p_k), 1e-16) (the same hessian XGBoost uses, so equal
+ * hyper-parameters mean the same thing in both).
+ */
+export interface GbdtDataset {
+  /** Row-major nRows x nCols, cleaned features (scaling is not needed). */
+  data: Float32Array;
+  nRows: number;
+  nCols: number;
+  /** Class id per row, 0..nClasses-1. */
+  labels: Uint8Array;
+}
+
+export type GbdtParams = GbdtParamsRecord & { nClasses: number };
+
+export const DEFAULT_GBDT_PARAMS: GbdtParams = {
+  nClasses: 3,
+  rounds: 200,
+  maxDepth: 6,
+  eta: 0.1,
+  lambda: 1,
+  gamma: 0,
+  minChildWeight: 1,
+  subsample: 1,
+  colsampleBytree: 1,
+  maxBins: 255,
+  seed: 42,
+  /** 0 = off (train every round). Needs a validation set. */
+  earlyStoppingRounds: 0,
+};
+
+export interface TrainGbdtOptions {
+  params?: Partial<GbdtParams>;
+  valid?: GbdtDataset;
+  featureNames?: string[];
+  /** Called after every round; a throw here aborts training with that error. */
+  onRound?: (r: RoundRecord) => void;
+  /** Checked before every round: training stops within one round of an abort. */
+  signal?: AbortSignal;
+}
+
+export class GbdtAbortedError extends Error {
+  override name = 'GbdtAbortedError';
+  constructor(readonly roundsDone: number) {
+    super(`gbdt training aborted after ${roundsDone} rounds`);
+  }
+}
+
+export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {}): Promise<GbdtModel> {
+  const p: GbdtParams = { ...DEFAULT_GBDT_PARAMS, ...opts.params };
+  validate(train, p, 'train');
+  if (opts.valid) validate(opts.valid, p, 'valid', train.nCols);
+  if (p.earlyStoppingRounds > 0 && !opts.valid) throw new GbdtInputError('earlyStoppingRounds needs a validation set');
+  const { nRows, nCols } = train;
+  const K = p.nClasses;
+  const names = opts.featureNames ?? Array.from({ length: nCols }, (_, j) => `f${j}`);
+  if (names.length !== nCols) throw new GbdtInputError(`featureNames has ${names.length} entries, data has ${nCols} columns`);
+
+  const cuts = fitCuts(train.data, nRows, nCols, p.maxBins);
+  const bins = binMatrix(train.data, nRows, nCols, cuts);
+  const vBins = opts.valid ? binMatrix(opts.valid.data, opts.valid.nRows, nCols, cuts) : undefined;
+  const margin = new Float64Array(nRows * K);
+  const vMargin = opts.valid ? new Float64Array(opts.valid.nRows * K) : undefined;
+  const prob = new Float64Array(nRows * K);
+  const grad = new Float64Array(nRows);
+  const hess = new Float64Array(nRows);
+  const rows = new Int32Array(nRows);
+  const tmp = new Int32Array(nRows);
+  const inSample = new Uint8Array(nRows);
+  const rand = mulberry32(p.seed);
+  const trees: Tree[] = [];
+  const history: RoundRecord[] = [];
+  let best = { round: -1, loss: Infinity };
+
+  for (let round = 0; round < p.rounds; round++) {
+    if (opts.signal?.aborted) throw new GbdtAbortedError(round);
+    for (let r = 0; r < nRows; r++) softmaxInto(margin, r * K, K, prob, r * K);
+    const roundTrees: Tree[] = [];
+    for (let k = 0; k < K; k++) {
+      for (let r = 0; r < nRows; r++) {
+        const pk = prob[r * K + k];
+        grad[r] = pk - (train.labels[r] === k ? 1 : 0);
+        hess[r] = Math.max(2 * pk * (1 - pk), 1e-16);
+      }
+      const nUsed = sampleRows(rows, inSample, nRows, p.subsample, rand);
+      const features = sampleFeatures(nCols, p.colsampleBytree, rand);
+      const { tree, leaves } = buildTree({ bins, nCols, grad, hess, rows: rows.subarray(0, nUsed), features }, p, tmp);
+      roundTrees.push(tree);
+      // Sampled rows already sit in their leaves' ranges; the rest are routed through the tree.
+      for (const leaf of leaves) for (let i = leaf.begin; i < leaf.end; i++) margin[rows[i] * K + k] += leaf.value;
+      if (nUsed < nRows) {
+        for (let r = 0; r < nRows; r++) if (!inSample[r]) margin[r * K + k] += predictBinned(tree, bins, r * nCols);
+      }
+      if (vBins && vMargin) {
+        for (let r = 0; r < opts.valid!.nRows; r++) vMargin[r * K + k] += predictBinned(tree, vBins, r * nCols);
+      }
+    }
+    trees.push(...roundTrees);
+    const rec: RoundRecord = { round, trainLoss: logLoss(margin, train.labels, K) };
+    if (opts.valid && vMargin) rec.valLoss = logLoss(vMargin, opts.valid.labels, K);
+    history.push(rec);
+    opts.onRound?.(rec);
+    if (rec.valLoss !== undefined && rec.valLoss < best.loss) best = { round, loss: rec.valLoss };
+    if (p.earlyStoppingRounds > 0 && round - best.round >= p.earlyStoppingRounds) break;
+    // Let abort messages (and other engine work) in between rounds.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const keepRounds = p.earlyStoppingRounds > 0 ? best.round + 1 : trees.length / K;
+  const { nClasses: _k, ...record } = p;
+  return new GbdtModel(K, names, cuts, trees.slice(0, keepRounds * K), record, keepRounds - 1, history);
+}
+
+function validate(d: GbdtDataset, p: GbdtParams, which: string, nCols = d.nCols): void {
+  if (d.nCols !== nCols) throw new GbdtInputError(`${which}: ${d.nCols} columns, expected ${nCols}`);
+  if (d.data.length !== d.nRows * d.nCols) throw new GbdtInputError(`${which}: ${d.data.length} values is not ${d.nRows} x ${d.nCols}`);
+  if (d.labels.length !== d.nRows) throw new GbdtInputError(`${which}: ${d.labels.length} labels for ${d.nRows} rows`);
+  if (d.nRows < 2) throw new GbdtInputError(`${which}: needs at least 2 rows`);
+  for (let i = 0; i < d.labels.length; i++) {
+    if (d.labels[i] >= p.nClasses) throw new GbdtInputError(`${which}: label ${d.labels[i]} at row ${i} is not < ${p.nClasses}`);
+  }
+  if (p.subsample <= 0 || p.subsample > 1) throw new GbdtInputError(`subsample must be in (0, 1], got ${p.subsample}`);
+  if (p.colsampleBytree <= 0 || p.colsampleBytree > 1) throw new GbdtInputError(`colsampleBytree must be in (0, 1], got ${p.colsampleBytree}`);
+  if (!(p.maxDepth >= 1) || !(p.eta > 0) || !(p.lambda >= 0) || !(p.rounds >= 1)) {
+    throw new GbdtInputError(`bad params: maxDepth ${p.maxDepth}, eta ${p.eta}, lambda ${p.lambda}, rounds ${p.rounds}`);
+  }
+}
+
+/** Mean multiclass log loss of softmax(margin). */
+export function logLoss(margin: Float64Array, labels: Uint8Array, K: number): number {
+  const p = new Float64Array(K);
+  let s = 0;
+  for (let r = 0; r < labels.length; r++) {
+    softmaxInto(margin, r * K, K, p, 0);
+    s -= Math.log(Math.max(p[labels[r]], 1e-15));
+  }
+  return s / labels.length;
+}
+
+function sampleRows(rows: Int32Array, inSample: Uint8Array, n: number, frac: number, rand: () => number): number {
+  let m = 0;
+  for (let r = 0; r < n; r++) {
+    const take = frac >= 1 || rand() < frac;
+    inSample[r] = take ? 1 : 0;
+    if (take) rows[m++] = r;
+  }
+  return m;
+}
+
+function sampleFeatures(nCols: number, frac: number, rand: () => number): Int32Array {
+  const all = Int32Array.from({ length: nCols }, (_, j) => j);
+  if (frac >= 1) return all;
+  const k = Math.max(1, Math.floor(nCols * frac));
+  for (let i = nCols - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  return all.subarray(0, k).sort();
+}
+
+/** Small seeded PRNG: identical subsamples for identical seeds. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
