@@ -9,6 +9,12 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { METADATA_FILE, MANIFEST_FILE, type ModelFileEntry, type ModelMetadata } from './metadata.js';
 import { symbolToFileStem } from '../market/types.js';
+import type * as tfNs from '@tensorflow/tfjs';
+import type { Tf } from './tf-backend.js';
+import { Preprocessor, type FeatureMetadata } from '../features/preprocess.js';
+import { GbdtModel } from './gbdt/model.js';
+import { PpoAgent, type SerializedPpoAgent } from './ppo/agent.js';
+import { deserializeLayersModel } from './tf-io.js';
 
 export class ArtifactExistsError extends Error {
   constructor(readonly dir: string) {
@@ -186,3 +192,87 @@ export async function readVerifiedArtifact(dir: string): Promise<VerifiedArtifac
 /** The file of a given type named in the metadata (undefined when that model was not trained). */
 export const fileOfType = (m: ModelMetadata, type: ModelFileEntry['type'], ext?: string): string | undefined =>
   m.files.find((f) => f.type === type && (ext === undefined || f.file.endsWith(ext)))?.file;
+
+/** PPO on disk: one JSON (metadata + both topologies + byte split) and one .bin (actor ++ critic weights). */
+export function encodePpoFiles(s: SerializedPpoAgent): { json: string; bin: Uint8Array } {
+  const bin = new Uint8Array(s.actor.weights.byteLength + s.critic.weights.byteLength);
+  bin.set(s.actor.weights, 0);
+  bin.set(s.critic.weights, s.actor.weights.byteLength);
+  const json = JSON.stringify({ metadata: s.metadata, actor: s.actor.modelJson, critic: s.critic.modelJson, actorWeightBytes: s.actor.weights.byteLength });
+  return { json, bin };
+}
+
+export function decodePpoFiles(json: string, bin: Uint8Array, source: string): SerializedPpoAgent {
+  let o: { metadata?: unknown; actor?: unknown; critic?: unknown; actorWeightBytes?: unknown };
+  try {
+    o = JSON.parse(json);
+  } catch (err) {
+    throw new ArtifactCorruptError('', source, `is not valid JSON (${(err as Error).message})`);
+  }
+  const split = o.actorWeightBytes;
+  if (typeof o.actor !== 'string' || typeof o.critic !== 'string' || typeof split !== 'number' || split < 0 || split > bin.byteLength) {
+    throw new ArtifactCorruptError('', source, 'lacks actor/critic/actorWeightBytes');
+  }
+  return {
+    metadata: o.metadata as SerializedPpoAgent['metadata'],
+    actor: { modelJson: o.actor, weights: bin.subarray(0, split) },
+    critic: { modelJson: o.critic, weights: bin.subarray(split) },
+  };
+}
+
+export interface LoadedArtifact {
+  dir: string;
+  metadata: ModelMetadata;
+  featureMetadata: FeatureMetadata;
+  preprocessor: Preprocessor;
+  gbdt?: GbdtModel;
+  rnn?: tfNs.LayersModel;
+  ppo?: PpoAgent;
+  /** tfjs backend the networks were loaded on (null when the artifact has no network). */
+  backend: string | null;
+  dispose(): void;
+}
+
+/**
+ * Verify (manifest checksums) and load an artifact: preprocessor -> trees -> networks. tfjs is
+ * only initialised when the artifact has a network and no `tf` was passed.
+ */
+export async function loadArtifact(dir: string, opts: { tf?: Tf } = {}): Promise<LoadedArtifact> {
+  const v = await readVerifiedArtifact(dir);
+  const m = v.metadata;
+  const need = (type: ModelFileEntry['type'], ext: string): string => {
+    const f = fileOfType(m, type, ext);
+    if (!f) throw new ArtifactCorruptError(dir, METADATA_FILE, `names no ${type} file ending in ${ext}`);
+    return f;
+  };
+  const text = (f: string): string => v.read(f).toString('utf8');
+  const json = (f: string): unknown => {
+    try {
+      return JSON.parse(text(f));
+    } catch (err) {
+      throw new ArtifactCorruptError(dir, f, `is not valid JSON (${(err as Error).message})`);
+    }
+  };
+  const preFile = need('preprocessor', '.json');
+  const preprocessor = Preprocessor.fromJSON(json(preFile), `${dir}/${preFile}`);
+  const featureMetadata = json(need('feature_metadata', '.json')) as FeatureMetadata;
+  const loaded: LoadedArtifact = { dir, metadata: m, featureMetadata, preprocessor, backend: null, dispose: () => undefined };
+  const gbdtFile = fileOfType(m, 'gbdt', '.json');
+  if (gbdtFile) loaded.gbdt = GbdtModel.fromJSON(json(gbdtFile), `${dir}/${gbdtFile}`);
+  const gruJson = fileOfType(m, 'gru', '.json');
+  const ppoJson = fileOfType(m, 'ppo', '.json');
+  if (gruJson || ppoJson) {
+    const tf = opts.tf ?? (await (await import('./tf-backend.js')).initTf()).tf;
+    loaded.backend = tf.getBackend();
+    if (gruJson) loaded.rnn = await deserializeLayersModel(tf, text(gruJson), v.read(need('gru', '.bin')), `${dir}/${gruJson}`);
+    if (ppoJson) {
+      const s = decodePpoFiles(text(ppoJson), v.read(need('ppo', '.bin')), `${dir}/${ppoJson}`);
+      loaded.ppo = await PpoAgent.deserialize(tf, s, `${dir}/${ppoJson}`);
+    }
+  }
+  loaded.dispose = () => {
+    loaded.rnn?.dispose();
+    loaded.ppo?.dispose();
+  };
+  return loaded;
+}

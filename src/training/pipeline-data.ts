@@ -47,6 +47,8 @@ export interface SymbolPart {
   /** fwd[i] = close[i + horizon] / close[i] - 1 for labelled rows. */
   fwd: Float32Array;
   split: SplitRanges;
+  /** Raw close of every feature row (1-step returns for the PPO environment). */
+  closes: Float64Array;
   code: number[];
   clean: CleanReport;
   firstTs: number;
@@ -114,6 +116,7 @@ export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }
     labels: p.labels,
     fwd: p.fwd,
     split: p.split,
+    closes: p.m.closes,
     code: symbolCode(p.symbol, encodingMap, o.mode, o.encoding),
     clean: p.report,
     firstTs: p.m.timestamps[0],
@@ -159,6 +162,18 @@ export function windowsFor(d: TrainingData, slice: SliceName, window: number): {
     k += w.n;
   });
   return { x, y, n, window, nFeatures };
+}
+
+/** A part's scaled rows with its symbol code appended to every row (nRows x (nCols + codeLen)). */
+export function rowsWithCode(d: TrainingData, p: SymbolPart): Float32Array {
+  if (d.codeLen === 0) return p.scaled;
+  const nf = d.nCols + d.codeLen;
+  const out = new Float32Array(p.nRows * nf);
+  for (let i = 0; i < p.nRows; i++) {
+    out.set(p.scaled.subarray(i * d.nCols, (i + 1) * d.nCols), i * nf);
+    for (let c = 0; c < d.codeLen; c++) out[i * nf + d.nCols + c] = p.code[c];
+  }
+  return out;
 }
 
 const len = (r: RowRange): number => Math.max(0, r.end - r.start);
