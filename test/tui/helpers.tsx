@@ -31,16 +31,20 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
   }
 }
 
+const turn = () => new Promise((res) => setImmediate(res));
+
 /**
- * Write keys one at a time; each write waits for Ink to have attached its stdin listener first
- * (useInput subscribes in an effect, after the first frame).
+ * Write keys one at a time. A frame is on screen before React runs the passive effects in which a
+ * newly shown panel's useInput subscribes, so each write first yields to the event loop (twice:
+ * the scheduler's own setImmediate must run); that is a yield, not a timed sleep.
  */
 export async function press(r: Rendered, ...keys: string[]): Promise<void> {
   for (const k of keys) {
+    await turn();
+    await turn();
     r.stdin.write(k);
-    // Let React process the keypress before the next one so state-dependent handlers see it.
-    await new Promise((res) => setImmediate(res));
   }
+  await turn();
 }
 
 export function renderApp(engine: FakeEngine, props: AppProps = {}, noColor = false): Rendered {
