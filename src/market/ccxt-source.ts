@@ -1,0 +1,289 @@
+import ccxt, { type Exchange, type OHLCV } from 'ccxt';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { scrubSecrets, type Credentials } from '../credentials/index.js';
+import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
+import { validateCandles } from './validate.js';
+import { clockSleep, withRetry, type BackoffPolicy } from './retry.js';
+import { marketsCachePath, readMarketsCache, writeMarketsCache } from './markets-cache.js';
+
+/** The exchange answered with an error (bad symbol, bad request...): not retried. */
+export class ExchangeFailure extends Error {
+  constructor(
+    message: string,
+    readonly exchange: string,
+    readonly symbol: string | null,
+  ) {
+    super(message);
+    this.name = 'ExchangeFailure';
+  }
+}
+
+/** Network problems survived no retry. */
+export class ExchangeUnreachableError extends Error {
+  constructor(
+    message: string,
+    readonly exchange: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'ExchangeUnreachableError';
+  }
+}
+
+export class ExchangeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExchangeConfigError';
+  }
+}
+
+export interface CcxtSourceOptions {
+  home: string;
+  clock: Clock;
+  credentials?: Credentials;
+  log?: (level: 'info' | 'warn', msg: string) => void;
+  /** Backoff waits go through this (tests record the delays). Default: the clock. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  backoffBaseMs?: number;
+  /** Candles per request; binance allows 1000. */
+  pageLimit?: number;
+}
+
+/** Replace scheme://host[:port] of every string in urls.api (nested), keeping the paths. */
+export function rewriteApiUrls(api: unknown, base: string): unknown {
+  const origin = new URL(base).origin;
+  if (typeof api === 'string') return api.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i, origin);
+  if (Array.isArray(api)) return api.map((x) => rewriteApiUrls(x, base));
+  if (api && typeof api === 'object') return Object.fromEntries(Object.entries(api).map(([k, v]) => [k, rewriteApiUrls(v, base)]));
+  return api;
+}
+
+export function createCcxtExchange(config: Config, creds?: Credentials): Exchange {
+  const x = config.exchange;
+  const ids = ccxt.exchanges as string[];
+  if (!ids.includes(x.id)) throw new ExchangeConfigError(`exchange.id: unknown ccxt exchange "${x.id}"`);
+  const Ctor = (ccxt as unknown as Record<string, new (o: object) => Exchange>)[x.id];
+  const ex = new Ctor({
+    enableRateLimit: true,
+    timeout: x.timeout_ms,
+    // Binance: one request for markets (spot only, no currencies endpoint, which needs a key).
+    options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false },
+    ...(creds?.apiKey ? { apiKey: creds.apiKey, secret: creds.secret } : {}),
+  });
+  if (x.sandbox) {
+    if (!ex.urls || !(ex.urls as Record<string, unknown>).test) throw new ExchangeConfigError(`exchange.sandbox: ${x.id} has no sandbox/testnet in ccxt`);
+    ex.setSandboxMode(true);
+  }
+  if (x.api_base_url) ex.urls.api = rewriteApiUrls(ex.urls.api, x.api_base_url) as typeof ex.urls.api;
+  if (x.http_proxy) ex.httpProxy = x.http_proxy;
+  if (x.https_proxy) ex.httpsProxy = x.https_proxy;
+  detectTruncatedJson(ex);
+  return ex;
+}
+
+/**
+ * ccxt turns an unparseable body into `undefined` and binance's fetchOHLCV then returns [] as if
+ * there were no candles: a truncated answer would silently end a paged fetch. Make it a BadResponse
+ * (retried) instead; done per call, so concurrent requests cannot confuse each other.
+ */
+function detectTruncatedJson(ex: Exchange): void {
+  const parse = ex.parseJson.bind(ex);
+  ex.parseJson = (text: string) => {
+    const out: unknown = parse(text);
+    if (out === undefined && typeof text === 'string' && /^\s*[[{]/.test(text)) {
+      throw new ccxt.BadResponse(`${ex.id}: truncated or invalid JSON response (${text.length} bytes)`);
+    }
+    return out;
+  };
+}
+
+/** First API url, for messages ("which URL failed"). */
+export const primaryApiUrl = (ex: Exchange): string => {
+  const walk = (v: unknown): string | undefined =>
+    typeof v === 'string' ? v : v && typeof v === 'object' ? Object.values(v).map(walk).find(Boolean) : undefined;
+  return walk(ex.urls.api) ?? '(unknown url)';
+};
+
+// OperationFailed covers NetworkError (429/418, timeouts, refused), BadResponse (truncated JSON) and
+// binance's -1000 "unknown error": transient by ccxt's own classification.
+const isRetryable = (err: unknown): boolean => err instanceof ccxt.OperationFailed && !(err instanceof ccxt.CancelPending);
+
+/** Market data from any ccxt exchange, with paging, bounded backoff and an on-disk markets cache. */
+export class CcxtMarketSource implements MarketDataSource {
+  readonly kind = 'exchange' as const;
+  readonly description: string;
+  readonly exchange: Exchange;
+  /** Set when markets came from a stale cache because the exchange did not answer. */
+  marketsNotice: string | null = null;
+  private marketsReady: Promise<void> | null = null;
+  private readonly policy: BackoffPolicy;
+  private readonly pageLimit: number;
+
+  constructor(
+    private readonly config: Config,
+    private readonly opts: CcxtSourceOptions,
+  ) {
+    this.exchange = createCcxtExchange(config, opts.credentials);
+    this.description = `${config.exchange.id} (ccxt${config.exchange.sandbox ? ', sandbox' : ''})`;
+    this.pageLimit = opts.pageLimit ?? 1000;
+    this.policy = {
+      maxRetries: config.exchange.max_retries,
+      baseMs: opts.backoffBaseMs ?? 500,
+      maxMs: 60_000,
+      random: opts.random ?? Math.random,
+      sleep: opts.sleep ?? clockSleep(opts.clock),
+    };
+  }
+
+  get url(): string {
+    return primaryApiUrl(this.exchange);
+  }
+
+  /** Markets from the disk cache when fresh, else from the exchange (then cached). */
+  ensureMarkets(): Promise<void> {
+    this.marketsReady ??= this.loadMarketsCached().catch((err: unknown) => {
+      this.marketsReady = null;
+      throw err;
+    });
+    return this.marketsReady;
+  }
+
+  async listSymbols(): Promise<SymbolInfo[]> {
+    await this.ensureMarkets();
+    const quote = this.config.exchange.quote;
+    const markets = Object.values(this.exchange.markets ?? {}).filter((m) => m && m.spot && m.active !== false && m.quote === quote);
+    let vols: Record<string, number> = {};
+    try {
+      const tickers = await this.call(null, () => this.exchange.fetchTickers(markets.map((m) => m.symbol)));
+      vols = Object.fromEntries(Object.values(tickers).map((t) => [t.symbol, t.quoteVolume ?? 0]));
+    } catch (err) {
+      this.opts.log?.('warn', `tickers unavailable, volumes unknown: ${(err as Error).message}`);
+    }
+    return markets.map((m) => ({ symbol: m.symbol, base: m.base, quote: m.quote, quoteVolume24h: vols[m.symbol] ?? 0 }));
+  }
+
+  async fetchCandles(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {
+    await this.ensureMarkets();
+    const step = TIMEFRAME_MS[tf];
+    const end = Math.min(until, this.opts.clock.now() - step + 1); // open times of closed candles only
+    const out: Candle[] = [];
+    let cursor = Math.ceil(since / step) * step;
+    while (cursor < end) {
+      const page = await this.fetchPage(symbol, tf, cursor, end - 1);
+      const fresh = page.filter((c) => c.timestamp >= cursor && c.timestamp < end);
+      if (!fresh.length) break;
+      out.push(...fresh);
+      cursor = fresh[fresh.length - 1].timestamp + step;
+    }
+    return out;
+  }
+
+  async latestClosedCandle(symbol: string, tf: Timeframe): Promise<Candle | undefined> {
+    const step = TIMEFRAME_MS[tf];
+    const now = this.opts.clock.now();
+    return (await this.fetchCandles(symbol, tf, now - 3 * step, now)).at(-1);
+  }
+
+  /** Time to first answer and clock skew against the exchange (for doctor). */
+  async probe(): Promise<{ latencyMs: number; serverTime: number | null; skewMs: number | null }> {
+    const t0 = performance.now();
+    const has = this.exchange.has as Record<string, unknown>;
+    const serverTime = has.fetchTime ? await this.call(null, () => this.exchange.fetchTime(), 0) : null;
+    if (serverTime === null) await this.ensureMarkets();
+    const latencyMs = performance.now() - t0;
+    return { latencyMs, serverTime: serverTime ?? null, skewMs: serverTime ? serverTime - Date.now() : null };
+  }
+
+  async close(): Promise<void> {
+    await this.exchange.close();
+  }
+
+  /**
+   * One page, validated. A page with duplicates, disorder or bad prices is asked again (a proxy or a
+   * flaky node served it); gaps are accepted once a second answer shows the same gaps (real holes).
+   */
+  private async fetchPage(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {
+    let previousGaps: string | null = null;
+    let last: Candle[] = [];
+    for (let attempt = 0; attempt <= this.policy.maxRetries; attempt++) {
+      const raw = await this.call(symbol, () => this.exchange.fetchOHLCV(symbol, tf, since, this.pageLimit, { until }));
+      // ccxt sorts pages; check the raw order it gave us anyway, then the content.
+      last = (raw as OHLCV[]).map(toCandle);
+      const rep = validateCandles(last, tf);
+      const gaps = JSON.stringify(rep.gaps);
+      const broken = !rep.ok || last.some((c) => !Number.isFinite(c.close));
+      if (!broken && (rep.gaps.length === 0 || gaps === previousGaps)) return last;
+      previousGaps = broken ? null : gaps;
+      this.opts.log?.('warn', `${symbol} ${tf}: suspicious page at ${new Date(since).toISOString()} (${describeReport(rep)}), asking again`);
+      if (attempt < this.policy.maxRetries) await this.policy.sleep(Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** attempt));
+    }
+    // Still inconsistent: keep only the sound candles; the store's validation reports the rest.
+    return last;
+  }
+
+  /** ccxt call with retry on network errors; errors scrubbed and mapped to our classes. */
+  private async call<T>(symbol: string | null, fn: () => Promise<T>, maxRetries = this.policy.maxRetries): Promise<T> {
+    try {
+      return await withRetry(fn, isRetryable, { ...this.policy, maxRetries }, (err, attempt, delay) =>
+        this.opts.log?.('warn', this.scrub(`${this.config.exchange.id}: ${(err as Error).constructor.name} (${(err as Error).message.slice(0, 120)}), retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`)),
+      );
+    } catch (err) {
+      const msg = this.scrub(err instanceof Error ? err.message : String(err));
+      const what = symbol ? ` for ${symbol}` : '';
+      if (isRetryable(err)) throw new ExchangeUnreachableError(`${this.config.exchange.id} unreachable at ${this.url}${what} after ${maxRetries} retries: ${msg}`, this.config.exchange.id, this.url);
+      if (err instanceof ccxt.ExchangeError) throw new ExchangeFailure(`${this.config.exchange.id} error${what}: ${msg}`, this.config.exchange.id, symbol);
+      const e = new Error(msg);
+      e.name = err instanceof Error ? err.name : 'Error';
+      throw e;
+    }
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.opts.credentials);
+  }
+
+  private async loadMarketsCached(): Promise<void> {
+    const id = this.config.exchange.id;
+    const file = marketsCachePath(this.opts.home, `${id}${this.config.exchange.sandbox ? '-sandbox' : ''}`);
+    const cached = await readMarketsCache(file);
+    const now = this.opts.clock.now();
+    const maxAge = this.config.exchange.markets_cache_max_age_h * 3_600_000;
+    if (cached && now - cached.savedAt <= maxAge) {
+      this.exchange.setMarkets(cached.markets as never);
+      return;
+    }
+    try {
+      const markets = await this.call(null, () => this.exchange.loadMarkets(true));
+      await writeMarketsCache(file, { exchange: id, savedAt: now, markets: JSON.parse(JSON.stringify(markets)) as Record<string, unknown> });
+      this.marketsNotice = null;
+    } catch (err) {
+      if (!cached || !(err instanceof ExchangeUnreachableError)) throw err;
+      this.exchange.setMarkets(cached.markets as never);
+      const ageH = (now - cached.savedAt) / 3_600_000;
+      this.marketsNotice = `${id} unreachable; using markets cached ${ageH.toFixed(1)} h ago`;
+      this.opts.log?.('warn', this.marketsNotice);
+    }
+  }
+}
+
+const toCandle = (r: OHLCV): Candle => ({
+  timestamp: Number(r[0]),
+  open: Number(r[1]),
+  high: Number(r[2]),
+  low: Number(r[3]),
+  close: Number(r[4]),
+  volume: Number(r[5]),
+});
+
+const describeReport = (r: ReturnType<typeof validateCandles>): string =>
+  [
+    r.duplicates.length && `${r.duplicates.length} duplicate`,
+    r.outOfOrder.length && `${r.outOfOrder.length} out of order`,
+    r.nonPositive.length && `${r.nonPositive.length} non-positive`,
+    r.inconsistentOhlc.length && `${r.inconsistentOhlc.length} inconsistent`,
+    r.gaps.length && `${r.missing} missing`,
+  ]
+    .filter(Boolean)
+    .join(', ') || 'unparseable';
