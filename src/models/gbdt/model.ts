@@ -151,7 +151,7 @@ export class GbdtModel {
 
   /** Probabilities for nRows rows of a row-major matrix: Float32Array nRows x nClasses. */
   predictProba(data: Float32Array, nRows = data.length / this.nFeatures): Float32Array {
-    if (data.length !== nRows * this.nFeatures) {
+    if (!Number.isInteger(nRows) || data.length !== nRows * this.nFeatures) {
       throw new GbdtInputError(`predict: ${data.length} values is not ${nRows} rows x ${this.nFeatures} features`);
     }
     const K = this.nClasses;
