@@ -230,6 +230,8 @@ export interface LoadedArtifact {
   ppo?: PpoAgent;
   /** tfjs backend the networks were loaded on (null when the artifact has no network). */
   backend: string | null;
+  /** The tfjs instance the networks live in (absent when the artifact has no network). */
+  tf?: Tf;
   dispose(): void;
 }
 
@@ -264,6 +266,7 @@ export async function loadArtifact(dir: string, opts: { tf?: Tf } = {}): Promise
   if (gruJson || ppoJson) {
     const tf = opts.tf ?? (await (await import('./tf-backend.js')).initTf()).tf;
     loaded.backend = tf.getBackend();
+    loaded.tf = tf;
     if (gruJson) loaded.rnn = await deserializeLayersModel(tf, text(gruJson), v.read(need('gru', '.bin')), `${dir}/${gruJson}`);
     if (ppoJson) {
       const s = decodePpoFiles(text(ppoJson), v.read(need('ppo', '.bin')), `${dir}/${ppoJson}`);

@@ -41,8 +41,6 @@ export interface PipelineJobSpec {
   /** Round-trip fee rate for the paper PnL in evaluation (fee per side). */
   feeRate: number;
   seed?: number;
-  /** Tests only: pause after the first progress message of this phase until cancelled. */
-  debugHoldPhase?: string;
 }
 
 /** A test-only job that exercises the real worker path without training anything. */

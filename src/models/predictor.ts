@@ -1,0 +1,148 @@
+/**
+ * Live inference for one loaded artifact: candles -> the same computeFeatures/cleaning as training
+ * -> saved scaler -> last row (trees), last window (RNN), last PPO window + paper portfolio ->
+ * ensemble signal. The saved feature schema is checked first: a mismatch throws
+ * FeatureSchemaMismatchError carrying the diff, and the model is not used.
+ */
+import type { Candle } from '../market/types.js';
+import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
+import type { Direction } from '../engine-api.js';
+import type { ModelKind } from './metadata.js';
+import { WARMUP_BARS, FEATURE_NAMES, FEATURE_VERSION, diffFeatureSchema, FeatureSchemaMismatchError } from '../features/index.js';
+import { predictRnn } from './rnn/predict.js';
+import { buildObservation, type PortfolioState } from './ppo/env.js';
+import { combineSignals, weightsFromMetadata, type ClassProbs, type EnsembleOptions, type ModelOutputs } from './ensemble.js';
+import type { LoadedArtifact } from './artifact.js';
+import { latestInputs, symbolCode } from '../training/pipeline-data.js';
+import { PPO_WINDOW, FLAT_PORTFOLIO } from '../training/pipeline-ppo.js';
+
+export interface Prediction {
+  symbol: string;
+  /** Timestamp of the candle the prediction is made at. */
+  at: number;
+  direction: Direction;
+  confidence: number;
+  score: number;
+  contributions: Partial<Record<ModelKind, number>>;
+  probs: ClassProbs;
+  /** Each model's own output, for the console's detail view. */
+  models: ModelOutputs;
+  modelVersion: string;
+}
+
+export class PredictorInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PredictorInputError';
+  }
+}
+
+/** Extra candles beyond the minimum so SMA-seeded EMAs settle as they did in training. */
+const EXTRA_HISTORY = 200;
+
+export interface PredictRequest {
+  symbol: string;
+  candles: readonly Candle[];
+  portfolio?: PortfolioState;
+}
+
+export class SymbolPredictor {
+  readonly minCandles: number;
+  private readonly options: EnsembleOptions;
+  private readonly ppoWindow: number;
+
+  /** Throws FeatureSchemaMismatchError when the artifact's features are not what this build computes. */
+  constructor(
+    readonly artifact: LoadedArtifact,
+    opts: EnsembleOptions = {},
+  ) {
+    const m = artifact.metadata;
+    const saved = artifact.featureMetadata;
+    const diff = diffFeatureSchema(saved, { names: [...FEATURE_NAMES], window: m.window, featureVersion: FEATURE_VERSION });
+    if (!diff.ok) throw new FeatureSchemaMismatchError(diff, `${artifact.dir}`);
+    if (saved.schemaHash !== m.feature_schema_hash) {
+      throw new PredictorInputError(`${artifact.dir}: feature_metadata hash ${saved.schemaHash.slice(0, 12)} != metadata ${m.feature_schema_hash.slice(0, 12)}`);
+    }
+    if (!artifact.gbdt && !artifact.rnn && !artifact.ppo) throw new PredictorInputError(`${artifact.dir}: artifact holds no model`);
+    this.ppoWindow = artifact.ppo?.metadata.window ?? Math.min(PPO_WINDOW, m.window);
+    this.minCandles = WARMUP_BARS + Math.max(m.window, this.ppoWindow);
+    this.options = { weights: opts.weights ?? weightsFromMetadata(m), neutralBand: opts.neutralBand };
+  }
+
+  get version(): string {
+    return this.artifact.metadata.version;
+  }
+
+  predict(symbol: string, candles: readonly Candle[], portfolio?: PortfolioState): Prediction {
+    return this.predictBatch([{ symbol, candles, portfolio }])[0];
+  }
+
+  /** Many symbols served by this artifact in one round: one network call per model for all of them. */
+  predictBatch(reqs: PredictRequest[]): Prediction[] {
+    const a = this.artifact;
+    const m = a.metadata;
+    if (reqs.length === 0) return [];
+    const tfMs = TIMEFRAME_MS[m.timeframe as Timeframe];
+    const inputs = reqs.map((r) => {
+      if (r.candles.length < this.minCandles) {
+        throw new PredictorInputError(`${r.symbol}: need at least ${this.minCandles} candles (warm-up ${WARMUP_BARS} + window), got ${r.candles.length}`);
+      }
+      const recent = r.candles.slice(-(this.minCandles + EXTRA_HISTORY));
+      const code = symbolCode(r.symbol, m.symbol_encoding_map, m.training_mode, m.symbol_encoding_type);
+      const x = latestInputs(recent, a.preprocessor, m.window, code, tfMs);
+      const diff = diffFeatureSchema(a.featureMetadata, { names: x.names, window: m.window, featureVersion: FEATURE_VERSION });
+      if (!diff.ok) throw new FeatureSchemaMismatchError(diff, `${a.dir} (${r.symbol})`);
+      return { ...x, at: recent[recent.length - 1].timestamp };
+    });
+    const n = inputs.length;
+    const nf = inputs[0].nFeatures;
+    const outputs: ModelOutputs[] = inputs.map(() => ({}));
+    if (a.gbdt) {
+      const rows = new Float32Array(n * nf);
+      inputs.forEach((x, i) => rows.set(x.row, i * nf));
+      const p = a.gbdt.predictProba(rows, n);
+      for (let i = 0; i < n; i++) outputs[i].gbdt = p.subarray(i * 3, i * 3 + 3);
+    }
+    if (a.rnn) {
+      const wins = new Float32Array(n * m.window * nf);
+      inputs.forEach((x, i) => wins.set(x.win, i * m.window * nf));
+      const p = predictRnn(a.tf!, a.rnn, wins, n, m.window, nf);
+      for (let i = 0; i < n; i++) outputs[i].gru = p.subarray(i * 3, i * 3 + 3);
+    }
+    if (a.ppo) {
+      const size = a.ppo.obsShape[0];
+      const obs = new Float32Array(n * size);
+      inputs.forEach((x, i) =>
+        buildObservation(x.win, nf, m.window - 1, this.ppoWindow, reqs[i].portfolio ?? FLAT_PORTFOLIO, obs.subarray(i * size, (i + 1) * size)),
+      );
+      const b = a.ppo.actBatch(obs, n);
+      for (let i = 0; i < n; i++) outputs[i].ppo = { action: b.actions[i], probs: b.probs.subarray(i * 3, i * 3 + 3) };
+    }
+    return inputs.map((x, i) => {
+      const s = combineSignals(outputs[i], this.options);
+      return {
+        symbol: reqs[i].symbol,
+        at: x.at,
+        direction: s.direction,
+        confidence: s.confidence,
+        score: s.score,
+        contributions: s.contributions,
+        probs: s.probs,
+        models: outputs[i],
+        modelVersion: m.version,
+      };
+    });
+  }
+}
+
+/** One round over several predictors (e.g. one artifact per symbol): each artifact batched once. */
+export function predictRound(items: { predictor: SymbolPredictor; request: PredictRequest }[]): Prediction[] {
+  const groups = new Map<SymbolPredictor, number[]>();
+  items.forEach((it, i) => groups.set(it.predictor, [...(groups.get(it.predictor) ?? []), i]));
+  const out: Prediction[] = new Array(items.length);
+  for (const [p, idx] of groups) {
+    const res = p.predictBatch(idx.map((i) => items[i].request));
+    idx.forEach((i, k) => (out[i] = res[k]));
+  }
+  return out;
+}
