@@ -1,8 +1,7 @@
 /** Shared helpers for console tests: render against a FakeEngine and wait for frames (no sleeps). */
 import React from 'react';
 import { render } from 'ink-testing-library';
-import { EngineContext } from '../../tui/hooks/use-engine.js';
-import { ThemeContext } from '../../tui/theme.js';
+import { Providers } from '../../tui/providers.js';
 import { App, type AppProps } from '../../tui/app.js';
 import type { FakeEngine } from '../helpers/fake-engine.js';
 
@@ -34,25 +33,21 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
 const turn = () => new Promise((res) => setImmediate(res));
 
 /**
- * Write keys one at a time. A frame is on screen before React runs the passive effects in which a
- * newly shown panel's useInput subscribes, so each write first yields to the event loop (twice:
- * the scheduler's own setImmediate must run); that is a yield, not a timed sleep.
+ * Write keys one at a time, yielding to the event loop between them (a yield, not a timed sleep).
+ * Panels subscribe to keys in the commit that draws them (tui/hooks/use-routed-input.tsx), so no
+ * waiting for effects is needed; the yield only lets Ink's stdin reader run.
  */
 export async function press(r: Rendered, ...keys: string[]): Promise<void> {
   for (const k of keys) {
-    await turn();
-    await turn();
     r.stdin.write(k);
+    await turn();
   }
-  await turn();
 }
 
 export function renderApp(engine: FakeEngine, props: AppProps = {}, noColor = false): Rendered {
   return render(
-    <ThemeContext.Provider value={{ noColor }}>
-      <EngineContext.Provider value={engine}>
-        <App {...props} />
-      </EngineContext.Provider>
-    </ThemeContext.Provider>,
+    <Providers engine={engine} theme={{ noColor }}>
+      <App {...props} />
+    </Providers>,
   );
 }

@@ -1,5 +1,5 @@
 import React, { useRef } from 'react';
-import { useInput, useStdin } from 'ink';
+import { useRoutedInput } from '../hooks/use-routed-input.js';
 import { St } from './styled.js';
 
 export interface TextInputProps {
@@ -15,7 +15,6 @@ export interface TextInputProps {
 
 /** A one-line editor: printable keys append, Backspace deletes, Enter submits, Esc cancels. */
 export function TextInput({ value, onChange, onSubmit, onCancel, active = true, prompt = '', placeholder = '' }: TextInputProps): React.ReactElement {
-  const { isRawModeSupported } = useStdin();
   // Keys can arrive faster than React re-renders; edit the latest value, not the rendered one.
   const latest = useRef(value);
   latest.current = value;
@@ -23,7 +22,7 @@ export function TextInput({ value, onChange, onSubmit, onCancel, active = true, 
     latest.current = v;
     onChange(v);
   };
-  useInput(
+  useRoutedInput(
     (input, key) => {
       if (key.return) onSubmit(latest.current);
       else if (key.escape) onCancel?.();
@@ -32,7 +31,7 @@ export function TextInput({ value, onChange, onSubmit, onCancel, active = true, 
       // Pasted text arrives as one chunk; keep its printable characters only.
       else if (input) change(latest.current + input.replace(/[\x00-\x1f\x7f]/g, ''));
     },
-    { isActive: active && isRawModeSupported },
+    active,
   );
   return (
     <St>

@@ -1,5 +1,5 @@
-import { useInput, useStdin } from 'ink';
 import { resolveKey, type CommandId, type Scope } from '../keymap.js';
+import { useRoutedInput } from './use-routed-input.js';
 
 export type Handlers = Partial<Record<CommandId, () => void>>;
 
@@ -8,12 +8,8 @@ export type Handlers = Partial<Record<CommandId, () => void>>;
  * `active` and when the terminal supports raw mode (Ink's useInput throws without a TTY).
  */
 export function useKeymapInput(scope: Scope, handlers: Handlers, active: boolean): void {
-  const { isRawModeSupported } = useStdin();
-  useInput(
-    (input, key) => {
-      const cmd = resolveKey(scope, input, key);
-      if (cmd) handlers[cmd]?.();
-    },
-    { isActive: active && isRawModeSupported },
-  );
+  useRoutedInput((input, key) => {
+    const cmd = resolveKey(scope, input, key);
+    if (cmd) handlers[cmd]?.();
+  }, active);
 }
