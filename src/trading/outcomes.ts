@@ -86,9 +86,14 @@ export class OutcomeTracker {
     return this.store.data;
   }
 
-  /** Record a signal; returns the pending record, or null for neutral signals (not scored). */
+  /**
+   * Record a signal; returns the pending record, or null when it is not scored: neutral, or not
+   * newer than the symbol's last recorded signal (a restart replaying the last candle must not
+   * count the same call twice).
+   */
   record(signal: Pick<SignalView, 'symbol' | 'at' | 'direction' | 'confidence' | 'modelVersion'>, o: RecordOptions): PendingSignal | null {
     if (signal.direction === 'neutral') return null;
+    if (signal.at <= this.lastRecordedAt(signal.symbol)) return null;
     if (!(o.price > 0) || !Number.isFinite(o.price)) throw new RangeError(`invalid signal price ${o.price} for ${signal.symbol}`);
     if (!Number.isInteger(o.horizonBars) || o.horizonBars < 1) throw new RangeError(`invalid horizon ${o.horizonBars} for ${signal.symbol}`);
     const rec: PendingSignal = {
@@ -215,6 +220,12 @@ export class OutcomeTracker {
   /** Persist (file, then its .bak). */
   save(): Promise<void> {
     return this.store.write();
+  }
+
+  private lastRecordedAt(symbol: string): number {
+    let last = this.data.symbols[symbol]?.history.at(-1)?.at ?? Number.NEGATIVE_INFINITY;
+    for (const p of this.data.pending) if (p.symbol === symbol && p.at > last) last = p.at;
+    return last;
   }
 
   private book(symbol: string): SymbolBook {

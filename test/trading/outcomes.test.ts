@@ -75,6 +75,18 @@ describe('OutcomeTracker', () => {
     expect(t.overall()).toMatchObject({ signals: 4, correct: 2, winRate: 0.5 });
   });
 
+  it('ignores a signal that is not newer than the last one recorded for its symbol', async () => {
+    const t = await OutcomeTracker.open(join(dir, 'p.json'), { feeRate: 0 });
+    expect(t.record(sig('BTC/USDT', 5 * H, 'bullish'), { price: 100, horizonBars: 1 })).not.toBeNull();
+    expect(t.record(sig('BTC/USDT', 5 * H, 'bullish'), { price: 100, horizonBars: 1 })).toBeNull(); // replayed
+    expect(t.record(sig('ETH/USDT', 5 * H, 'bullish'), { price: 100, horizonBars: 1 })).not.toBeNull(); // other symbol
+    t.observe('BTC/USDT', { timestamp: 6 * H, close: 101 });
+    expect(t.record(sig('BTC/USDT', 4 * H, 'bearish'), { price: 100, horizonBars: 1 })).toBeNull(); // older than a resolved one
+    expect(t.record(sig('BTC/USDT', 6 * H, 'bearish'), { price: 101, horizonBars: 1 })).not.toBeNull();
+    expect(t.symbolStats('BTC/USDT').signals).toBe(1);
+    expect(t.pending().map((p) => p.symbol)).toEqual(['ETH/USDT', 'BTC/USDT']);
+  });
+
   it('bounds the history but keeps exact counts', async () => {
     const t = await OutcomeTracker.open(join(dir, 'p.json'), { feeRate: 0, historyLimit: 3 });
     for (let i = 0; i < 7; i++) {
