@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { globalOptions } from '../context.js';
 
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check the environment, config, exchange and state')
-    .action(() => {
-      throw new CliError('kilo doctor is not built yet (issue 8)', 2);
+    .description('check the environment, config, exchange and state (exit 1 when a check fails)')
+    .option('--json', 'print the checks as JSON')
+    .option('--exchange', 'contact the exchange even when data.source is not exchange')
+    .action(async (opts: { json?: boolean; exchange?: boolean }, cmd: Command) => {
+      const { home, configPath } = globalOptions(cmd);
+      const { runDoctor, formatReport } = await import('../../doctor/index.js');
+      const report = await runDoctor({ home, configPath, checkExchange: !!opts.exchange });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report.checks)}\n`);
+      process.exitCode = report.ok ? 0 : 1;
     });
 }
