@@ -123,7 +123,8 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
 
   /**
    * Where a training request goes. Skips when a fitting model already covers the request (unless
-   * force); with force over an existing model, the version auto-increments; --version sets it.
+   * force); with force over an existing model, the version auto-increments; --version sets it
+   * (skipped when that exact folder exists: versions are immutable).
    */
   resolveTrainVersion(config: Config, req: TrainRequest): TrainVersionDecision {
     const multi = config.model.training_mode === 'multi_symbol';
@@ -139,10 +140,11 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
 
     if (req.version) {
       const there = this.versions.find((v) => v.version === req.version)?.artifacts.find((a) => a.key === key);
-      if (there && !req.force) {
-        return { skip: true, reason: `v${req.version}/${key} already exists; pass --force to overwrite it`, version: req.version, existing: { version: req.version, key } };
+      // Artifacts are immutable (the writer refuses an existing folder), so even --force cannot reuse it.
+      if (there) {
+        return { skip: true, reason: `v${req.version}/${key} already exists and versions are immutable; choose another --version or omit it`, version: req.version, existing: { version: req.version, key } };
       }
-      return { skip: false, reason: `version v${req.version} set by --version${there ? ' (overwriting, --force)' : ''}`, version: req.version };
+      return { skip: false, reason: `version v${req.version} set by --version`, version: req.version };
     }
     if (existing) {
       const ex = { version: existing.version, key: existing.key };

@@ -71,7 +71,10 @@ export async function writeArtifact(modelsDir: string, spec: FixtureSpec): Promi
     profile: spec.profile ?? 'full',
   };
   for (const k of spec.omit ?? []) delete meta[k];
-  await writeFile(join(dir, 'metadata.json'), spec.rawMetadata ?? JSON.stringify(meta, null, 2));
+  // Like src/models/artifact.ts, the manifest covers metadata.json too.
+  const metaText = spec.rawMetadata ?? JSON.stringify(meta, null, 2);
+  await writeFile(join(dir, 'metadata.json'), metaText);
+  manifest['metadata.json'] = { sha256: createHash('sha256').update(metaText).digest('hex'), size: Buffer.byteLength(metaText) };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   return dir;
 }

@@ -50,6 +50,31 @@ describe('discovery', () => {
   });
 });
 
+describe('discovery of artifacts written by src/models/artifact.ts', () => {
+  it('sees a real artifact folder as complete, checksums included, and ignores its temp folders', async () => {
+    const { writeArtifact: writeReal } = await import('../../src/models/artifact.js');
+    const { modelsDir } = await setup();
+    await mkdir(join(modelsDir, '.tmp-abc123'), { recursive: true });
+    const dir = await writeReal({
+      modelsDir,
+      version: '1.0',
+      key: 'SOL-USDT',
+      files: [{ type: 'gbdt', file: 'gbdt_model_SOL-USDT_20260101T000000Z.json', data: '{"trees": []}' }],
+      metadata: {
+        version: '1.0', trained_symbols: ['SOL/USDT'], training_days: 30, training_end_timestamp: NOW, min_history_days_per_symbol: 30,
+        training_mode: 'single_symbol', symbol_encoding_type: 'one_hot', symbol_encoding_map: {}, timeframe: '1h', window: 48, horizon: 1,
+        label_threshold: 0.002, performance: {}, feature_schema_hash: 'x', backend: 'cpu', created_at: new Date(NOW).toISOString(), training_duration_s: 12,
+      },
+    });
+    const [v] = await discoverModels(modelsDir, { verifyChecksums: true });
+    expect(v.artifacts).toHaveLength(1);
+    expect(v.artifacts[0]).toMatchObject({ key: 'SOL-USDT', complete: true, problems: [], warnings: [], servesSymbols: ['SOL/USDT'] });
+    await writeFile(join(dir, 'gbdt_model_SOL-USDT_20260101T000000Z.json'), '{"trees": [1]}');
+    const [again] = await discoverModels(modelsDir);
+    expect(again.artifacts[0].problems).toEqual(['gbdt_model_SOL-USDT_20260101T000000Z.json: size 14 bytes, manifest says 13']);
+  });
+});
+
 describe('ModelRegistry', () => {
   it('covers symbols, picks the serving artifact (serving map > selected > newest) and emits changed', async () => {
     const { modelsDir, servingFile, reg } = await setup();
@@ -99,7 +124,9 @@ describe('ModelRegistry', () => {
     // A new symbol joins the configured version.
     expect(reg.resolveTrainVersion(c, { symbol: 'ETH/USDT' })).toMatchObject({ skip: false, version: '1.0' });
     expect(reg.resolveTrainVersion(c, { symbol: 'BTC/USDT', version: '1.0' })).toMatchObject({ skip: true });
-    expect(reg.resolveTrainVersion(c, { symbol: 'BTC/USDT', version: '1.0', force: true })).toMatchObject({ skip: false, version: '1.0' });
+    expect(reg.resolveTrainVersion(c, { symbol: 'BTC/USDT', version: '1.0', force: true }).reason).toBe(
+      'v1.0/BTC-USDT already exists and versions are immutable; choose another --version or omit it',
+    );
     expect(reg.resolveTrainVersion(c, { symbol: 'BTC/USDT', version: '3.0' })).toMatchObject({ skip: false, version: '3.0' });
     // multi_symbol: the single-symbol artifact does not cover it; v1.0/multi is free.
     const m = cfg({ training_mode: 'multi_symbol', multi_symbol_symbols: ['BTC/USDT', 'ETH/USDT'], version: '1.0' });
