@@ -7,10 +7,11 @@
 import type { JobProgress, LogLevel } from '../engine-api.js';
 import type { ClassMetrics, ModelKind, ModelMetadata } from '../models/metadata.js';
 import { TIMEFRAME_MS } from '../market/types.js';
-import { artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
+import { existsSync } from 'node:fs';
+import { ArtifactExistsError, artifactDir, artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
 import { combineSignals, directionClass, type EnsembleWeights } from '../models/ensemble.js';
 import { buildFeatureMetadata } from '../features/index.js';
-import { majorityClass } from '../models/baselines.js';
+import { baselineMetrics } from './pipeline-baselines.js';
 import { buildTrainingData, columnsToCandles, rowsFor, type TrainingData } from './pipeline-data.js';
 import { argmax3, classMetrics } from './pipeline-metrics.js';
 import type { StageHooks, TrainedStage } from './pipeline-stage.js';
@@ -72,6 +73,9 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   const t0 = now();
   const started = performance.now();
   validateSpec(spec);
+  // Versions are immutable: fail before spending minutes training (writeArtifact checks again at the end).
+  const target = artifactDir(spec.modelsDir, spec.version, artifactKey(spec.symbols, spec.trainingMode));
+  if (existsSync(target)) throw new ArtifactExistsError(target);
   const signal = hooks.signal;
   const checkAbort = (): void => {
     if (signal?.aborted) throw new Error('cancelled');
@@ -112,7 +116,6 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
 
   const val = rowsFor(data, 'validation');
   const test = rowsFor(data, 'test');
-  const trainY = rowsFor(data, 'train').y;
   const stages: TrainedStage[] = [];
   for (const kind of models) {
     const run = await stageFor(kind);
@@ -151,9 +154,10 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
       test: ensembleMetrics(stages, 'testProbs', test, weights, h, fee),
     };
   }
-  const maj = majorityClass(trainY);
-  const majTest = classMetrics(new Uint8Array(test.n).fill(maj), test.y, test.fwd, h, fee);
-  notes.push(`baseline majority class ${maj}: test accuracy ${(majTest.accuracy * 100).toFixed(1)}%`);
+  const baselines = baselineMetrics(data, h, spec.labelThreshold, fee);
+  for (const [name, b] of Object.entries(baselines)) {
+    notes.push(`baseline ${name}: test accuracy ${(b.test.accuracy * 100).toFixed(1)}%, paper PnL ${b.test.pnl_pct!.toFixed(2)}%`);
+  }
   checkAbort();
 
   progress('save', 0.5, WEIGHTS.evaluate);
@@ -199,6 +203,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     metadata: { ...metadata, files: files.map((f) => ({ type: f.type, file: f.file })) },
     durationS: (now() - t0) / 1000,
     notes,
+    baselines,
   };
 }
 

@@ -4,7 +4,7 @@
  * never a silently half-read object.
  */
 import type { JobProgress, LogLevel } from '../engine-api.js';
-import type { ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
+import type { ClassMetrics, ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import type { TrainingProfile } from '../config/schema.js';
 import type { Timeframe } from '../market/types.js';
 
@@ -62,6 +62,8 @@ export interface TrainResult {
   durationS: number;
   /** Human lines about the run (cleaning report, early stops), for the CLI and the log. */
   notes: string[];
+  /** Naive baselines scored on the same validation/test rows as the models (train jobs). */
+  baselines?: Record<string, { validation: ClassMetrics; test: ClassMetrics }>;
 }
 
 export type MainToWorker = { type: 'start'; job: TrainJobSpec } | { type: 'cancel' };
@@ -128,12 +130,14 @@ function parseResult(r: unknown): TrainResult {
   }
   if (!isNum(r.durationS)) throw new WorkerProtocolError('result.durationS must be a number');
   if (!Array.isArray(r.notes) || !r.notes.every((n) => typeof n === 'string')) throw new WorkerProtocolError('result.notes must be strings');
+  if (r.baselines !== undefined && !isObj(r.baselines)) throw new WorkerProtocolError('result.baselines must be an object');
   return {
     kind: r.kind,
     artifactDir: r.artifactDir as string | null,
     metadata: r.metadata as unknown as ModelMetadata | null,
     durationS: r.durationS,
     notes: r.notes as string[],
+    ...(r.baselines ? { baselines: r.baselines as TrainResult['baselines'] } : {}),
   };
 }
 
