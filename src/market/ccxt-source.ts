@@ -103,7 +103,10 @@ function detectTruncatedJson(ex: Exchange): void {
 export const primaryApiUrl = (ex: Exchange): string => {
   const walk = (v: unknown): string | undefined =>
     typeof v === 'string' ? v : v && typeof v === 'object' ? Object.values(v).map(walk).find(Boolean) : undefined;
-  return walk(ex.urls.api) ?? '(unknown url)';
+  const api = ex.urls.api as unknown;
+  // Market data goes through the "public" entry on most exchanges (binance, okx...).
+  const pub = api && typeof api === 'object' ? (api as Record<string, unknown>).public : undefined;
+  return (typeof pub === 'string' ? pub : walk(api)) ?? '(unknown url)';
 };
 
 // OperationFailed covers NetworkError (429/418, timeouts, refused), BadResponse (truncated JSON) and
