@@ -4,6 +4,8 @@
  * refreshes the `.bak` copy atomically. Re-reading first lets `kilo queue add` from another
  * process land between engine writes instead of being overwritten by stale memory.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { Clock } from '../clock.js';
@@ -107,6 +109,8 @@ export class TrainingQueue {
     const active = d.entries.filter(isActive);
     d.queued_symbols = [...new Set(active.map((e) => e.symbol))];
     d.queued_at = Object.fromEntries(active.map((e) => [e.symbol, new Date(e.added_at).toISOString()]));
+    // steno does not create folders; the first write may come before data/ exists.
+    await mkdir(dirname(this.opts.file), { recursive: true });
     await this.db.write();
     await writeFileAtomic(backupPath(this.opts.file), JSON.stringify(d, null, 2));
   }

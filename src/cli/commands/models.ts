@@ -1,11 +1,56 @@
 import type { Command } from 'commander';
+import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
+import type { Config } from '../../config/schema.js';
+
+/** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
+export async function loadCommandConfig(configPath: string): Promise<{ config: Config; note: string | null }> {
+  const { loadConfig, ConfigNotFoundError, ConfigError } = await import('../../config/load.js');
+  try {
+    return { config: (await loadConfig(configPath)).config, note: null };
+  } catch (err) {
+    if (err instanceof ConfigNotFoundError) {
+      const { defaultConfig } = await import('../../config/schema.js');
+      return { config: defaultConfig(), note: `${configPath} not found: using the defaults` };
+    }
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
 
 export function registerModels(program: Command): void {
   program
     .command('models')
     .description('list discovered model versions and the selection for the current config')
-    .action(() => {
-      throw new CliError('kilo models is not built yet (issue 4)', 2);
+    .option('--json', 'print JSON')
+    .option('--verify', 'also check every file against its manifest sha256 (slower)')
+    .action(async (opts: { json?: boolean; verify?: boolean }, cmd: Command) => {
+      const { home, configPath } = globalOptions(cmd);
+      const { config, note } = await loadCommandConfig(configPath);
+      const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
+      const { toModelVersionViews } = await import('../../registry/views.js');
+      const { formatModelsReport } = await import('../../registry/report.js');
+      const paths = registryPaths(home);
+      const reg = new ModelRegistry({ ...paths, verifyChecksums: opts.verify ?? false });
+      await reg.refresh();
+      const now = Date.now();
+      const selection = reg.selection(config, now);
+      if (opts.json) {
+        const out = {
+          modelsDir: paths.modelsDir,
+          config: { training_mode: config.model.training_mode, symbol_encoding: config.model.symbol_encoding, pinned_version: config.model.pinned_version },
+          selected: selection.winner,
+          reason: selection.reason,
+          pin: selection.pin,
+          versions: toModelVersionViews(reg.list(), selection, config),
+          candidates: selection.candidates,
+          serving: reg.servingMap(),
+          notes: note ? [note] : [],
+        };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      if (note) process.stdout.write(`note: ${note}\n`);
+      process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config));
     });
 }

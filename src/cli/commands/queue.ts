@@ -1,11 +1,139 @@
 import type { Command } from 'commander';
+import { join } from 'node:path';
+import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
+import type { QueueEntry, TrainingQueue } from '../../training/queue.js';
+import { loadCommandConfig } from './models.js';
+
+const SYMBOL_RE = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+
+async function openQueue(cmd: Command): Promise<{ queue: TrainingQueue; notes: string[] }> {
+  const { home, configPath } = globalOptions(cmd);
+  const { config, note } = await loadCommandConfig(configPath);
+  const { TrainingQueue, QUEUE_FILE_NAME, QueueCorruptError } = await import('../../training/queue.js');
+  const { systemClock } = await import('../../clock.js');
+  try {
+    // Not the engine: entries another process is running stay `running`.
+    const queue = await TrainingQueue.open({ file: join(home, 'data', QUEUE_FILE_NAME), clock: systemClock, maxAttempts: config.auto_training.max_attempts });
+    return { queue, notes: [note, ...queue.warnings].filter((n): n is string => !!n) };
+  } catch (err) {
+    if (err instanceof QueueCorruptError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+const when = (t: number | null): string => (t === null ? '-' : new Date(t).toISOString().slice(0, 19).replace('T', ' '));
+
+function table(entries: QueueEntry[]): string {
+  if (entries.length === 0) return 'queue is empty\n';
+  const head = `${'ID'.padEnd(6)} ${'SYMBOL'.padEnd(12)} ${'STATE'.padEnd(10)} ${'PRIO'.padStart(4)} ${'TRIES'.padStart(5)}  ${'ADDED'.padEnd(19)}  ${'NEXT TRY'.padEnd(19)}  REASON / LAST ERROR`;
+  const rows = entries.map(
+    (e) =>
+      `${e.id.padEnd(6)} ${e.symbol.padEnd(12)} ${e.state.padEnd(10)} ${String(e.priority).padStart(4)} ${String(e.attempts).padStart(5)}  ${when(e.added_at)}  ${when(e.next_attempt_at).padEnd(19)}  ${e.last_error ?? e.reason}`,
+  );
+  return `${[head, ...rows].join('\n')}\n`;
+}
+
+type Output = { json: unknown; text: string };
+type Opts = Record<string, string | boolean | undefined>;
+
+/**
+ * Run one queue action: `prepare` checks the arguments before the queue file is opened (bad input
+ * changes nothing), then its result runs against the queue. `--json` may sit on `queue` or the action.
+ */
+function action(prepare: (args: string[], opts: Opts) => (q: TrainingQueue) => Promise<Output>) {
+  return async (...all: unknown[]): Promise<void> => {
+    const cmd = all[all.length - 1] as Command;
+    const opts = all[all.length - 2] as Opts;
+    const json = opts.json || cmd.parent?.opts<{ json?: boolean }>().json;
+    const run = prepare(all.slice(0, -2) as string[], opts);
+    const { queue, notes } = await openQueue(cmd);
+    let out: Output;
+    try {
+      out = await run(queue);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'QueueEntryNotFoundError') throw new CliError(err.message, 1);
+      throw err;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ ...(out.json as object), notes }, null, 2)}\n`);
+    else process.stdout.write(`${notes.map((n) => `note: ${n}\n`).join('')}${out.text}`);
+  };
+}
+
+function parseSymbol(s: string): string {
+  const up = s.toUpperCase();
+  if (!SYMBOL_RE.test(up)) throw new CliError(`symbol: expected a pair like SOL/USDT, got "${s}"`, 2);
+  return up;
+}
+
+function parseNumber(what: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || s.trim() === '') throw new CliError(`${what}: expected a number, got "${s}"`, 2);
+  return n;
+}
+
+const ref = (r: string): string => (r.includes('/') ? r.toUpperCase() : r);
 
 export function registerQueue(program: Command): void {
-  program
-    .command('queue')
-    .description('inspect and manage the training queue')
-    .action(() => {
-      throw new CliError('kilo queue is not built yet (issue 4)', 2);
-    });
+  const queue = program.command('queue').description('inspect and manage the training queue (works without a running engine)').option('--json', 'print JSON');
+
+  queue
+    .command('list', { isDefault: true })
+    .description('list queue entries (default)')
+    .option('--json', 'print JSON')
+    .action(action(() => async (q) => ({ json: { entries: q.list() }, text: table(q.list()) })));
+
+  queue
+    .command('add <symbol>')
+    .description('queue a symbol for training')
+    .option('--priority <n>', 'higher runs first', '0')
+    .option('--reason <text>', 'why', 'added by the operator')
+    .option('--json', 'print JSON')
+    .action(
+      action(([symbol], o) => {
+        const sym = parseSymbol(symbol);
+        const priority = parseNumber('--priority', String(o.priority));
+        return async (q) => {
+          const { entry, added } = await q.add(sym, { priority, reason: String(o.reason) });
+          return { json: { entry, added }, text: added ? `queued ${entry.symbol} as ${entry.id}\n` : `${entry.symbol} is already ${entry.state} as ${entry.id}\n` };
+        };
+      }),
+    );
+
+  queue
+    .command('cancel <id|symbol>')
+    .description('cancel an entry, or every active entry of a symbol')
+    .option('--json', 'print JSON')
+    .action(
+      action(([r]) => async (q) => {
+        const hit = await q.cancel(ref(r));
+        const text = hit.map((e) => `cancelled ${e.id} (${e.symbol})${e.started_at !== null ? ': it was running, the engine stops it' : ''}\n`).join('');
+        return { json: { cancelled: hit }, text };
+      }),
+    );
+
+  queue
+    .command('clear')
+    .description('remove every entry that is not running')
+    .option('--json', 'print JSON')
+    .action(
+      action(() => async (q) => {
+        const removed = await q.clear();
+        return { json: { removed }, text: `removed ${removed} entr${removed === 1 ? 'y' : 'ies'}\n` };
+      }),
+    );
+
+  queue
+    .command('prioritize <id|symbol> <n>')
+    .description('set the priority of an active entry (higher runs first)')
+    .option('--json', 'print JSON')
+    .action(
+      action(([r, n]) => {
+        const value = parseNumber('priority', n);
+        return async (q) => {
+          const e = await q.prioritize(ref(r), { value });
+          return { json: { entry: e }, text: `${e.id} (${e.symbol}) priority ${e.priority}\n` };
+        };
+      }),
+    );
 }
