@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export const DAY = 86_400_000;
 
@@ -77,4 +79,21 @@ export async function writeArtifact(modelsDir: string, spec: FixtureSpec): Promi
   manifest['metadata.json'] = { sha256: createHash('sha256').update(metaText).digest('hex'), size: Buffer.byteLength(metaText) };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   return dir;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `bin/kilo.js --home <home> ...args` in a child process (the real CLI, from source via tsx). */
+export function runKilo(home: string, args: string[]): Promise<CliResult> {
+  const bin = fileURLToPath(new URL('../../bin/kilo.js', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, '--home', home, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runKilo, tempHome, writeArtifact } from '../helpers/artifact-fixtures.js';
+
+describe('kilo coverage', () => {
+  it('reports trained, untrained, queued and blocked symbols from the files alone', async () => {
+    const home = await tempHome();
+    await writeFile(join(home, 'config.yaml'), 'universe:\n  symbols: [BTC/USDT, LINK/USDT, DOT/USDT, XMR/USDT]\nassets:\n  unsupported: [XMR/USDT]\n');
+    await writeArtifact(join(home, 'models'), { version: '1.0', symbols: ['BTC/USDT'] });
+    expect((await runKilo(home, ['queue', 'add', 'LINK/USDT'])).code).toBe(0);
+    const r = await runKilo(home, ['coverage', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.trained).toEqual(['BTC/USDT']);
+    expect(out.untrained).toEqual(['LINK/USDT', 'DOT/USDT', 'XMR/USDT']);
+    expect(out.queued).toEqual(['LINK/USDT']);
+    expect(out.blocked).toEqual([{ symbol: 'DOT/USDT', reason: 'untrained; will be queued for training' }]);
+    expect(out.rows.find((x: { symbol: string }) => x.symbol === 'XMR/USDT').state).toBe('unsupported');
+    const text = await runKilo(home, ['coverage']);
+    expect(text.stdout).toContain('Blocked (1):\n  DOT/USDT     untrained; will be queued for training');
+    expect(text.stdout).toContain('Config: block_untrained_symbols: on; auto_train_new_symbols: on');
+  });
+
+  it('names the key and line of a bad config and exits 2', async () => {
+    const home = await tempHome();
+    await writeFile(join(home, 'config.yaml'), 'model:\n  training_mode: sideways\n');
+    const r = await runKilo(home, ['coverage']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/model\.training_mode/);
+  });
+});
