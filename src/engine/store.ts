@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events';
+import type { EngineEvents, EngineSnapshot } from '../engine-api.js';
+
+/**
+ * The engine's state owner for the console: an immutable snapshot replaced on change
+ * (useSyncExternalStore needs a stable reference until something changed) plus typed events.
+ * Notifications are coalesced to one per macrotask so a round that touches 100 symbols
+ * re-renders the console once, not 100 times.
+ */
+export class EngineStore {
+  private snapshot: EngineSnapshot;
+  private readonly listeners = new Set<() => void>();
+  private readonly events = new EventEmitter();
+  private notifyScheduled = false;
+
+  constructor(initial: EngineSnapshot) {
+    this.snapshot = initial;
+    this.events.setMaxListeners(50);
+  }
+
+  getSnapshot = (): EngineSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Replace part of the snapshot; listeners hear about it only if a field actually changed. */
+  update(patch: Partial<EngineSnapshot>): void {
+    let changed = false;
+    for (const k of Object.keys(patch) as (keyof EngineSnapshot)[]) {
+      if (this.snapshot[k] !== patch[k]) {
+        changed = true;
+        break;
+      }
+    }
+    if (!changed) return;
+    this.snapshot = { ...this.snapshot, ...patch };
+    this.scheduleNotify();
+  }
+
+  on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void): () => void {
+    const h = handler as (...args: unknown[]) => void;
+    this.events.on(event, h);
+    return () => this.events.off(event, h);
+  }
+
+  emit<K extends keyof EngineEvents>(event: K, ...args: EngineEvents[K]): void {
+    this.events.emit(event, ...args);
+  }
+
+  private scheduleNotify(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const l of [...this.listeners]) {
+        try {
+          l();
+        } catch {
+          // a failing listener must not stop the others or the engine
+        }
+      }
+    });
+  }
+}

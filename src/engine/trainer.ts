@@ -1,0 +1,305 @@
+/**
+ * Works the training queue: takes the next entry the resource gate allows, fetches its history,
+ * applies the history policy, trains on a worker thread, runs the champion/challenger gate on the
+ * shared window, records the decision, and tells the engine to hot-reload. Nothing here blocks the
+ * main thread for long: candles are fetched async, training and scoring run in the worker.
+ */
+import { freemem } from 'node:os';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../clock.js';
+import type { JobProgress, JobView, PromotionDecision } from '../engine-api.js';
+import { TIMEFRAME_MS, type Candle, type MarketDataSource, type Timeframe } from '../market/types.js';
+import { historyStats } from '../market/validate.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { modelsDirSizeBytes } from '../registry/cleanup.js';
+import type { TrainingQueue, QueueEntry } from '../training/queue.js';
+import type { WorkerPool } from '../training/pool.js';
+import { candlesToColumns } from '../training/pipeline-data.js';
+import type { PipelineJobSpec, TrainResult } from '../training/protocol.js';
+import { canStartTraining } from '../policy/resources.js';
+import { decidePromotion } from '../policy/promotion.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelKind } from '../models/metadata.js';
+
+const DAY_MS = 86_400_000;
+/** Candles scored by the champion/challenger gate: the most recent ~2 weeks of hourly bars. */
+export const GATE_ROWS = 336;
+
+export interface TrainerDeps {
+  config: Config;
+  home: string;
+  modelsDir: string;
+  clock: Clock;
+  /** Market time (the simulator/replay clock; the wall clock for a live exchange). */
+  marketNow: () => number;
+  source: MarketDataSource;
+  registry: ModelRegistry;
+  queue: TrainingQueue;
+  pool: WorkerPool;
+  log: Logger;
+  /** Called after a job changed state or progressed (the engine rebuilds its job views). */
+  onJobChange: () => void;
+  /** Called after a decision; the engine records it, reloads predictors and re-evaluates coverage. */
+  onModelDecision: (d: PromotionDecision, result: TrainResult | null) => Promise<void>;
+  /** Per-symbol overrides a manual `train` asked for (models, profile, version, force). */
+  requests: Map<string, ManualRequest>;
+}
+
+export interface ManualRequest {
+  models?: ModelKind[];
+  quick?: boolean;
+  force?: boolean;
+  version?: string;
+}
+
+interface Live {
+  entry: QueueEntry;
+  controller: AbortController;
+  progress: JobProgress | null;
+  lossHistory: number[];
+  promise: Promise<void>;
+}
+
+export class Trainer {
+  private readonly live = new Map<string, Live>();
+  /** Short-history verdicts per symbol, for coverage (blocked with the reason, not queued again). */
+  readonly shortHistory = new Map<string, { days: number; coverage: number; reason: string }>();
+  private pumping = false;
+
+  constructor(private readonly d: TrainerDeps) {}
+
+  get running(): number {
+    return this.live.size;
+  }
+
+  runningSymbols(): string[] {
+    return [...this.live.values()].map((l) => l.entry.symbol);
+  }
+
+  /** Settles when every running job has finished (replay waits on this between rounds). */
+  async idle(): Promise<void> {
+    while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.promise));
+  }
+
+  cancel(id: string): boolean {
+    const l = this.live.get(id);
+    if (!l) return false;
+    l.controller.abort(new Error('cancelled by the operator'));
+    return true;
+  }
+
+  cancelAll(): void {
+    for (const l of this.live.values()) l.controller.abort(new Error('engine stopping'));
+  }
+
+  jobView(e: QueueEntry): JobView {
+    const l = this.live.get(e.id);
+    return {
+      id: e.id,
+      symbol: e.symbol,
+      reason: e.reason,
+      state: e.state,
+      priority: e.priority,
+      attempts: e.attempts,
+      lastError: e.last_error,
+      queuedAt: e.added_at,
+      startedAt: e.started_at,
+      finishedAt: e.finished_at,
+      progress: l?.progress ?? null,
+      lossHistory: l?.lossHistory ?? [],
+    };
+  }
+
+  /** Start as many queued jobs as the resource gate allows. */
+  async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const entry = await this.d.queue.next(this.d.clock.now());
+        if (!entry) return;
+        const gate = await this.resourceGate(entry.symbol);
+        if (!gate.ok) {
+          this.d.log.debug(`training of ${entry.symbol} waits: ${gate.reason}`, entry.symbol);
+          return;
+        }
+        await this.start(entry);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async resourceGate(symbol: string) {
+    const { resources } = this.d.config;
+    const sizes = this.d.registry
+      .list()
+      .flatMap((v) => v.artifacts.map((a) => a.sizeBytes))
+      .filter((b) => b > 0)
+      .sort((a, b) => a - b);
+    return canStartTraining({
+      running: this.runningSymbols(),
+      symbol,
+      maxConcurrent: resources.max_concurrent_trainings,
+      storageUsedBytes: await modelsDirSizeBytes(this.d.modelsDir),
+      storageLimitMb: resources.storage_limit_mb,
+      expectedArtifactBytes: sizes.length ? sizes[Math.floor(sizes.length / 2)] : 2 * 1024 * 1024,
+      freeMemBytes: freemem(),
+      minFreeMemMb: resources.min_free_memory_mb,
+    });
+  }
+
+  private async start(entry0: QueueEntry): Promise<void> {
+    const { queue, clock, log } = this.d;
+    const entry = await queue.markRunning(entry0.id, clock.now());
+    const controller = new AbortController();
+    const live: Live = { entry, controller, progress: null, lossHistory: [], promise: Promise.resolve() };
+    this.live.set(entry.id, live);
+    log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);
+    this.d.onJobChange();
+    live.promise = this.execute(live).finally(() => {
+      this.live.delete(entry.id);
+      this.d.onJobChange();
+      // A slot freed: the next queued job may start.
+      void this.pump().catch((err) => log.error(`queue: ${(err as Error).message}`));
+    });
+  }
+
+  private async execute(live: Live): Promise<void> {
+    const { queue, clock, log, config, registry } = this.d;
+    const { entry, controller } = live;
+    const symbol = entry.symbol;
+    const req = this.d.requests.get(symbol) ?? {};
+    try {
+      const candles = await this.history(symbol, req.quick !== false);
+      if (controller.signal.aborted) throw new Error('cancelled');
+      const hs = this.checkHistory(symbol, candles);
+      if (hs) {
+        this.shortHistory.set(symbol, hs);
+        await queue.markFailed(entry.id, hs.reason, clock.now());
+        // No retry will help a short history: fail it for good.
+        await queue.cancel(entry.id).catch(() => undefined);
+        log.warn(`${symbol} stays blocked: ${hs.reason}`, symbol);
+        return;
+      }
+      this.shortHistory.delete(symbol);
+      await registry.refresh();
+      const champion = registry.servingArtifactFor(config, symbol, this.d.marketNow());
+      const decision = registry.resolveTrainVersion(config, { symbol, force: Boolean(champion) || req.force, version: req.version });
+      if (decision.skip) {
+        log.info(`${symbol}: ${decision.reason}`, symbol);
+        await queue.markDone(entry.id, clock.now());
+        return;
+      }
+      const spec = this.spec(symbol, candles, decision.version, req, champion?.artifact.dir ?? null);
+      const result = await this.d.pool.run(spec, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          live.progress = p;
+          if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) live.lossHistory.push(p.loss);
+          this.d.onJobChange();
+        },
+        onLog: (level, message) => log.log(level, `${symbol}: ${message}`, symbol),
+      });
+      await queue.markDone(entry.id, clock.now());
+      this.d.requests.delete(symbol);
+      await registry.refresh();
+      const gate = result.gate;
+      const champ = champion ? { version: champion.artifact.version, score: gate?.scores.champion ?? Number.NaN } : null;
+      const chall = gate?.errors.challenger
+        ? { version: decision.version, error: gate.errors.challenger }
+        : { version: decision.version, score: gate ? gate.scores.challenger : Number.NaN };
+      const verdict = champion
+        ? decidePromotion({ champion: champ, challenger: chall, margin: config.auto_training.promotion_margin, metric: gate?.metric ?? 'accuracy' })
+        : { promote: true, reason: `first model for ${symbol}` };
+      const d: PromotionDecision = {
+        at: this.d.marketNow(),
+        symbol,
+        championVersion: champion?.artifact.version ?? null,
+        challengerVersion: decision.version,
+        championScore: champ && Number.isFinite(champ.score) ? champ.score : null,
+        challengerScore: 'score' in chall && Number.isFinite(chall.score) ? chall.score : null,
+        promoted: verdict.promote,
+        reason: gate ? `${verdict.reason} (${gate.rows} shared candles)` : verdict.reason,
+      };
+      await this.d.onModelDecision(d, result);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (controller.signal.aborted) {
+        log.warn(`training ${symbol} cancelled`, symbol);
+        await queue.cancel(entry.id).catch(() => undefined);
+      } else {
+        const e = await queue.markFailed(entry.id, msg, clock.now());
+        log.error(`training ${symbol} failed (attempt ${e.attempts}): ${msg}${e.state === 'failed' ? ' - giving up' : '; will retry'}`, symbol);
+        if (this.d.registry.servingArtifactFor(config, symbol, this.d.marketNow())) {
+          await this.d.onModelDecision(
+            {
+              at: this.d.marketNow(),
+              symbol,
+              championVersion: this.d.registry.servingArtifactFor(config, symbol, this.d.marketNow())?.artifact.version ?? null,
+              challengerVersion: '-',
+              championScore: null,
+              challengerScore: null,
+              promoted: false,
+              reason: `retrain failed, champion kept: ${msg}`,
+            },
+            null,
+          );
+        }
+      }
+    }
+  }
+
+  /** History for training: target_history_days (quick profile: its data_days) up to market now. */
+  private async history(symbol: string, quick: boolean): Promise<Candle[]> {
+    const { config } = this.d;
+    const tf = config.exchange.timeframe as Timeframe;
+    const days = Math.min(config.model.target_history_days, (quick ? config.training.quick : config.training.full).data_days);
+    const now = this.d.marketNow();
+    const until = Math.floor(now / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
+    return this.d.source.fetchCandles(symbol, tf, until - days * DAY_MS, until);
+  }
+
+  private checkHistory(symbol: string, candles: Candle[]): { days: number; coverage: number; reason: string } | null {
+    const { model } = this.d.config;
+    const tf = this.d.config.exchange.timeframe as Timeframe;
+    const hs = historyStats(candles, tf, model.target_history_days, this.d.marketNow());
+    const days = hs.historyDays;
+    if (days < model.min_history_days_to_train) {
+      return { days, coverage: hs.coveragePct, reason: `only ${days.toFixed(1)} days of history (< ${model.min_history_days_to_train}, model.min_history_days_to_train)` };
+    }
+    // Coverage over the span the symbol has existed: a young coin is not penalised for its age.
+    const expected = candles.length ? (candles[candles.length - 1].timestamp - candles[0].timestamp) / TIMEFRAME_MS[tf] + 1 : 0;
+    const coverage = expected ? candles.length / expected : 0;
+    if (coverage < model.min_history_coverage_pct) {
+      return { days, coverage, reason: `history coverage ${(coverage * 100).toFixed(1)}% < ${(model.min_history_coverage_pct * 100).toFixed(0)}% (model.min_history_coverage_pct)` };
+    }
+    return null;
+  }
+
+  private spec(symbol: string, candles: Candle[], version: string, req: ManualRequest, championDir: string | null): PipelineJobSpec {
+    const { config } = this.d;
+    const quick = req.quick !== false;
+    const profile = quick ? config.training.quick : config.training.full;
+    return {
+      kind: 'train',
+      symbols: [symbol],
+      trainingMode: 'single_symbol',
+      symbolEncoding: config.model.symbol_encoding,
+      models: req.models ?? config.model.models,
+      profile: { ...profile, name: quick ? 'quick' : 'full' },
+      version,
+      modelsDir: this.d.modelsDir,
+      candles: [candlesToColumns(symbol, candles)],
+      timeframe: config.exchange.timeframe as Timeframe,
+      window: config.model.window,
+      horizon: config.model.horizon,
+      labelThreshold: config.model.label_threshold,
+      valFraction: config.training.validation_fraction,
+      testFraction: config.training.test_fraction,
+      rnnCell: config.model.rnn_cell,
+      feeRate: config.paper_trading.fee_rate,
+      gate: championDir ? { championDir, rows: GATE_ROWS } : undefined,
+    };
+  }
+}
