@@ -158,14 +158,17 @@ export async function inspectArtifact(version: string, key: string, dir: string,
 
 /** Every version folder under modelsDir, ascending by version, each with its artifacts. */
 export async function discoverModels(modelsDir: string, opts: DiscoverOptions = {}): Promise<DiscoveredVersion[]> {
-  const versions: DiscoveredVersion[] = [];
-  for (const folder of await listDirs(modelsDir)) {
-    const version = versionFromFolder(folder);
-    if (!version) continue;
-    const dir = join(modelsDir, folder);
-    const artifacts: DiscoveredArtifact[] = [];
-    for (const key of await listDirs(dir)) artifacts.push(await inspectArtifact(version, key, join(dir, key), opts));
-    versions.push({ version, dir, artifacts, sizeBytes: artifacts.reduce((s, a) => s + a.sizeBytes, 0) });
-  }
+  // Folders are inspected concurrently: the scan is mostly waiting on stat/read calls.
+  const folders = (await listDirs(modelsDir)).flatMap((f) => {
+    const version = versionFromFolder(f);
+    return version ? [{ version, dir: join(modelsDir, f) }] : [];
+  });
+  const versions = await Promise.all(
+    folders.map(async ({ version, dir }): Promise<DiscoveredVersion> => {
+      const keys = await listDirs(dir);
+      const artifacts = await Promise.all(keys.map((key) => inspectArtifact(version, key, join(dir, key), opts)));
+      return { version, dir, artifacts, sizeBytes: artifacts.reduce((s, a) => s + a.sizeBytes, 0) };
+    }),
+  );
   return versions.sort((a, b) => compareVersions(a.version, b.version));
 }
