@@ -57,7 +57,7 @@ export async function cleanupModels(input: CleanupInput): Promise<CleanupReport>
     const ageDays = Math.floor((input.now - (await versionTime(v))) / DAY_MS);
     const guard = protectedBy.get(v.version);
     if (guard) report.kept.push({ version: v.version, bytes, reason: guard });
-    else if (top.has(v.version)) report.kept.push({ version: v.version, bytes, reason: `among the ${input.keepTopN} most used (${input.usage[v.version] ?? 0} uses)` });
+    else if (top.has(v.version)) report.kept.push({ version: v.version, bytes, reason: `among the ${input.keepTopN} most used (${input.usage[v.version] ?? 0} uses; ties keep the newer)` });
     else if (ageDays <= input.maxAgeDays) report.kept.push({ version: v.version, bytes, reason: `${ageDays} days old <= ${input.maxAgeDays}` });
     else {
       if (!input.dryRun) {
@@ -88,4 +88,14 @@ export async function modelsDirSizeBytes(modelsDir: string): Promise<number> {
     else if (e.isFile()) total += (await stat(p)).size;
   }
   return total;
+}
+
+/** Versions cleanup must keep: every version serving a symbol, the pinned one and the selected one. */
+export function protectedVersions(serving: Record<string, string>, pinned: string | null, selected: string | null): { version: string; why: string }[] {
+  const out = new Map<string, string[]>();
+  const add = (v: string, why: string): void => void out.set(v, [...(out.get(v) ?? []), why]);
+  for (const [symbol, v] of Object.entries(serving)) add(v, `serving ${symbol}`);
+  if (pinned) add(pinned, 'pinned');
+  if (selected) add(selected, 'selected');
+  return [...out].map(([version, why]) => ({ version, why: why.join(', ') }));
 }

@@ -32,7 +32,7 @@ describe('cleanupModels', () => {
     expect(report.freedBytes).toBe(perVersion);
     expect(Object.fromEntries(report.kept.map((k) => [k.version, k.reason]))).toEqual({
       '1.0': 'serving BTC/USDT',
-      '1.1': 'among the 1 most used (500 uses)',
+      '1.1': 'among the 1 most used (500 uses; ties keep the newer)',
       '1.3': 'pinned',
       '1.4': '10 days old <= 90',
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAY, runKilo, tempHome, writeArtifact } from '../helpers/artifact-fixtures.js';
 
@@ -35,5 +36,31 @@ describe('kilo models', () => {
       ['2.0', true, true],
       ['2.1', false, false],
     ]);
+  });
+});
+
+describe('kilo models --cleanup', () => {
+  it('removes old versions beyond the newest N but never the serving, pinned or selected ones', async () => {
+    const home = await tempHome();
+    const models = join(home, 'models');
+    const now = Date.now();
+    for (const [v, age] of [['1.0', 400], ['1.1', 300], ['1.2', 200], ['1.3', 5]] as const) {
+      await writeArtifact(models, { version: v, symbols: ['BTC/USDT'], trainingEnd: now - age * DAY });
+    }
+    await mkdir(join(home, 'data'));
+    await writeFile(join(home, 'data', 'serving.json'), JSON.stringify({ 'BTC/USDT': '1.0' }));
+    await writeFile(join(home, 'config.yaml'), 'model:\n  pinned_version: "1.1"\nresources:\n  cleanup_max_age_days: 30\n  cleanup_keep_top_n: 1\n');
+    const dry = await runKilo(home, ['models', '--cleanup', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would remove v1\.2 \(\d+ KiB\): 200 days old > 30/);
+    expect(existsSync(join(models, 'v1.2'))).toBe(true);
+    const real = JSON.parse((await runKilo(home, ['models', '--cleanup', '--json'])).stdout);
+    expect(real.removed.map((x: { version: string }) => x.version)).toEqual(['1.2']);
+    expect(Object.fromEntries(real.kept.map((x: { version: string; reason: string }) => [x.version, x.reason]))).toEqual({
+      '1.0': 'serving BTC/USDT',
+      '1.1': 'pinned, selected',
+      '1.3': 'among the 1 most used (0 uses; ties keep the newer)',
+    });
+    expect(existsSync(join(models, 'v1.2'))).toBe(false);
   });
 });

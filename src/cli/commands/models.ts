@@ -24,7 +24,9 @@ export function registerModels(program: Command): void {
     .description('list discovered model versions and the selection for the current config')
     .option('--json', 'print JSON')
     .option('--verify', 'also check every file against its manifest sha256 (slower)')
-    .action(async (opts: { json?: boolean; verify?: boolean }, cmd: Command) => {
+    .option('--cleanup', 'remove versions older than resources.cleanup_max_age_days beyond the newest cleanup_keep_top_n (never serving, pinned or selected)')
+    .option('--dry-run', 'with --cleanup: only report what would be removed')
+    .action(async (opts: { json?: boolean; verify?: boolean; cleanup?: boolean; dryRun?: boolean }, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadCommandConfig(configPath);
       const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
@@ -35,6 +37,33 @@ export function registerModels(program: Command): void {
       await reg.refresh();
       const now = Date.now();
       const selection = reg.selection(config, now);
+      if (opts.cleanup) {
+        const { cleanupModels, protectedVersions } = await import('../../registry/cleanup.js');
+        const r = config.resources;
+        // Prediction counts live in the engine; from the files alone "most used" falls back to newest.
+        const report = await cleanupModels({
+          modelsDir: paths.modelsDir,
+          versions: reg.list(),
+          usage: {},
+          protect: protectedVersions(reg.servingMap(), config.model.pinned_version, selection.winner),
+          maxAgeDays: r.cleanup_max_age_days,
+          keepTopN: r.cleanup_keep_top_n,
+          now,
+          dryRun: opts.dryRun ?? false,
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun ?? false, ...report }, null, 2)}\n`);
+          return;
+        }
+        const verb = opts.dryRun ? 'would remove' : 'removed';
+        const lines = [
+          ...report.removed.map((x) => `${verb} v${x.version} (${(x.bytes / 1024).toFixed(0)} KiB): ${x.reason}`),
+          ...report.kept.map((x) => `kept v${x.version}: ${x.reason}`),
+          `${verb} ${report.removed.length} version(s), ${(report.freedBytes / 1024 / 1024).toFixed(2)} MB`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+        return;
+      }
       if (opts.json) {
         const out = {
           modelsDir: paths.modelsDir,
