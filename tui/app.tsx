@@ -3,6 +3,7 @@ import { Box, useApp } from 'ink';
 import type { CommandResult } from '../src/engine-api.js';
 import { useEngine, useEngineSnapshot } from './hooks/use-engine.js';
 import { useKeymapInput } from './hooks/use-keymap-input.js';
+import { useInputCommitProbe } from './hooks/use-routed-input.js';
 import { useLogBuffer } from './hooks/use-log-buffer.js';
 import { useRunCommand } from './hooks/use-report.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
@@ -56,6 +57,7 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
   const run = useRunCommand(report);
   const selectedSymbol = snap.symbols[Math.min(hbIndex, snap.symbols.length - 1)]?.symbol ?? null;
   const scope = PANELS[panel].scope;
+  useInputCommitProbe();
 
   const quit = useCallback(() => {
     if (quitting) return;

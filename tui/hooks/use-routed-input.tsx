@@ -7,20 +7,57 @@ interface Entry {
   ref: { current: InputHandler };
 }
 
-/** The set of listening handlers; keys go to each, in the order they started listening. */
+/** How long a key may wait for the previous key's re-render before it is delivered anyway. */
+const HOLD_MS = 30;
+
+/**
+ * The set of listening handlers; keys go to each, in the order they started listening.
+ * React renders a key's state change asynchronously (its scheduler can yield for several ms), and a
+ * key that arrives in between would go to the handlers of the old screen (e.g. the text typed right
+ * after `:` would miss the command line). So after each key the registry holds further keys until
+ * the screen owner commits (useInputCommitProbe) or HOLD_MS passes.
+ */
 export class InputRegistry {
   private entries = new Set<Entry>();
+  private queue: [string, Key][] = [];
+  private holding = false;
+  private timer: NodeJS.Timeout | undefined;
+
   add(e: Entry): void {
     this.entries.add(e);
   }
   delete(e: Entry): void {
     this.entries.delete(e);
   }
-  dispatch(input: string, key: Key): void {
-    for (const e of [...this.entries]) e.ref.current(input, key);
-  }
   get size(): number {
     return this.entries.size;
+  }
+
+  dispatch(input: string, key: Key): void {
+    if (this.holding) this.queue.push([input, key]);
+    else this.deliver(input, key);
+  }
+
+  /** The screen has re-rendered: deliver the next waiting key, if any. */
+  release(): void {
+    this.holding = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = this.queue.shift();
+    if (next) this.deliver(next[0], next[1]);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.queue = [];
+  }
+
+  private deliver(input: string, key: Key): void {
+    this.holding = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.release(), HOLD_MS);
+    this.timer.unref?.();
+    for (const e of [...this.entries]) e.ref.current(input, key);
   }
 }
 
@@ -30,13 +67,25 @@ const InputRouterContext = createContext<InputRegistry | null>(null);
  * One Ink useInput for the whole console. Ink subscribes each useInput in a passive effect, which
  * runs some time after the frame is on screen, so a key typed right after a panel or prompt appears
  * (fast typists, tmux send-keys, tests) was lost. Handlers registered here subscribe in a layout
- * effect instead: synchronously in the commit that draws them, before the next key can be read.
+ * effect instead: synchronously in the commit that draws them.
  */
 export function InputRouter({ children }: { children?: React.ReactNode }): React.ReactElement {
   const registry = useMemo(() => new InputRegistry(), []);
   const { isRawModeSupported } = useStdin();
   useInput((input, key) => registry.dispatch(input, key), { isActive: isRawModeSupported });
+  useLayoutEffect(() => () => registry.dispose(), [registry]);
   return <InputRouterContext.Provider value={registry}>{children}</InputRouterContext.Provider>;
+}
+
+/**
+ * Called by the component that owns which handlers listen (the app, the wizard): each of its
+ * commits lets the next held key through, after every child has (re)registered.
+ */
+export function useInputCommitProbe(): void {
+  const registry = useContext(InputRouterContext);
+  useLayoutEffect(() => {
+    if (registry) queueMicrotask(() => registry.release());
+  });
 }
 
 /** Like Ink's useInput({isActive}), routed through the nearest InputRouter when there is one. */
