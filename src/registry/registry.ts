@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { symbolToFileStem } from '../market/types.js';
 import { compatibleArtifacts, selectBestModel, type SelectionResult } from '../policy/selection.js';
 import { discoverModels, type DiscoveredArtifact, type DiscoveredVersion, type DiscoverOptions } from './discover.js';
-import { readServingMap, writeServingMap, type ServingMap } from './serving.js';
+import { ServingFileError, readServingMap, writeServingMap, type ServingMap } from './serving.js';
 import { bumpMinor, compareVersions } from './version.js';
 
 export interface RegistryEvents {
@@ -51,6 +51,7 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
   private versions: DiscoveredVersion[] = [];
   private serving: ServingMap = {};
   private fingerprint = '';
+  private servingError: string | null = null;
 
   constructor(private readonly opts: RegistryOptions) {
     super();
@@ -59,7 +60,14 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
   /** Rescan models/ and the serving map; returns true (and emits 'changed') when anything differs. */
   async refresh(): Promise<boolean> {
     const versions = await discoverModels(this.opts.modelsDir, this.opts);
-    this.serving = await readServingMap(this.opts.servingFile);
+    try {
+      this.serving = await readServingMap(this.opts.servingFile);
+      this.servingError = null;
+    } catch (err) {
+      // A broken serving.json must not stop model discovery: keep the last good map and say why.
+      if (!(err instanceof ServingFileError)) throw err;
+      this.servingError = `${err.message}; keeping the previous promotions`;
+    }
     const fp = JSON.stringify(versions.map((v) => [v.version, v.artifacts.map((a) => [a.key, a.complete, a.sizeBytes, a.metadata?.created_at])]));
     this.versions = versions;
     if (fp === this.fingerprint) return false;
@@ -70,6 +78,11 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
 
   list(): DiscoveredVersion[] {
     return this.versions;
+  }
+
+  /** Why serving.json could not be read at the last refresh, or null. */
+  servingProblem(): string | null {
+    return this.servingError;
   }
 
   servingMap(): ServingMap {

@@ -102,6 +102,13 @@ describe('ModelRegistry', () => {
     const again = new ModelRegistry(registryPaths(join(modelsDir, '..')));
     await again.refresh();
     expect(again.servingArtifactFor(c, 'BTC/USDT', NOW)?.via).toBe('serving');
+    // A broken serving.json keeps the last good map, says why, and setServing refuses to overwrite it.
+    await writeFile(servingFile, '{"BTC/USDT": 1.0}');
+    await reg.refresh();
+    expect(reg.servingProblem()).toBe(`${servingFile}: "BTC/USDT" should map to a version like "1.0", got 1; keeping the previous promotions`);
+    expect(reg.servingArtifactFor(c, 'BTC/USDT', NOW)?.via).toBe('serving');
+    await expect(reg.setServing('ETH/USDT', '1.0')).rejects.toThrow(servingFile);
+    expect(await readFile(servingFile, 'utf8')).toBe('{"BTC/USDT": 1.0}');
     await writeArtifact(modelsDir, { version: '1.4', symbols: ['SOL/USDT'] });
     expect(await reg.refresh()).toBe(true);
     expect(reg.coveredSymbols(c)).toEqual(['BTC/USDT', 'ETH/USDT', 'SOL/USDT']);
