@@ -22,6 +22,20 @@ describe('kilo coverage', () => {
     expect(text.stdout).toContain('Config: block_untrained_symbols: on; auto_train_new_symbols: on');
   });
 
+  it('takes a top_volume universe from the market source (the offline simulator here)', async () => {
+    const home = await tempHome();
+    await writeFile(join(home, 'config.yaml'), 'universe:\n  mode: top_volume\n  top_n: 3\n  core_symbols: [DOGE/USDT]\n');
+    const r = await runKilo(home, ['coverage', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.universeMode).toBe('top_volume');
+    // Core symbols first, then the 3 most traded USDT pairs.
+    expect(out.universe[0]).toBe('DOGE/USDT');
+    expect(out.universe).toHaveLength(4);
+    expect(out.universe.every((s: string) => s.endsWith('/USDT'))).toBe(true);
+    expect(out.rows.map((x: { symbol: string }) => x.symbol)).toEqual(out.universe);
+  });
+
   it('names the key and line of a bad config and exits 2', async () => {
     const home = await tempHome();
     await writeFile(join(home, 'config.yaml'), 'model:\n  training_mode: sideways\n');
