@@ -63,11 +63,10 @@ export interface GbdtModelJSON {
 }
 
 export class GbdtModel {
-  private readonly feat: Int32Array;
-  private readonly thr: Float32Array;
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly val: Float64Array;
+  /** Per node: [feature (-1 = leaf), index of left child]; the right child is left + 1. */
+  private readonly nodeI: Int32Array;
+  /** Per node: float32 threshold (internal) or leaf value. */
+  private readonly nodeF: Float32Array;
   private readonly roots: Int32Array;
   private readonly margin: Float64Array;
   private readonly gainTotals: Float64Array;
@@ -97,27 +96,30 @@ export class GbdtModel {
     if (savedGain) this.gainTotals.set(savedGain);
     let total = 0;
     for (const t of trees) total += t.feature.length;
-    this.feat = new Int32Array(total);
-    this.thr = new Float32Array(total);
-    this.left = new Int32Array(total);
-    this.right = new Int32Array(total);
-    this.val = new Float64Array(total);
+    this.nodeI = new Int32Array(2 * total);
+    this.nodeF = new Float32Array(total);
     this.roots = new Int32Array(trees.length);
-    let o = 0;
+    // Breadth-first renumbering puts siblings side by side: one array read picks the child.
+    let next = 0;
     trees.forEach((t, ti) => {
-      this.roots[ti] = o;
-      for (let i = 0; i < t.feature.length; i++) {
-        const f = t.feature[i];
-        this.feat[o + i] = f;
-        if (f >= 0) {
-          this.thr[o + i] = cuts[f][t.bin[i]];
-          this.left[o + i] = o + t.left[i];
-          this.right[o + i] = o + t.right[i];
-        } else {
-          this.val[o + i] = t.value[i];
+      const queue = [0];
+      const ids = [next++];
+      this.roots[ti] = ids[0];
+      for (let q = 0; q < queue.length; q++) {
+        const src = queue[q];
+        const dst = ids[q];
+        const f = t.feature[src];
+        this.nodeI[2 * dst] = f;
+        if (f < 0) {
+          this.nodeF[dst] = t.value[src];
+          continue;
         }
+        this.nodeF[dst] = cuts[f][t.bin[src]];
+        this.nodeI[2 * dst + 1] = next;
+        queue.push(t.left[src], t.right[src]);
+        ids.push(next, next + 1);
+        next += 2;
       }
-      o += t.feature.length;
     });
     this.margin = new Float64Array(nClasses);
   }
@@ -135,15 +137,15 @@ export class GbdtModel {
     const K = this.nClasses;
     const m = this.margin;
     m.fill(0);
-    const { feat, thr, left, right, val, roots } = this;
+    const { nodeI, nodeF, roots } = this;
     for (let t = 0; t < roots.length; t++) {
       let n = roots[t];
-      let f = feat[n];
+      let f = nodeI[2 * n];
       while (f >= 0) {
-        n = row[offset + f] < thr[n] ? left[n] : right[n];
-        f = feat[n];
+        n = nodeI[2 * n + 1] + (row[offset + f] < nodeF[n] ? 0 : 1);
+        f = nodeI[2 * n];
       }
-      m[t % K] += val[n];
+      m[t % K] += nodeF[n];
     }
     softmaxInto(m, 0, K, out, 0);
     return out;

@@ -1,6 +1,6 @@
 import { binMatrix, fitCuts } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
-import { buildTree, predictBinned, type Tree } from './tree.js';
+import { buildTree, HistPool, predictBinned, type Tree } from './tree.js';
 
 /**
  * Boosting loop, multiclass softmax (XGBoost's multi:softprob): every round computes class
@@ -74,6 +74,8 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const tmp = new Int32Array(nRows);
   const inSample = new Uint8Array(nRows);
   const rand = mulberry32(p.seed);
+  const pool = new HistPool(nCols * 512);
+  const nBins = Int32Array.from(cuts, (c) => c.length + 1);
   const trees: Tree[] = [];
   const history: RoundRecord[] = [];
   let best = { round: -1, loss: Infinity };
@@ -90,7 +92,7 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
       }
       const nUsed = sampleRows(rows, inSample, nRows, p.subsample, rand);
       const features = sampleFeatures(nCols, p.colsampleBytree, rand);
-      const { tree, leaves } = buildTree({ bins, nCols, grad, hess, rows: rows.subarray(0, nUsed), features }, p, tmp);
+      const { tree, leaves } = buildTree({ bins, nCols, grad, hess, rows: rows.subarray(0, nUsed), features, nBins }, p, tmp, pool);
       roundTrees.push(tree);
       // Sampled rows already sit in their leaves' ranges; the rest are routed through the tree.
       for (const leaf of leaves) for (let i = leaf.begin; i < leaf.end; i++) margin[rows[i] * K + k] += leaf.value;

@@ -33,6 +33,23 @@ export interface TreeInput {
   rows: Int32Array;
   /** Features allowed to split on (column subsample). */
   features: Int32Array;
+  /** Bins in use per feature (cuts + 1): the split scan stops there. */
+  nBins: Int32Array;
+}
+
+/** Histogram buffers reused across nodes and trees (allocating ~150 KB per split fed the GC). */
+export class HistPool {
+  private readonly free: Float64Array[] = [];
+  constructor(private readonly size: number) {}
+  acquire(): Float64Array {
+    const h = this.free.pop();
+    if (!h) return new Float64Array(this.size);
+    h.fill(0);
+    return h;
+  }
+  release(h: Float64Array): void {
+    this.free.push(h);
+  }
 }
 
 /** For each leaf: its value and the [begin, end) range of `rows` that landed in it. */
@@ -44,6 +61,7 @@ export interface LeafRange {
 
 const HIST_STRIDE = 512; // 256 bins x (g, h)
 const EPS = 1e-6; // XGBoost's kRtEps: gains below this are noise
+const NO_HIST = new Float64Array(0);
 
 interface OpenNode {
   id: number;
@@ -55,7 +73,7 @@ interface OpenNode {
   depth: number;
 }
 
-export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array): { tree: Tree; leaves: LeafRange[] } {
+export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array, pool: HistPool): { tree: Tree; leaves: LeafRange[] } {
   const { bins, nCols, grad, hess, rows } = input;
   const feature: number[] = [];
   const bin: number[] = [];
@@ -79,7 +97,7 @@ export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array): { t
     leaves.push({ value: v, begin: n.begin, end: n.end });
   };
 
-  const rootHist = new Float64Array(nCols * HIST_STRIDE);
+  const rootHist = pool.acquire();
   fillHist(rootHist, bins, nCols, grad, hess, rows, 0, rows.length);
   let G = 0;
   let H = 0;
@@ -91,9 +109,10 @@ export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array): { t
   while (level.length) {
     const next: OpenNode[] = [];
     for (const n of level) {
-      const best = n.depth < p.maxDepth ? findSplit(n, input.features, p) : undefined;
+      const best = n.depth < p.maxDepth ? findSplit(n, input.features, input.nBins, p) : undefined;
       if (!best) {
         makeLeaf(n);
+        if (n.hist.length) pool.release(n.hist);
         continue;
       }
       const mid = partition(bins, nCols, rows, n.begin, n.end, best.feature, best.bin, tmp);
@@ -110,12 +129,15 @@ export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array): { t
         // Build the smaller child's histogram; the parent's buffer becomes the sibling's.
         const small = mid - n.begin <= n.end - mid ? lNode : rNode;
         const big = small === lNode ? rNode : lNode;
-        const h = new Float64Array(nCols * HIST_STRIDE);
+        const h = pool.acquire();
         fillHist(h, bins, nCols, grad, hess, rows, small.begin, small.end);
         const parent = n.hist;
         for (let i = 0; i < parent.length; i++) parent[i] -= h[i];
         small.hist = h;
         big.hist = parent;
+      } else {
+        pool.release(n.hist);
+        lNode.hist = rNode.hist = NO_HIST;
       }
       next.push(lNode, rNode);
     }
@@ -164,7 +186,7 @@ interface Split {
   hl: number;
 }
 
-function findSplit(n: OpenNode, features: Int32Array, p: TreeParams): Split | undefined {
+function findSplit(n: OpenNode, features: Int32Array, nBins: Int32Array, p: TreeParams): Split | undefined {
   if (n.h < 2 * p.minChildWeight) return undefined;
   const parentScore = (n.g * n.g) / (n.h + p.lambda);
   let best: Split | undefined;
@@ -174,10 +196,14 @@ function findSplit(n: OpenNode, features: Int32Array, p: TreeParams): Split | un
     const off = f * HIST_STRIDE;
     let gl = 0;
     let hl = 0;
-    // Split "bin <= b" for b = 0..254; bin 255 can only be a right side.
-    for (let b = 0; b < 255; b++) {
+    // Split "bin <= b"; the last bin can only be a right side.
+    const last = nBins[f] - 1;
+    for (let b = 0; b < last; b++) {
+      const hb = n.hist[off + 2 * b + 1];
+      // An empty bin moves nothing across the split: same candidate as the previous bin.
+      if (hb === 0) continue;
       gl += n.hist[off + 2 * b];
-      hl += n.hist[off + 2 * b + 1];
+      hl += hb;
       if (hl < p.minChildWeight) continue;
       const hr = n.h - hl;
       if (hr < p.minChildWeight) break;
