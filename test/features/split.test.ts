@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset } from '../../src/features/dataset.js';
+import { buildDataset, featuresForInference } from '../../src/features/dataset.js';
+import { NotEnoughCandlesError, WARMUP_BARS } from '../../src/features/compute.js';
 import { buildWindows, encodeSymbol, SplitError, timeSplit, UnknownSymbolError } from '../../src/features/split.js';
-import { Preprocessor } from '../../src/features/preprocess.js';
+import { FeatureSchemaMismatchError, Preprocessor } from '../../src/features/preprocess.js';
 import { allFinite } from '../../src/features/clean.js';
 import { hasOhlcv, readCandles } from './helpers.js';
 
@@ -63,5 +64,30 @@ describe.skipIf(!hasOhlcv)('buildDataset on real BTC candles', () => {
     const tampered = candles.map((c, i) => (i > 4500 ? { ...c, close: c.close * 3, high: c.high * 3 } : c));
     const ds2 = buildDataset(tampered, { horizon: 2, threshold: 0.002, window: 16, validationFraction: 0.2, testFraction: 0.2 });
     expect(ds2.preprocessor.toJSON()).toEqual(ds.preprocessor.toJSON());
+  });
+});
+
+describe.skipIf(!hasOhlcv)('featuresForInference', () => {
+  it('reproduces the training rows with the saved scaler and refuses a changed schema', () => {
+    const candles = readCandles('ETH-USDT-1h.csv').slice(0, 3000);
+    const ds = buildDataset(candles, { horizon: 1, threshold: 0.002, window: 8, validationFraction: 0.2, testFraction: 0.2 });
+    const meta = JSON.parse(JSON.stringify(ds.metadata)) as typeof ds.metadata;
+    // Live inference sees only a recent tail of candles: last row must equal the training matrix's.
+    const tail = candles.slice(2000);
+    const inf = featuresForInference(tail, meta);
+    const nc = ds.matrix.nCols;
+    const lastTrainRow = ds.scaled.slice((ds.matrix.nRows - 1) * nc);
+    const lastInfRow = inf.lastWindow.slice(7 * nc);
+    expect(inf.lastWindow.length).toBe(8 * nc);
+    const byName = (name: string) => ds.matrix.names.indexOf(name);
+    // Window-bounded features are identical; EMA-based ones converge (seeded differently).
+    for (const name of ['ret_1', 'ret_24', 'sma_gap_20', 'vol_72', 'bb_pctb', 'volume_z_72', 'dow_cos']) {
+      expect(lastInfRow[byName(name)]).toBeCloseTo(lastTrainRow[byName(name)], 4);
+    }
+    expect(lastInfRow[byName('ema_gap_10')]).toBeCloseTo(lastTrainRow[byName('ema_gap_10')], 2);
+    expect(Array.from(inf.lastRow)).toEqual(Array.from(ds.raw.slice((ds.matrix.nRows - 1) * nc)));
+    const tampered = { ...meta, names: [...meta.names.slice(1), meta.names[0]] };
+    expect(() => featuresForInference(tail, tampered)).toThrow(FeatureSchemaMismatchError);
+    expect(() => featuresForInference(candles.slice(0, WARMUP_BARS + 4), meta)).toThrow(NotEnoughCandlesError);
   });
 });
