@@ -5,6 +5,7 @@
  */
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tf } from './tf-backend.js';
+import { registerRnnLayers } from './rnn/fused-gru.js';
 
 export interface SerializedModel {
   /** model.json content: topology + weightsManifest (paths point at `weights.bin`). */
@@ -88,6 +89,8 @@ export async function deserializeLayersModel(
   }
   // Copy into a fresh ArrayBuffer: the Uint8Array may be a view into a larger (e.g. Node) buffer.
   const buf = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  // kilo's own layers must be known to the deserializer before loadLayersModel meets their names.
+  registerRnnLayers();
   const artifacts = await tf.io.getModelArtifactsForJSON(parsed, async () => [specs, buf]);
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }

@@ -37,6 +37,18 @@ describe('tf-io', () => {
     loaded.dispose();
   });
 
+  it('round-trips kilo\'s fused 2-layer GRU (custom layer class) with identical predictions', async () => {
+    const model = buildRnnModel(tf, { cell: 'gru', units: 10, layers: 2, dropout: 0, window: 6, nFeatures: 4, seed: 9 });
+    expect(JSON.parse(JSON.stringify(model.toJSON(null, false))).config.layers[0].class_name).toBe('KiloFusedGru');
+    const x = randomWindows(17, 6, 4);
+    const before = predictRnn(tf, model, x, 17, 6, 4);
+    const { modelJson, weights } = await serializeLayersModel(model);
+    const loaded = await deserializeLayersModel(tf, modelJson, weights);
+    expect(Array.from(predictRnn(tf, loaded, x, 17, 6, 4))).toEqual(Array.from(before));
+    model.dispose();
+    loaded.dispose();
+  });
+
   it('rejects bad model.json and truncated weights with a named error', async () => {
     const model = buildRnnModel(tf, { cell: 'gru', units: 4, layers: 1, dropout: 0, window: 3, nFeatures: 2, seed: 1 });
     const { modelJson, weights } = await serializeLayersModel(model);

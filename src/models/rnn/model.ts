@@ -1,6 +1,7 @@
 /** The sequence classifier's topology: [window, nFeatures] -> GRU/LSTM stack -> Dense(3, softmax). */
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tf } from '../tf-backend.js';
+import { FusedGru } from './fused-gru.js';
 
 export type RnnCell = 'gru' | 'lstm';
 
@@ -12,6 +13,11 @@ export interface RnnArchitecture {
   window: number;
   nFeatures: number;
   seed?: number;
+  /**
+   * GRU implementation: 'fused' (kilo's FusedGru, fewer larger ops, reset-after form) or 'layers'
+   * (tf.layers.gru). LSTM always uses tf.layers.lstm. @default 'fused'
+   */
+  gruImpl?: 'fused' | 'layers';
 }
 
 export const RNN_CLASSES = 3;
@@ -36,7 +42,12 @@ export function buildRnnModel(tf: Tf, a: RnnArchitecture): tfNs.LayersModel {
       recurrentInitializer: tf.initializers.glorotUniform({ seed: s(3 * i + 1) }),
       ...(i === 0 ? { inputShape: [a.window, a.nFeatures] } : {}),
     };
-    model.add(a.cell === 'lstm' ? tf.layers.lstm(common) : tf.layers.gru(common));
+    if (a.cell === 'gru' && (a.gruImpl ?? 'fused') === 'fused') {
+      const { units, returnSequences } = common;
+      model.add(new FusedGru({ units, returnSequences, seed: s(3 * i), ...(i === 0 ? { inputShape: [a.window, a.nFeatures] } : {}) }));
+    } else {
+      model.add(a.cell === 'lstm' ? tf.layers.lstm(common) : tf.layers.gru(common));
+    }
     if (a.dropout > 0) model.add(tf.layers.dropout({ rate: a.dropout, seed: s(3 * i + 2) }));
   }
   model.add(
