@@ -153,6 +153,16 @@ describe('trainGbdt', () => {
     expect((err as GbdtAbortedError).roundsDone).toBe(count);
   });
 
+  it('raw-value prediction routes rows exactly as binned training did (NaN included)', async () => {
+    const train = synth(1500, 4, 13, band);
+    for (let r = 0; r < train.nRows; r += 7) train.data[r * 4 + 2] = NaN;
+    const m = await trainGbdt(train, { params: { rounds: 25, subsample: 0.7, seed: 3 } });
+    const p = m.predictProba(train.data);
+    const margin = Float64Array.from(p, (v) => Math.log(v));
+    // Same loss to float32-probability precision: every row reached the same leaves.
+    expect(logLoss(margin, train.labels, 3)).toBeCloseTo(m.history.at(-1)!.trainLoss, 5);
+  });
+
   it('rejects bad input with clear errors', async () => {
     const d = synth(100, 3, 12, band);
     await expect(trainGbdt({ ...d, labels: d.labels.subarray(0, 50) })).rejects.toThrow(/50 labels for 100 rows/);
