@@ -1,5 +1,5 @@
 import React, { useRef } from 'react';
-import { useRoutedInput } from '../hooks/use-routed-input.js';
+import { useInputCommitProbe, useRoutedInput } from '../hooks/use-routed-input.js';
 import { St } from './styled.js';
 
 export interface TextInputProps {
@@ -22,6 +22,8 @@ export function TextInput({ value, onChange, onSubmit, onCancel, active = true, 
     latest.current = v;
     onChange(v);
   };
+  // This component's own state decides what the next key means: its commits release held keys.
+  useInputCommitProbe();
   useRoutedInput(
     (input, key) => {
       if (key.return) onSubmit(latest.current);

@@ -2,6 +2,7 @@ import React, { useState } from 'react';
 import { Box } from 'ink';
 import type { LogEntry, LogLevel } from '../../src/engine-api.js';
 import { useLogsInput } from '../hooks/use-logs-input.js';
+import { useInputCommitProbe } from '../hooks/use-routed-input.js';
 import { TextInput } from '../components/text-input.js';
 import { St } from '../components/styled.js';
 
@@ -33,6 +34,7 @@ export function Logs({ entries, width, height, active, onCapture }: LogsProps): 
   const [search, setSearch] = useState('');
   const [draft, setDraft] = useState<string | null>(null);
   const editing = draft !== null;
+  useInputCommitProbe();
   useLogsInput({
     cycleLevel: () => setLevel(nextLevel),
     startSearch: () => {

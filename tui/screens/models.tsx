@@ -3,6 +3,7 @@ import { Box } from 'ink';
 import type { ModelVersionView } from '../../src/engine-api.js';
 import { useEngine, useEngineSnapshot } from '../hooks/use-engine.js';
 import { useModelsInput } from '../hooks/use-models-input.js';
+import { useInputCommitProbe } from '../hooks/use-routed-input.js';
 import type { Report } from '../hooks/use-report.js';
 import { Table, type Cell, type Column } from '../components/table.js';
 import { St } from '../components/styled.js';
@@ -57,6 +58,7 @@ export function Models({ width, height, active, selectedSymbol, report }: Models
   const snap = useEngineSnapshot();
   const models = snap.models;
   const [sel, setSel] = useState(0);
+  useInputCommitProbe();
   const index = Math.min(sel, Math.max(0, models.length - 1));
   useModelsInput({ engine, models, index, setIndex: setSel, selectedSymbol, report, active });
   const cur = models[index];

@@ -3,6 +3,7 @@ import { Box } from 'ink';
 import type { JobState, JobView } from '../../src/engine-api.js';
 import { useEngine, useEngineSnapshot } from '../hooks/use-engine.js';
 import { useQueueInput } from '../hooks/use-queue-input.js';
+import { useInputCommitProbe } from '../hooks/use-routed-input.js';
 import type { Report } from '../hooks/use-report.js';
 import { Table, type Cell, type Column } from '../components/table.js';
 import { progressBar } from '../components/progress-bar.js';
@@ -57,6 +58,7 @@ export function Queue({ width, height, active, selectedSymbol, report }: QueuePr
   const snap = useEngineSnapshot();
   const jobs = snap.jobs;
   const [sel, setSel] = useState(0);
+  useInputCommitProbe();
   const index = Math.min(sel, Math.max(0, jobs.length - 1));
   useQueueInput({ engine, jobs, index, setIndex: setSel, selectedSymbol, report, active });
   const cur = jobs[index];

@@ -1,0 +1,166 @@
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import { Box } from 'ink';
+import type { EngineApi } from '../../../src/engine-api.js';
+import type { Config } from '../../../src/config/schema.js';
+import { useInputCommitProbe, useRoutedInput } from '../../hooks/use-routed-input.js';
+import { St } from '../../components/styled.js';
+import { TextInput } from '../../components/text-input.js';
+import { defaultAnswers, wizardAnswersToPatch, WizardInputError, type WizardAnswers } from './answers.js';
+import { stepsFor, type ExistingModel, type Step } from './steps.js';
+import { Select } from './select-step.js';
+import { TrainingStep } from './training-step.js';
+import { useWizardState } from './use-wizard-state.js';
+
+/** What the wizard needs from the outside; the CLI wires these to config/, registry/ and engine. */
+export interface WizardDeps {
+  /** The starting point: the existing config, or the defaults. */
+  base: Config;
+  configPath: string;
+  /** The best compatible model for these answers, or null. */
+  findExistingModel: (answers: WizardAnswers) => Promise<ExistingModel | null>;
+  /** Write the patch into config.yaml (creating it first if needed). */
+  save: (patch: Record<string, unknown>) => Promise<void>;
+  /** Build and start an engine from the saved config. */
+  startEngine: () => Promise<EngineApi>;
+}
+
+export type WizardResult =
+  | { kind: 'cancelled'; saved: boolean; engine: EngineApi | null }
+  | { kind: 'start'; engine: EngineApi | null }
+  | { kind: 'later'; engine: EngineApi | null };
+
+export interface WizardProps {
+  deps: WizardDeps;
+  onDone: (result: WizardResult) => void;
+}
+
+function StepView({ step, answers, onAnswer, onBack }: { step: Step; answers: WizardAnswers; onAnswer: (value: string) => void; onBack: () => void }) {
+  const [text, setText] = useState(() => (step.kind === 'text' ? step.get(answers) : ''));
+  if (step.kind === 'select') return <Select options={step.options} initial={step.get(answers)} onSelect={onAnswer} onBack={onBack} active />;
+  return <TextInput prompt="> " value={text} onChange={setText} onSubmit={onAnswer} onCancel={onBack} active />;
+}
+
+export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
+  const [state, dispatch] = useWizardState(defaultAnswers(deps.base));
+  const [existing, setExisting] = useState<{ key: string; model: ExistingModel | null } | 'loading'>('loading');
+  const engineRef = useRef<EngineApi | null>(null);
+  const doneRef = useRef(false);
+  useInputCommitProbe();
+  const { answers, phase } = state;
+  const lookupKey = `${answers.trainingMode}|${answers.encoding}|${answers.symbols.join(',')}`;
+
+  const finish = useCallback(
+    (r: WizardResult) => {
+      if (doneRef.current) return;
+      doneRef.current = true;
+      dispatch({ type: 'finish' });
+      onDone(r);
+    },
+    [onDone, dispatch],
+  );
+
+  useEffect(() => {
+    let stale = false;
+    setExisting('loading');
+    deps.findExistingModel(answers).then(
+      (model) => !stale && setExisting({ key: lookupKey, model }),
+      () => !stale && setExisting({ key: lookupKey, model: null }),
+    );
+    return () => {
+      stale = true;
+    };
+    // The lookup depends only on what lookupKey captures.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lookupKey]);
+
+  useEffect(() => {
+    if (phase !== 'saving') return;
+    deps.save(wizardAnswersToPatch(answers)).then(
+      () => dispatch({ type: 'saved', trainNow: answers.trainNow && (!existingModel() || answers.retrainExisting) }),
+      (err: unknown) => dispatch({ type: 'saveFailed', message: `could not write ${deps.configPath}: ${err instanceof Error ? err.message : String(err)}` }),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [phase]);
+
+  const existingModel = () => (existing === 'loading' ? null : existing.model);
+  const steps = stepsFor(answers, existingModel());
+  const step = steps[Math.min(state.index, steps.length - 1)];
+  const waitingForLookup = existing === 'loading' && (step.id === 'existingModel' || step.id === 'trainNow');
+
+  useRoutedInput((input, key) => {
+    if (key.ctrl && input === 'c') finish({ kind: 'cancelled', saved: state.saved, engine: engineRef.current });
+  }, phase !== 'finished');
+
+  const onAnswer = (value: string) => {
+    try {
+      const next = step.kind === 'select' ? step.set(answers, value) : step.set(answers, value);
+      dispatch({ type: 'answer', answers: next, stepCount: stepsFor(next, existingModel()).length });
+    } catch (err) {
+      if (err instanceof WizardInputError) dispatch({ type: 'error', message: err.message });
+      else throw err;
+    }
+  };
+
+  const onTrained = useCallback((engine: EngineApi) => {
+    engineRef.current = engine;
+    dispatch({ type: 'trained' });
+  }, [dispatch]);
+
+  let body: React.ReactNode;
+  if (phase === 'questions') {
+    body = waitingForLookup ? (
+      <St>Looking for compatible models…</St>
+    ) : (
+      <Box flexDirection="column">
+        <St dim>{`Step ${state.index + 1} of ${steps.length}`}</St>
+        <St bold wrap="wrap">{step.title}</St>
+        <St dim wrap="wrap">{step.help}</St>
+        <StepView key={step.id} step={step} answers={answers} onAnswer={onAnswer} onBack={() => dispatch({ type: 'back' })} />
+      </Box>
+    );
+  } else if (phase === 'saving') {
+    body = <St>{`Writing ${deps.configPath}…`}</St>;
+  } else if (phase === 'training') {
+    body = (
+      <TrainingStep
+        startEngine={deps.startEngine}
+        symbols={answers.coreSymbols}
+        onFinished={onTrained}
+        onError={(message) => {
+          dispatch({ type: 'error', message });
+          dispatch({ type: 'trained' });
+        }}
+        active
+      />
+    );
+  } else if (phase === 'start') {
+    body = (
+      <Box flexDirection="column">
+        <St>{`Saved ${deps.configPath}.`}</St>
+        <St bold>Start the bot now?</St>
+        <St dim>Now opens the console (paper trading). Later prints how to start it (console, headless, systemd, tmux).</St>
+        <Select
+          options={[
+            { value: 'start', label: 'Start now' },
+            { value: 'later', label: 'Later: show me how' },
+          ]}
+          initial="start"
+          onSelect={(v) => finish({ kind: v === 'start' ? 'start' : 'later', engine: engineRef.current })}
+          onBack={() => undefined}
+          active
+        />
+      </Box>
+    );
+  } else {
+    body = <St>Done.</St>;
+  }
+
+  return (
+    <Box flexDirection="column">
+      <St bold color="cyan">kilo setup</St>
+      {body}
+      {state.error ? <St color="red" wrap="wrap">{`error: ${state.error}`}</St> : null}
+      <St dim>{phase === 'questions' ? 'Enter accept · ↑/↓ choose · Esc back · Ctrl+C quit without saving' : 'Ctrl+C quit'}</St>
+    </Box>
+  );
+}
