@@ -128,8 +128,9 @@ function validate(d: GbdtDataset, p: GbdtParams, which: string, nCols = d.nCols)
   }
   if (p.subsample <= 0 || p.subsample > 1) throw new GbdtInputError(`subsample must be in (0, 1], got ${p.subsample}`);
   if (p.colsampleBytree <= 0 || p.colsampleBytree > 1) throw new GbdtInputError(`colsampleBytree must be in (0, 1], got ${p.colsampleBytree}`);
-  if (!(p.maxDepth >= 1) || !(p.eta > 0) || !(p.lambda >= 0) || !(p.rounds >= 1)) {
-    throw new GbdtInputError(`bad params: maxDepth ${p.maxDepth}, eta ${p.eta}, lambda ${p.lambda}, rounds ${p.rounds}`);
+  // Depth-wise growth keeps one ~150 KB histogram per open node of a level: depth 10 bounds that at 512.
+  if (!(p.maxDepth >= 1 && p.maxDepth <= 10) || !(p.eta > 0) || !(p.lambda >= 0) || !(p.rounds >= 1)) {
+    throw new GbdtInputError(`bad params (maxDepth 1..10, eta > 0, lambda >= 0, rounds >= 1): maxDepth ${p.maxDepth}, eta ${p.eta}, lambda ${p.lambda}, rounds ${p.rounds}`);
   }
 }
 
