@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { scrubSecrets, type Credentials } from '../credentials/index.js';
 import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
 import { validateCandles } from './validate.js';
-import { clockSleep, withRetry, type BackoffPolicy } from './retry.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { withRetry, type BackoffPolicy } from './retry.js';
 import { marketsCachePath, readMarketsCache, writeMarketsCache } from './markets-cache.js';
 
 /** The exchange answered with an error (bad symbol, bad request...): not retried. */
@@ -43,7 +44,7 @@ export interface CcxtSourceOptions {
   clock: Clock;
   credentials?: Credentials;
   log?: (level: 'info' | 'warn', msg: string) => void;
-  /** Backoff waits go through this (tests record the delays). Default: the clock. */
+  /** Backoff waits go through this (tests record the delays). Default: real timers. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   backoffBaseMs?: number;
@@ -136,7 +137,9 @@ export class CcxtMarketSource implements MarketDataSource {
       baseMs: opts.backoffBaseMs ?? 500,
       maxMs: 60_000,
       random: opts.random ?? Math.random,
-      sleep: opts.sleep ?? clockSleep(opts.clock),
+      // Real time by default: backoff waits for a remote server, which a replay's ManualClock
+      // would never let pass.
+      sleep: opts.sleep ?? ((ms: number) => delay(ms)),
     };
   }
 
@@ -220,7 +223,8 @@ export class CcxtMarketSource implements MarketDataSource {
       if (!broken && (rep.gaps.length === 0 || gaps === previousGaps)) return last;
       previousGaps = broken ? null : gaps;
       this.opts.log?.('warn', `${symbol} ${tf}: suspicious page at ${new Date(since).toISOString()} (${describeReport(rep)}), asking again`);
-      if (attempt < this.policy.maxRetries) await this.policy.sleep(Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** attempt));
+      // A gap is confirmed by asking again at once; a corrupt page waits like any transient fault.
+      if (broken && attempt < this.policy.maxRetries) await this.policy.sleep(Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** attempt));
     }
     // Still inconsistent: keep only the sound candles; the store's validation reports the rest.
     return last;
