@@ -267,6 +267,11 @@ export async function loadArtifact(dir: string, opts: { tf?: Tf } = {}): Promise
     const tf = opts.tf ?? (await (await import('./tf-backend.js')).initTf()).tf;
     loaded.backend = tf.getBackend();
     loaded.tf = tf;
+    if (gruJson) {
+      // Custom recurrent layers (if the rnn module defines any) must be registered before loading.
+      const rnn = (await import('./rnn/index.js')) as { registerRnnLayers?: () => void };
+      rnn.registerRnnLayers?.();
+    }
     if (gruJson) loaded.rnn = await deserializeLayersModel(tf, text(gruJson), v.read(need('gru', '.bin')), `${dir}/${gruJson}`);
     if (ppoJson) {
       const s = decodePpoFiles(text(ppoJson), v.read(need('ppo', '.bin')), `${dir}/${ppoJson}`);

@@ -73,7 +73,7 @@ export function evaluateArtifact(
   const y = labels.subarray(from, end);
   const fwd = new Float32Array(n);
   for (let i = 0; i < n; i++) fwd[i] = closes[from + i + o.horizon] / closes[from + i] - 1;
-  const reqs = Array.from({ length: n }, (_, i) => ({ symbol, candles: candles.slice(Math.max(0, from + i + 1 - predictor.minCandles - 200), from + i + 1) }));
+  const reqs = Array.from({ length: n }, (_, i) => ({ symbol, candles: candles.slice(Math.max(0, from + i + 1 - predictor.minCandles - 100), from + i + 1) }));
   const preds = predictor.predictBatch(reqs);
   const rows: EvalRow[] = [];
   const kinds: ModelKind[] = ['gbdt', 'gru', 'ppo'];

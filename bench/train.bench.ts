@@ -1,0 +1,76 @@
+/**
+ * Quick-train of one symbol with every model kind on 365 days of real 1h candles, in a real
+ * worker (target <= 60 s wall) and artifact load (target <= 150 ms). Signal latency: signal.bench.ts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WorkerPool } from '../src/training/pool.js';
+import { buildJobSpec } from '../src/training/pipeline-spec.js';
+import { loadArtifact } from '../src/models/artifact.js';
+import { initTf } from '../src/models/tf-backend.js';
+import { defaultConfig } from '../src/config/schema.js';
+import type { Candle } from '../src/market/types.js';
+
+const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/ohlcv');
+if (!existsSync(DATA)) {
+  console.log(`no data at ${DATA}; skipping`);
+  process.exit(0);
+}
+const readCsv = (file: string): Candle[] =>
+  readFileSync(join(DATA, file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => {
+      const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
+      return { timestamp, open, high, low, close, volume };
+    });
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p = (x: number): string => x.toFixed(1);
+
+const config = defaultConfig();
+const days = config.training.quick.data_days;
+const btc = readCsv('BTC-USDT-1h.csv');
+const candles = btc.slice(-days * 24);
+const home = await mkdtemp(join(tmpdir(), 'kilo-bench-train-'));
+try {
+  const spec = buildJobSpec(config, { symbols: ['BTC/USDT'], candles: { 'BTC/USDT': candles }, quick: true, version: '1.0', modelsDir: join(home, 'models') });
+  const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 600_000 });
+  const phaseStart = new Map<string, number>();
+  const t0 = performance.now();
+  const res = await pool.run(spec, {
+    onProgress: (pr) => {
+      if (!phaseStart.has(pr.phase)) phaseStart.set(pr.phase, performance.now());
+    },
+  });
+  const wall = (performance.now() - t0) / 1000;
+  await pool.close();
+  const phases = [...phaseStart.entries()];
+  const split = phases.map(([ph, t], i) => `${ph} ${p(((phases[i + 1]?.[1] ?? t0 + wall * 1000) - t) / 1000)}s`).join(', ');
+  console.log(`quick-train BTC/USDT, ${days} days 1h (${candles.length} candles), models ${spec.models.join('+')}: ${p(wall)} s wall (target <= 60 s)`);
+  console.log(`  phases: ${split}`);
+  console.log(`  profile: epochs ${spec.profile.epochs}, patience ${spec.profile.patience}, trees ${spec.profile.trees}, ppo_steps ${spec.profile.ppo_steps}, window ${spec.window}`);
+  for (const n of res.notes) console.log(`  ${n}`);
+  const m = res.metadata!;
+  for (const k of ['gbdt', 'gru', 'ppo', 'ensemble'] as const) {
+    const perf = m.performance[k];
+    if (perf) console.log(`  ${k.padEnd(8)} val acc ${(perf.validation.accuracy * 100).toFixed(1)}%  test acc ${(perf.test.accuracy * 100).toFixed(1)}%  test PnL ${perf.test.pnl_pct!.toFixed(2)}%`);
+  }
+
+  const { tf, backend } = await initTf();
+  const loads: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    const a = await loadArtifact(res.artifactDir!, { tf });
+    loads.push(performance.now() - t);
+    a.dispose();
+  }
+  console.log(`load artifact (verify manifest + preprocessor + trees + GRU + PPO), ${backend}: median ${p(median(loads))} ms, first ${p(loads[0])} ms (target <= 150 ms)`);
+
+} finally {
+  await rm(home, { recursive: true, force: true });
+}
