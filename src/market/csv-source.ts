@@ -49,12 +49,15 @@ export class CsvMarketSource implements MarketDataSource {
   }
 
   async fetchCandles(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {
-    const all = await this.visible(symbol, tf);
-    return all.filter((c) => c.timestamp >= since && c.timestamp < until);
+    const all = await this.allCandles(symbol, tf);
+    const end = Math.min(this.visibleCount(all, tf), firstAtOrAfter(all, until));
+    return all.slice(Math.min(end, firstAtOrAfter(all, since)), end);
   }
 
   async latestClosedCandle(symbol: string, tf: Timeframe): Promise<Candle | undefined> {
-    return (await this.visible(symbol, tf)).at(-1);
+    const all = await this.allCandles(symbol, tf);
+    const n = this.visibleCount(all, tf);
+    return n > 0 ? all[n - 1] : undefined;
   }
 
   /** Every candle in the file, including those in the replay's future (for validation). */
@@ -74,16 +77,12 @@ export class CsvMarketSource implements MarketDataSource {
 
   private async visible(symbol: string, tf: Timeframe): Promise<Candle[]> {
     const all = await this.allCandles(symbol, tf);
-    const cutoff = this.clock.now() - TIMEFRAME_MS[tf];
-    // Binary search: the last candle whose close (timestamp + tf) is at or before now.
-    let lo = 0;
-    let hi = all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (all[mid].timestamp <= cutoff) lo = mid + 1;
-      else hi = mid;
-    }
-    return all.slice(0, lo);
+    return all.slice(0, this.visibleCount(all, tf));
+  }
+
+  /** How many candles had closed (timestamp + tf <= now) at the clock's now. */
+  private visibleCount(all: readonly Candle[], tf: Timeframe): number {
+    return firstAtOrAfter(all, this.clock.now() - TIMEFRAME_MS[tf] + 1);
   }
 
   private async load(symbol: string, tf: Timeframe): Promise<Candle[]> {
@@ -101,4 +100,16 @@ export class CsvMarketSource implements MarketDataSource {
     if (this.opts.strict && !report.ok) throw new CsvFormatError(file, report.badRows.length ? report.badRows : [{ line: 0, reason: 'invalid candles (see kilo data check)' }]);
     return cleanCandles(parsed.candles, tf);
   }
+}
+
+/** Index of the first candle with timestamp >= t (binary search over the sorted series). */
+function firstAtOrAfter(all: readonly Candle[], t: number): number {
+  let lo = 0;
+  let hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (all[mid].timestamp < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

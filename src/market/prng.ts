@@ -46,9 +46,16 @@ export class Rng {
   /** Student-t with integer df, scaled to unit variance (df > 2). */
   studentT(df: number): number {
     let chi2 = 0;
-    for (let i = 0; i < df; i++) {
-      const z = this.normal();
-      chi2 += z * z;
+    if (df % 2 === 0) {
+      // chi2 with 2k degrees of freedom is -2 ln(U1...Uk): k uniforms instead of 2k normals.
+      let prod = 1;
+      for (let i = 0; i < df / 2; i++) prod *= 1 - this.u();
+      chi2 = -2 * Math.log(prod);
+    } else {
+      for (let i = 0; i < df; i++) {
+        const z = this.normal();
+        chi2 += z * z;
+      }
     }
     const t = this.normal() / Math.sqrt(chi2 / df);
     return t / Math.sqrt(df / (df - 2));

@@ -45,7 +45,8 @@ const REGIME_P: number[][] = [
   [0.003, 0.994, 0.003],
   [0.002, 0.002, 0.996],
 ];
-const T_DF = 4;
+// 6 degrees of freedom: fat tails (innovation excess kurtosis 3) with a finite sample kurtosis.
+const T_DF = 6;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 const MARKET_VOL = 0.006;
 
