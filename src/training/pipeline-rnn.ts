@@ -11,7 +11,7 @@ import type { StageHooks, TrainedStage } from './pipeline-stage.js';
  * Quick profile: fewer units and at most this many training windows (strided, so the whole
  * training period is still covered) to stay inside the quick-train time budget on 2 cores.
  */
-export const QUICK_RNN = { units: 32, maxTrainWindows: 3000 };
+export const QUICK_RNN = { units: 32, maxTrainWindows: 2000 };
 export const FULL_RNN = { units: 64, maxTrainWindows: Infinity };
 
 export function strideSubsample<T extends { x: Float32Array; y: Uint8Array; n: number; window: number; nFeatures: number }>(d: T, max: number): T {
