@@ -5,7 +5,7 @@
  */
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tf } from './tf-backend.js';
-import { registerRnnLayers } from './rnn/fused-gru.js';
+import { registerRnnLayers } from './rnn/layers.js';
 
 export interface SerializedModel {
   /** model.json content: topology + weightsManifest (paths point at `weights.bin`). */

@@ -85,8 +85,3 @@ export class FusedGru extends tf.layers.Layer {
     return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }
-
-/** Make 'KiloFusedGru' loadable by tf.loadLayersModel (idempotent). */
-export function registerRnnLayers(): void {
-  tf.serialization.registerClass(FusedGru);
-}

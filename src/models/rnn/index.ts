@@ -11,3 +11,6 @@ export {
 } from './train.js';
 export { predictRnn } from './predict.js';
 export { mulberry32, permutation, type Rng } from './random.js';
+export { FusedGru } from './fused-gru.js';
+export { FusedLstm } from './fused-lstm.js';
+export { registerRnnLayers } from './layers.js';

@@ -23,6 +23,8 @@ export interface RnnParams {
   seed?: number;
   /** Weight classes inversely to their frequency. @default true */
   balanceClasses?: boolean;
+  /** Recurrent layer implementation (see RnnArchitecture.impl). @default 'fused' */
+  impl?: 'fused' | 'layers';
 }
 
 export interface RnnEpochInfo {
@@ -39,7 +41,8 @@ export interface RnnEpochInfo {
 export interface RnnHooks {
   onEpoch?(e: RnnEpochInfo): void;
   onBatch?(b: { epoch: number; batch: number; batches: number }): void;
-  /** Checked after every batch: training stops within one batch of an abort. */
+  /** Checked after every batch (the loop yields to the event loop between batches): training
+   * stops within one batch of an abort. */
   signal?: AbortSignal;
 }
 
@@ -88,19 +91,15 @@ export async function trainRnn(
     window,
     nFeatures,
     seed: params.seed,
+    impl: params.impl,
   });
-  model.compile({
-    optimizer: tf.train.adam(params.learningRate ?? 1e-3),
-    loss: 'categoricalCrossentropy',
-    metrics: ['accuracy'],
-  });
-
-  const xs = tf.tensor3d(data.x, [data.n, window, nFeatures]);
-  const ys = oneHot(tf, data.y);
-  const vx = tf.tensor3d(val.x, [val.n, window, nFeatures]);
-  const vy = oneHot(tf, val.y);
-  const classWeight = params.balanceClasses === false ? undefined : balancedClassWeights(data.y);
+  const optimizer = tf.train.adam(params.learningRate ?? 1e-3);
+  const cw = params.balanceClasses === false ? [1, 1, 1] : Object.values(balancedClassWeights(data.y));
   const rng = mulberry32(params.seed ?? 1);
+  const per = window * nFeatures;
+  const xb = new Float32Array(batchSize * per);
+  const yb = new Int32Array(batchSize);
+  const wb = new Float32Array(batchSize);
 
   const history: RnnHistoryEntry[] = [];
   let best: tfNs.Tensor[] | undefined;
@@ -116,42 +115,38 @@ export async function trainRnn(
 
   try {
     for (let epoch = 1; epoch <= params.epochs && !cancelled; epoch++) {
-      // Own seeded shuffle (fit's shuffle uses Math.random): reorder once per epoch on-device.
-      const idx = tf.tensor1d(permutation(data.n, rng), 'int32');
-      const ex = tf.gather(xs, idx);
-      const ey = tf.gather(ys, idx);
-      idx.dispose();
-      let batchesDone = 0;
+      // Batches are assembled in JS from a seeded permutation: model.fit would slice one big
+      // dataset tensor per batch, and a wasm slice copies the whole source tensor each time.
+      const order = permutation(data.n, rng);
       const t0 = performance.now();
-      let h: tfNs.History;
-      try {
-        h = await model.fit(ex, ey, {
-          epochs: 1,
-          batchSize,
-          shuffle: false,
-          classWeight,
-          verbose: 0,
-          callbacks: {
-            onBatchEnd: async (batch: number) => {
-              batchesDone++;
-              hooks.onBatch?.({ epoch, batch: batch + 1, batches });
-              if (hooks.signal?.aborted) {
-                cancelled = true;
-                model.stopTraining = true;
-              }
-            },
-          },
-        });
-      } finally {
-        ex.dispose();
-        ey.dispose();
+      let lossSum = 0;
+      let weightSum = 0;
+      for (let bi = 0; bi < batches; bi++) {
+        const start = bi * batchSize;
+        const size = Math.min(batchSize, data.n - start);
+        for (let j = 0; j < size; j++) {
+          const k = order[start + j];
+          xb.set(data.x.subarray(k * per, (k + 1) * per), j * per);
+          yb[j] = data.y[k];
+          wb[j] = cw[data.y[k]];
+        }
+        const batchLoss = trainStep(tf, model, optimizer, xb.subarray(0, size * per), yb.subarray(0, size), wb.subarray(0, size), window, nFeatures);
+        for (let j = 0; j < size; j++) weightSum += wb[j];
+        lossSum += batchLoss;
+        trainedWindows += size;
+        hooks.onBatch?.({ epoch, batch: bi + 1, batches });
+        // Yield so an abort posted to a worker's port can be delivered between batches.
+        await new Promise<void>((r) => setImmediate(r));
+        if (hooks.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
       }
       trainMs += performance.now() - t0;
-      trainedWindows += Math.min(data.n, batchesDone * batchSize);
       if (cancelled) break;
-      const loss = h.history.loss[0] as number;
-      // Evaluate here (not fit's validationData) so valLoss is exactly what the returned model scores.
-      const [valLoss, valAccuracy] = evaluate(tf, model, vx, vy, batchSize);
+      // Class-weighted mean training loss over the epoch (the quantity being minimised).
+      const loss = lossSum / weightSum;
+      const [valLoss, valAccuracy] = evaluate(tf, model, val, batchSize);
       history.push({ epoch, loss, valLoss, valAccuracy });
       if (valLoss < bestLoss) {
         bestLoss = valLoss;
@@ -171,16 +166,12 @@ export async function trainRnn(
       }
     }
     if (best) model.setWeights(best);
-    // The returned model is for inference and serialisation; Adam's moment tensors would otherwise
-    // outlive model.dispose() (tfjs does not dispose a compiled model's optimizer).
-    model.optimizer.dispose();
   } catch (err) {
-    model.optimizer?.dispose();
     model.dispose();
     throw err;
   } finally {
+    optimizer.dispose();
     best?.forEach((t) => t.dispose());
-    tf.dispose([xs, ys, vx, vy]);
   }
   return {
     model,
@@ -192,29 +183,47 @@ export async function trainRnn(
   };
 }
 
-function oneHot(tf: Tf, y: Uint8Array): tfNs.Tensor2D {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), RNN_CLASSES).toFloat() as tfNs.Tensor2D);
+/** One Adam step on a class-weighted cross-entropy; returns the batch's weighted loss sum. */
+function trainStep(
+  tf: Tf, model: tfNs.LayersModel, optimizer: tfNs.Optimizer,
+  x: Float32Array, y: Int32Array, w: Float32Array, window: number, nFeatures: number,
+): number {
+  return tf.tidy(() => {
+    const n = y.length;
+    const xt = tf.tensor3d(x, [n, window, nFeatures]);
+    const yt = tf.oneHot(tf.tensor1d(y, 'int32'), RNN_CLASSES).toFloat();
+    const wt = tf.tensor1d(w);
+    let sum = 0;
+    optimizer.minimize(() => {
+      const p = model.apply(xt, { training: true }) as tfNs.Tensor2D;
+      const ce = tf.neg(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))), 1));
+      const weighted = tf.sum(tf.mul(ce, wt));
+      sum = weighted.dataSync()[0];
+      return tf.div(weighted, tf.sum(wt)) as tfNs.Scalar;
+    });
+    return sum;
+  });
 }
 
-/** Mean categorical cross-entropy and accuracy, batched to bound memory. */
-export function evaluate(tf: Tf, model: tfNs.LayersModel, x: tfNs.Tensor, y: tfNs.Tensor, batchSize: number): [number, number] {
-  const n = x.shape[0];
+/** Mean (unweighted) categorical cross-entropy and accuracy over `d`, batched. */
+export function evaluate(tf: Tf, model: tfNs.LayersModel, d: SequenceData, batchSize = 512): [number, number] {
+  const per = d.window * d.nFeatures;
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const [l, c] = tf.tidy(() => {
-      const xb = x.slice(start, size);
-      const yb = y.slice(start, size);
-      const p = model.predict(xb) as tfNs.Tensor;
-      // Same clipping as tfjs's categoricalCrossentropy on probabilities.
-      const clipped = p.clipByValue(1e-7, 1 - 1e-7);
-      const lossB = tf.neg(tf.sum(tf.mul(yb, tf.log(clipped)))).dataSync()[0];
-      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)), 'float32')).dataSync()[0];
-      return [lossB, hit];
+  for (let start = 0; start < d.n; start += batchSize) {
+    const size = Math.min(batchSize, d.n - start);
+    const probs = tf.tidy(() => {
+      const xb = tf.tensor3d(d.x.subarray(start * per, (start + size) * per), [size, d.window, d.nFeatures]);
+      return (model.predict(xb) as tfNs.Tensor).dataSync() as Float32Array;
     });
-    lossSum += l;
-    correct += c;
+    for (let i = 0; i < size; i++) {
+      const label = d.y[start + i];
+      // Same clipping as tfjs's categoricalCrossentropy on probabilities.
+      lossSum -= Math.log(Math.min(1 - 1e-7, Math.max(1e-7, probs[i * 3 + label])));
+      let arg = 0;
+      for (let k = 1; k < RNN_CLASSES; k++) if (probs[i * 3 + k] > probs[i * 3 + arg]) arg = k;
+      if (arg === label) correct++;
+    }
   }
-  return [lossSum / n, correct / n];
+  return [lossSum / d.n, correct / d.n];
 }

@@ -1,0 +1,82 @@
+/**
+ * LSTM counterpart of FusedGru (see fused-gru.ts for why): Keras gate order i, f, c, o; forget
+ * bias initialised to 1 (unitForgetBias); explicit-transpose matmul gradients; per-gate weight
+ * slices taken once per batch. Registered for (de)serialisation under 'KiloFusedLstm'.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { linear, matmul } from './fast-ops.js';
+
+export interface FusedLstmArgs {
+  units: number;
+  returnSequences?: boolean;
+  seed?: number;
+  inputShape?: number[];
+  name?: string;
+}
+
+export class FusedLstm extends tf.layers.Layer {
+  static readonly className = 'KiloFusedLstm';
+  readonly units: number;
+  readonly returnSequences: boolean;
+  readonly seed?: number;
+  private kernel!: tf.LayerVariable;
+  private recurrentKernel!: tf.LayerVariable;
+  private bias!: tf.LayerVariable;
+
+  constructor(args: FusedLstmArgs) {
+    super(args);
+    this.units = args.units;
+    this.returnSequences = args.returnSequences ?? false;
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const f = shape[shape.length - 1] as number;
+    const u = this.units;
+    const s = this.seed;
+    this.kernel = this.addWeight('kernel', [f, 4 * u], 'float32', tf.initializers.glorotUniform({ seed: s }));
+    this.recurrentKernel = this.addWeight(
+      'recurrent_kernel', [u, 4 * u], 'float32', tf.initializers.glorotUniform({ seed: s === undefined ? undefined : s + 1 }),
+    );
+    const bias = new Float32Array(4 * u);
+    bias.fill(1, u, 2 * u); // forget gate starts open, as Keras's unitForgetBias
+    this.bias = this.addWeight('bias', [4 * u], 'float32', tf.initializers.zeros());
+    this.bias.write(tf.tensor1d(bias));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const [b] = x.shape;
+      const u = this.units;
+      const [wi, wf, wc, wo] = tf.split(this.kernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
+      const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
+      const [bi, bf, bc, bo] = tf.split(this.bias.read() as tf.Tensor1D, 4) as tf.Tensor1D[];
+      const steps = tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[];
+      let h: tf.Tensor2D = tf.zeros([b, u]);
+      let c: tf.Tensor2D = tf.zeros([b, u]);
+      const all: tf.Tensor2D[] = [];
+      for (const xt of steps) {
+        const i = tf.sigmoid(tf.add(linear(xt, wi, bi), matmul(h, ui)));
+        const f = tf.sigmoid(tf.add(linear(xt, wf, bf), matmul(h, uf)));
+        const g = tf.tanh(tf.add(linear(xt, wc, bc), matmul(h, uc)));
+        const o = tf.sigmoid(tf.add(linear(xt, wo, bo), matmul(h, uo)));
+        c = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
+        h = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
+        if (this.returnSequences) all.push(h);
+      }
+      return this.returnSequences ? tf.stack(all, 1) : h;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+  }
+}
