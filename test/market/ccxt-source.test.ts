@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.js';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
-import { CcxtMarketSource, ExchangeFailure, ExchangeUnreachableError, rewriteApiUrls } from '../../src/market/ccxt-source.js';
+import { CcxtMarketSource, ExchangeFailure, ExchangeUnreachableError, ExchangeConfigError, createCcxtExchange, rewriteApiUrls } from '../../src/market/ccxt-source.js';
 import { CandleStore } from '../../src/market/candle-store.js';
 import { parseCandleCsv } from '../../src/market/csv.js';
 import { startBinanceServer, DEFAULT_DATA_DIR, type BinanceServer } from '../helpers/binance-server.js';
@@ -27,13 +27,13 @@ beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'kilo-ccxt-'));
 });
 
-function setup(patch: Partial<Config['exchange']> = {}, extra: { apiKey?: string; secret?: string } = {}) {
+function setup(patch: Partial<Config['exchange']> = {}, extra: { apiKey?: string; secret?: string } = {}, start = NOW) {
   const config = defaultConfig();
   config.data.source = 'exchange';
   Object.assign(config.exchange, { api_base_url: srv.url, timeout_ms: 400, max_retries: 5 }, patch);
   const sleeps: number[] = [];
   const logs: string[] = [];
-  const clock = new ManualClock(NOW);
+  const clock = new ManualClock(start);
   const source = new CcxtMarketSource(config, {
     home,
     clock,
@@ -183,5 +183,28 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('ccxt source against the loopback
     const { source } = setup({ sandbox: true, api_base_url: null });
     expect(source.url).toContain('testnet');
     expect(() => setup({ id: 'bitstamp', sandbox: true, api_base_url: null })).toThrow(/bitstamp has no sandbox/);
+  });
+
+  it('drops the candle still in progress (timestamp + tf > now)', async () => {
+    // The server has the 18:00 candle, which is still open at 18:30 on our clock.
+    const { source, clock } = setup({}, {}, Date.UTC(2023, 11, 30, 18, 30));
+    const got = await source.fetchCandles('BTC/USDT', '1h', Date.UTC(2023, 11, 30, 12), Date.UTC(2023, 11, 31));
+    expect(got.at(-1)!.timestamp).toBe(Date.UTC(2023, 11, 30, 17));
+    expect(got).toHaveLength(6);
+    clock.set(Date.UTC(2023, 11, 30, 19, 0));
+    expect((await source.latestClosedCandle('BTC/USDT', '1h'))!.timestamp).toBe(Date.UTC(2023, 11, 30, 18));
+  });
+
+  it('passes proxies to ccxt and refuses unknown exchange ids by name', () => {
+    const c = defaultConfig();
+    c.exchange.http_proxy = 'http://proxy.local:3128';
+    c.exchange.https_proxy = 'http://proxy.local:3129';
+    const ex = createCcxtExchange(c);
+    expect(ex.httpProxy).toBe('http://proxy.local:3128');
+    expect(ex.httpsProxy).toBe('http://proxy.local:3129');
+    expect(ex.enableRateLimit).toBe(true);
+    c.exchange.id = 'notanexchange';
+    expect(() => createCcxtExchange(c)).toThrow(ExchangeConfigError);
+    expect(() => createCcxtExchange(c)).toThrow(/exchange\.id: unknown ccxt exchange "notanexchange"/);
   });
 });
