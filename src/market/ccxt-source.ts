@@ -148,8 +148,8 @@ export class CcxtMarketSource implements MarketDataSource {
   }
 
   /** Markets from the disk cache when fresh, else from the exchange (then cached). */
-  ensureMarkets(): Promise<void> {
-    this.marketsReady ??= this.loadMarketsCached().catch((err: unknown) => {
+  ensureMarkets(opts: { maxRetries?: number } = {}): Promise<void> {
+    this.marketsReady ??= this.loadMarketsCached(opts.maxRetries ?? this.policy.maxRetries).catch((err: unknown) => {
       this.marketsReady = null;
       throw err;
     });
@@ -251,7 +251,7 @@ export class CcxtMarketSource implements MarketDataSource {
     return scrubSecrets(text, this.opts.credentials);
   }
 
-  private async loadMarketsCached(): Promise<void> {
+  private async loadMarketsCached(maxRetries: number): Promise<void> {
     const id = this.config.exchange.id;
     const file = marketsCachePath(this.opts.home, `${id}${this.config.exchange.sandbox ? '-sandbox' : ''}`);
     const cached = await readMarketsCache(file);
@@ -262,7 +262,7 @@ export class CcxtMarketSource implements MarketDataSource {
       return;
     }
     try {
-      const markets = await this.call(null, () => this.exchange.loadMarkets(true));
+      const markets = await this.call(null, () => this.exchange.loadMarkets(true), maxRetries);
       await writeMarketsCache(file, { exchange: id, savedAt: now, markets: JSON.parse(JSON.stringify(markets)) as Record<string, unknown> });
       this.marketsNotice = null;
     } catch (err) {

@@ -64,7 +64,8 @@ export async function createMarketSource(config: Config, deps: MarketSourceDeps)
   const notes: string[] = [];
   if (creds.source === 'none') notes.push(describeCredentials(creds));
   try {
-    await source.ensureMarkets();
+    // Quick: one retry at most, so an offline start falls back to the simulator in about a second.
+    await source.ensureMarkets({ maxRetries: Math.min(1, config.exchange.max_retries) });
     if (source.marketsNotice) notes.unshift(source.marketsNotice);
     return { source, notice: notes.length ? notes.join('; ') : null, storeName: config.exchange.id };
   } catch (err) {
