@@ -10,7 +10,8 @@ export function registerDoctor(program: Command): void {
     .action(async (opts: { json?: boolean; exchange?: boolean }, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { runDoctor, formatReport } = await import('../../doctor/index.js');
-      const report = await runDoctor({ home, configPath, checkExchange: !!opts.exchange });
+      const { extraChecks } = await import('../../doctor/extra-checks.js');
+      const report = await runDoctor({ home, configPath, checkExchange: !!opts.exchange, extraChecks: await extraChecks() });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report.checks)}\n`);
       process.exitCode = report.ok ? 0 : 1;
     });
