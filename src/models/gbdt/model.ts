@@ -138,14 +138,14 @@ export class GbdtModel {
     const m = this.margin;
     m.fill(0);
     const { nodeI, nodeF, roots } = this;
-    for (let t = 0; t < roots.length; t++) {
+    for (let t = 0, k = 0; t < roots.length; t++, k = k + 1 === K ? 0 : k + 1) {
       let n = roots[t];
       let f = nodeI[2 * n];
       while (f >= 0) {
         n = nodeI[2 * n + 1] + (row[offset + f] < nodeF[n] ? 0 : 1);
         f = nodeI[2 * n];
       }
-      m[t % K] += nodeF[n];
+      m[k] += nodeF[n];
     }
     softmaxInto(m, 0, K, out, 0);
     return out;
