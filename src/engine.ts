@@ -310,8 +310,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   async function queueUntrained(): Promise<void> {
     if (!coverage || !config.model.auto_train_new_symbols) return;
     for (const symbol of coverage.toQueue) {
-      if (tierOf(symbol, config) === 'unknown' && !judgements.has(symbol)) continue; // judge first
       const tier = tierOf(symbol, config);
+      // An unknown symbol is queued only once judged trainable (judgements arrive in the background).
+      if (tier === 'unknown' && judgements.get(symbol)?.verdict !== 'trainable') continue;
       const { added } = await queue.add(symbol, { priority: tier === 'pre_trained' ? 10 : tier === 'quick_train' ? 5 : 1, reason: 'new symbol: no model covers it' });
       if (added) logger.info(`${symbol} queued for training (no model covers it; blocked until trained)`, symbol);
     }
@@ -498,7 +499,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       return {
         symbol,
         tier: row?.tier ?? tierOf(symbol, cfg),
-        state: running ? 'training' : (row?.state ?? 'blocked'),
+        // A live symbol being retrained keeps trading on its champion; show that it trains.
+        state: running && row?.state === 'live' ? 'training' : (row?.state ?? 'blocked'),
         stateReason: row?.reason ?? '',
         price: candles.length ? candles[candles.length - 1].close : null,
         sparkline: candles.slice(-SPARK).map((c) => c.close),
@@ -548,7 +550,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   // ----- pacing -----
   function nextDelay(): number {
     if (opts.roundIntervalMs !== undefined) return opts.roundIntervalMs;
-    if (simulated) return config.data.round_interval_s * 1000;
+    if (simulated) return (config.data as { round_interval_s?: number }).round_interval_s ?? 2 * 1000;
     // Live exchange: just after the next candle closes (a few seconds for the exchange to settle).
     const now = clock.now();
     return Math.max(1000, Math.ceil(now / step) * step + 3000 - now);
@@ -681,6 +683,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   registry.on('changed', () => {
     predictors.clear();
   });
+  await refreshUniverse();
   recomputeCoverage();
   publish();
   return engine;

@@ -218,7 +218,7 @@ export class Trainer {
         championVersion: champion?.artifact.version ?? null,
         challengerVersion: decision.version,
         championScore: champ && Number.isFinite(champ.score) ? champ.score : null,
-        challengerScore: 'score' in chall && Number.isFinite(chall.score) ? chall.score : null,
+        challengerScore: 'score' in chall && typeof chall.score === 'number' && Number.isFinite(chall.score) ? chall.score : null,
         promoted: verdict.promote,
         reason: gate ? `${verdict.reason} (${gate.rows} shared candles)` : verdict.reason,
       };
@@ -230,8 +230,13 @@ export class Trainer {
         await queue.cancel(entry.id).catch(() => undefined);
       } else {
         const e = await queue.markFailed(entry.id, msg, clock.now());
-        log.error(`training ${symbol} failed (attempt ${e.attempts}): ${msg}${e.state === 'failed' ? ' - giving up' : '; will retry'}`, symbol);
-        if (this.d.registry.servingArtifactFor(config, symbol, this.d.marketNow())) {
+        const champion = this.d.registry.servingArtifactFor(config, symbol, this.d.marketNow());
+        // A failed retrain is not retried by the queue: the champion keeps serving and the retrain
+        // policy decides again at its next trigger. A new symbol's training retries with backoff.
+        if (champion && e.state === 'queued') await queue.cancel(entry.id).catch(() => undefined);
+        const retry = !champion && e.state === 'queued';
+        log.error(`training ${symbol} failed (attempt ${e.attempts}): ${msg}${retry ? '; will retry with backoff' : champion ? '; champion kept' : ' - giving up'}`, symbol);
+        if (champion) {
           await this.d.onModelDecision(
             {
               at: this.d.marketNow(),

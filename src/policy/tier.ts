@@ -33,8 +33,16 @@ export function dailyVolatility(candles: readonly Candle[]): number | null {
     if (a > 0 && b > 0) rets.push(Math.log(b / a));
   }
   if (rets.length < 2) return null;
-  const mean = rets.reduce((s, r) => s + r, 0) / rets.length;
-  return Math.sqrt(rets.reduce((s, r) => s + (r - mean) ** 2, 0) / (rets.length - 1));
+  // Robust scale (1.4826 x median absolute deviation): one de-peg day (USDC in March 2023) must
+  // not make a stablecoin look volatile, and one quiet week must not make a coin look stable.
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  const median = (xs: number[]): number => {
+    const s = sorted(xs);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const med = median(rets);
+  return 1.4826 * median(rets.map((r) => Math.abs(r - med)));
 }
 
 /** Quote volume (close x base volume) of the candles in the last 24 h of the series. */

@@ -7,6 +7,7 @@ import type { JobProgress, LogLevel } from '../engine-api.js';
 import type { ClassMetrics, ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import type { TrainingProfile } from '../config/schema.js';
 import type { Timeframe } from '../market/types.js';
+import type { GateScores } from './gate.js';
 
 /** Candles of one symbol as columns so the buffers can be transferred, not copied. */
 export interface CandleColumns {
@@ -41,6 +42,11 @@ export interface PipelineJobSpec {
   /** Round-trip fee rate for the paper PnL in evaluation (fee per side). */
   feeRate: number;
   seed?: number;
+  /**
+   * Champion/challenger: after training, the worker scores the serving artifact and the new one
+   * on the same most recent `rows` candles it was sent (src/training/gate.ts).
+   */
+  gate?: { championDir: string; rows: number };
 }
 
 /** A test-only job that exercises the real worker path without training anything. */
@@ -64,6 +70,8 @@ export interface TrainResult {
   notes: string[];
   /** Naive baselines scored on the same validation/test rows as the models (train jobs). */
   baselines?: Record<string, { validation: ClassMetrics; test: ClassMetrics }>;
+  /** Scores of champion and challenger on the shared window (when the job asked for the gate). */
+  gate?: GateScores;
 }
 
 export type MainToWorker = { type: 'start'; job: TrainJobSpec } | { type: 'cancel' };
@@ -131,6 +139,9 @@ function parseResult(r: unknown): TrainResult {
   if (!isNum(r.durationS)) throw new WorkerProtocolError('result.durationS must be a number');
   if (!Array.isArray(r.notes) || !r.notes.every((n) => typeof n === 'string')) throw new WorkerProtocolError('result.notes must be strings');
   if (r.baselines !== undefined && !isObj(r.baselines)) throw new WorkerProtocolError('result.baselines must be an object');
+  if (r.gate !== undefined && (!isObj(r.gate) || !isObj(r.gate.scores) || typeof r.gate.metric !== 'string')) {
+    throw new WorkerProtocolError('result.gate must be {metric, rows, window, scores, errors}');
+  }
   return {
     kind: r.kind,
     artifactDir: r.artifactDir as string | null,
@@ -138,6 +149,8 @@ function parseResult(r: unknown): TrainResult {
     durationS: r.durationS,
     notes: r.notes as string[],
     ...(r.baselines ? { baselines: r.baselines as TrainResult['baselines'] } : {}),
+    // JSON-free structured clone keeps NaN scores (a broken model) as NaN.
+    ...(r.gate ? { gate: r.gate as unknown as GateScores } : {}),
   };
 }
 

@@ -35,11 +35,24 @@ port.on('message', (raw: unknown) => {
   const run = async (): Promise<TrainResult> => {
     if (job.kind === 'selftest') return runSelftest(job, controller.signal);
     const { trainSymbolModels } = await import('./pipeline.js');
-    return trainSymbolModels(job, {
+    const result = await trainSymbolModels(job, {
       signal: controller.signal,
       onProgress: (progress) => post({ type: 'progress', progress }),
       onLog: (level, message) => post({ type: 'log', level, message }),
     });
+    if (!job.gate || !result.artifactDir) return result;
+    // Champion/challenger on the same most recent candles, here off the main thread.
+    const { scoreOnSharedWindow } = await import('./gate.js');
+    const { columnsToCandles } = await import('./pipeline-data.js');
+    const gate = await scoreOnSharedWindow({
+      symbol: job.symbols[0],
+      candles: columnsToCandles(job.candles[0]),
+      artifacts: { champion: job.gate.championDir, challenger: result.artifactDir },
+      rows: job.gate.rows,
+      horizon: job.horizon,
+      labelThreshold: job.labelThreshold,
+    });
+    return { ...result, gate };
   };
   run().then(
     (result) => {
