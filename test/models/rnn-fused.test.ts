@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tfNs from '@tensorflow/tfjs';
 import { initTf, type Tf } from '../../src/models/tf-backend.js';
-import { linear, matmul } from '../../src/models/rnn/fast-ops.js';
-import { buildRnnModel, mulberry32 } from '../../src/models/rnn/index.js';
+import { dataSteps, linear, linearData, matmul, matmulT } from '../../src/models/rnn/fast-ops.js';
+import { buildRnnModel, FusedGru, FusedLstm, mulberry32 } from '../../src/models/rnn/index.js';
 
 let tf: Tf;
 beforeAll(async () => {
@@ -36,7 +36,43 @@ describe('fast-ops', () => {
     const gm = tf.grads((x: tfNs.Tensor, y: tfNs.Tensor) => tf.sum(tf.mul(matmul(x as tfNs.Tensor2D, y as tfNs.Tensor2D), w)))([a, b]);
     expect(maxAbsDiff(gm[0], g1[0])).toBeLessThan(1e-5);
     expect(maxAbsDiff(gm[1], g1[1])).toBeLessThan(1e-5);
+    const gd = tf.grads((y: tfNs.Tensor, z: tfNs.Tensor) => tf.sum(tf.mul(linearData(a, tf.transpose(a), y as tfNs.Tensor2D, z as tfNs.Tensor1D), w)))([b, bias]);
+    expect(maxAbsDiff(gd[0], g1[1])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(gd[1], g1[2])).toBeLessThan(1e-5);
+    const gt = tf.grads((x: tfNs.Tensor, y: tfNs.Tensor) => tf.sum(tf.mul(matmulT(x as tfNs.Tensor2D, y as tfNs.Tensor2D, tf.transpose(b)), w)))([a, b]);
+    expect(maxAbsDiff(gt[0], g1[0])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(gt[1], g1[1])).toBeLessThan(1e-5);
   });
+
+  it('dataSteps slices [B, T, F] per step with transposes', () => {
+    const x = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]);
+    const { steps, stepsT } = dataSteps(x);
+    expect(steps.map((s) => s.arraySync())).toEqual([[[1, 2], [7, 8]], [[3, 4], [9, 10]], [[5, 6], [11, 12]]]);
+    expect(stepsT[1].arraySync()).toEqual([[3, 9], [4, 10]]);
+  });
+});
+
+describe('fused layers: data-input fast path', () => {
+  for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
+    it(`${name}: same output and weight gradients with inputIsData as through tf.unstack`, () => {
+      const x = rand([5, 4, 3], 8) as tfNs.Tensor3D;
+      const fast = new Cls({ units: 6, inputIsData: true, seed: 3 });
+      const slow = new Cls({ units: 6, inputIsData: false, seed: 3 });
+      fast.apply(x);
+      slow.apply(x);
+      slow.setWeights(fast.getWeights());
+      const lossOf = (layer: tfNs.layers.Layer) => () => tf.sum(tf.square(layer.apply(x) as tfNs.Tensor)) as tfNs.Scalar;
+      expect(maxAbsDiff(fast.apply(x) as tfNs.Tensor, slow.apply(x) as tfNs.Tensor)).toBeLessThan(1e-6);
+      const gFast = tf.variableGrads(lossOf(fast), fast.trainableWeights.map((v) => v.read() as tfNs.Variable));
+      const gSlow = tf.variableGrads(lossOf(slow), slow.trainableWeights.map((v) => v.read() as tfNs.Variable));
+      const fastGrads = Object.values(gFast.grads);
+      const slowGrads = Object.values(gSlow.grads);
+      expect(fastGrads.length).toBe(name === 'gru' ? 4 : 3);
+      fastGrads.forEach((g, i) => expect(maxAbsDiff(g, slowGrads[i])).toBeLessThan(1e-5));
+      // Gradients are not all zero (the check above would pass trivially otherwise).
+      expect(tf.max(tf.abs(fastGrads[0])).dataSync()[0]).toBeGreaterThan(1e-4);
+    });
+  }
 });
 
 describe('FusedGru', () => {

@@ -8,12 +8,17 @@
  * Registered for (de)serialisation under className 'KiloFusedGru'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear, matmul } from './fast-ops.js';
+import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 
 export interface FusedGruArgs {
   units: number;
   /** Return every step's state [B, T, U] (for stacking) instead of the last [B, U]. */
   returnSequences?: boolean;
+  /**
+   * The input is data (first layer), so no gradient flows into it: per-step slices are built in
+   * JS instead of tf.unstack. @default false
+   */
+  inputIsData?: boolean;
   seed?: number;
   inputShape?: number[];
   name?: string;
@@ -23,6 +28,7 @@ export class FusedGru extends tf.layers.Layer {
   static readonly className = 'KiloFusedGru';
   readonly units: number;
   readonly returnSequences: boolean;
+  readonly inputIsData: boolean;
   readonly seed?: number;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
@@ -33,6 +39,7 @@ export class FusedGru extends tf.layers.Layer {
     super(args);
     this.units = args.units;
     this.returnSequences = args.returnSequences ?? false;
+    this.inputIsData = args.inputIsData ?? false;
     this.seed = args.seed;
   }
 
@@ -66,14 +73,19 @@ export class FusedGru extends tf.layers.Layer {
       const [uz, ur, uh] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 3, 1) as tf.Tensor2D[];
       const [bz, br, bh] = tf.split(this.bias.read() as tf.Tensor1D, 3) as tf.Tensor1D[];
       const rb = this.recurrentBias.read() as tf.Tensor1D;
-      // [T, B, F]: each step's slice is contiguous (a cheap copy of the small input).
-      const steps = tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[];
+      const [uzT, urT, uhT] = [uz, ur, uh].map((m) => tf.transpose(m)) as tf.Tensor2D[];
+      // Data input: per-step slices (and their transposes) from JS. Otherwise [T, B, F] unstacked.
+      const { steps, stepsT } = this.inputIsData
+        ? dataSteps(x)
+        : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };
+      const proj = (t: number, w: tf.Tensor2D, bb: tf.Tensor1D) =>
+        stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
       let h: tf.Tensor2D = tf.zeros([b, u]);
       const all: tf.Tensor2D[] = [];
-      for (const xt of steps) {
-        const z = tf.sigmoid(tf.add(linear(xt, wz, bz), matmul(h, uz)));
-        const r = tf.sigmoid(tf.add(linear(xt, wr, br), matmul(h, ur)));
-        const cand = tf.tanh(tf.add(linear(xt, wh, bh), tf.mul(r, linear(h, uh, rb))));
+      for (let t = 0; t < steps.length; t++) {
+        const z = tf.sigmoid(tf.add(proj(t, wz, bz), matmulT(h, uz, uzT)));
+        const r = tf.sigmoid(tf.add(proj(t, wr, br), matmulT(h, ur, urT)));
+        const cand = tf.tanh(tf.add(proj(t, wh, bh), tf.mul(r, tf.add(matmulT(h, uh, uhT), rb))));
         h = tf.add(cand, tf.mul(z, tf.sub(h, cand))) as tf.Tensor2D;
         if (this.returnSequences) all.push(h);
       }
@@ -82,6 +94,6 @@ export class FusedGru extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, inputIsData: this.inputIsData, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }

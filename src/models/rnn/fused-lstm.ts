@@ -4,11 +4,16 @@
  * slices taken once per batch. Registered for (de)serialisation under 'KiloFusedLstm'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear, matmul } from './fast-ops.js';
+import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 
 export interface FusedLstmArgs {
   units: number;
   returnSequences?: boolean;
+  /**
+   * The input is data (first layer), so no gradient flows into it: per-step slices are built in
+   * JS instead of tf.unstack. @default false
+   */
+  inputIsData?: boolean;
   seed?: number;
   inputShape?: number[];
   name?: string;
@@ -18,6 +23,7 @@ export class FusedLstm extends tf.layers.Layer {
   static readonly className = 'KiloFusedLstm';
   readonly units: number;
   readonly returnSequences: boolean;
+  readonly inputIsData: boolean;
   readonly seed?: number;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
@@ -27,6 +33,7 @@ export class FusedLstm extends tf.layers.Layer {
     super(args);
     this.units = args.units;
     this.returnSequences = args.returnSequences ?? false;
+    this.inputIsData = args.inputIsData ?? false;
     this.seed = args.seed;
   }
 
@@ -59,15 +66,20 @@ export class FusedLstm extends tf.layers.Layer {
       const [wi, wf, wc, wo] = tf.split(this.kernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [bi, bf, bc, bo] = tf.split(this.bias.read() as tf.Tensor1D, 4) as tf.Tensor1D[];
-      const steps = tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[];
+      const [uiT, ufT, ucT, uoT] = [ui, uf, uc, uo].map((m) => tf.transpose(m)) as tf.Tensor2D[];
+      const { steps, stepsT } = this.inputIsData
+        ? dataSteps(x)
+        : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };
+      const proj = (t: number, w: tf.Tensor2D, bb: tf.Tensor1D) =>
+        stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
       let h: tf.Tensor2D = tf.zeros([b, u]);
       let c: tf.Tensor2D = tf.zeros([b, u]);
       const all: tf.Tensor2D[] = [];
-      for (const xt of steps) {
-        const i = tf.sigmoid(tf.add(linear(xt, wi, bi), matmul(h, ui)));
-        const f = tf.sigmoid(tf.add(linear(xt, wf, bf), matmul(h, uf)));
-        const g = tf.tanh(tf.add(linear(xt, wc, bc), matmul(h, uc)));
-        const o = tf.sigmoid(tf.add(linear(xt, wo, bo), matmul(h, uo)));
+      for (let t = 0; t < steps.length; t++) {
+        const i = tf.sigmoid(tf.add(proj(t, wi, bi), matmulT(h, ui, uiT)));
+        const f = tf.sigmoid(tf.add(proj(t, wf, bf), matmulT(h, uf, ufT)));
+        const g = tf.tanh(tf.add(proj(t, wc, bc), matmulT(h, uc, ucT)));
+        const o = tf.sigmoid(tf.add(proj(t, wo, bo), matmulT(h, uo, uoT)));
         c = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
         h = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
         if (this.returnSequences) all.push(h);
@@ -77,6 +89,6 @@ export class FusedLstm extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, inputIsData: this.inputIsData, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }

@@ -45,7 +45,7 @@ export function buildRnnModel(tf: Tf, a: RnnArchitecture): tfNs.LayersModel {
     };
     if ((a.impl ?? 'fused') === 'fused') {
       const { units, returnSequences } = common;
-      const args = { units, returnSequences, seed: s(3 * i), ...(i === 0 ? { inputShape: [a.window, a.nFeatures] } : {}) };
+      const args = { units, returnSequences, inputIsData: i === 0, seed: s(3 * i), ...(i === 0 ? { inputShape: [a.window, a.nFeatures] } : {}) };
       model.add(a.cell === 'lstm' ? new FusedLstm(args) : new FusedGru(args));
     } else {
       model.add(a.cell === 'lstm' ? tf.layers.lstm(common) : tf.layers.gru(common));
