@@ -53,7 +53,7 @@ export function Logs({ entries, width, height, active, onCapture }: LogsProps): 
       {tail.length === 0 ? <St dim>(no log lines match)</St> : null}
       {tail.map((e) => (
         <St key={e.seq} color={LEVEL_COLOR[e.level]}>
-          {`${time(e.at)} ${e.level.toUpperCase().padEnd(5)} ${e.symbol ? `${e.symbol} ` : ''}${e.message}`}
+          {`${time(e.at)} ${e.level.toUpperCase().padEnd(5)} ${e.symbol && !e.message.includes(e.symbol) ? `${e.symbol} ` : ''}${e.message}`}
         </St>
       ))}
       {editing ? (

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
 
 export function registerSetup(program: Command): void {
   program
     .command('setup')
-    .description('run the setup wizard (writes config.yaml)')
-    .action(() => {
-      throw new CliError('kilo setup is not built yet (issue 6)', 2);
+    .description('run the setup wizard: writes config.yaml (keeping its comments), optional initial training, then the console')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runInteractiveCommand } = await import('./console.js');
+      await runInteractiveCommand(cmd, { forceWizard: true });
     });
 }
