@@ -207,4 +207,14 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('ccxt source against the loopback
     expect(() => createCcxtExchange(c)).toThrow(ExchangeConfigError);
     expect(() => createCcxtExchange(c)).toThrow(/exchange\.id: unknown ccxt exchange "notanexchange"/);
   });
+
+  it('lists spot symbols of the quote currency with 24h quote volume from the ticker endpoint', async () => {
+    const { source } = setup();
+    const list = await source.listSymbols();
+    expect(list.map((s) => s.symbol).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    const btc = list.find((s) => s.symbol === 'BTC/USDT')!;
+    const last24 = csvBtc.filter((c) => c.timestamp + H <= NOW).slice(-24) as unknown as { volume: number; close: number }[];
+    expect(btc.quoteVolume24h).toBeCloseTo(last24.reduce((s, c) => s + c.volume * c.close, 0), 0);
+    expect(btc).toMatchObject({ base: 'BTC', quote: 'USDT' });
+  });
 });
