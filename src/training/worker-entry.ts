@@ -4,11 +4,27 @@
  * The pipeline (tfjs, trees) is imported lazily so selftest jobs start fast.
  */
 import { parentPort } from 'node:worker_threads';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parseMainMessage, type SelftestJobSpec, type TrainResult, type WorkerToMain } from './protocol.js';
 import type { JobProgress } from '../engine-api.js';
 
 if (!parentPort) throw new Error('worker-entry must run inside a worker thread');
 const port = parentPort;
+lowerThreadPriority();
+
+/**
+ * Training may use every core; the console must not stutter. On Linux a thread has its own nice
+ * value: raise this worker thread's (never needs privileges) so the main thread wins the CPU.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux or /proc unavailable: run at normal priority.
+  }
+}
 const controller = new AbortController();
 let started = false;
 
@@ -81,6 +97,15 @@ const wait = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
+/** This thread's nice value from /proc (null off Linux). */
+function threadNice(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[16]);
+  } catch {
+    return null;
+  }
+}
+
 /** Test-only behaviours that exercise the real worker path (crash, hang, stream progress). */
 async function runSelftest(job: SelftestJobSpec, signal: AbortSignal): Promise<TrainResult> {
   const t0 = Date.now();
@@ -126,5 +151,8 @@ async function runSelftest(job: SelftestJobSpec, signal: AbortSignal): Promise<T
       }
       break;
   }
-  return { kind: 'selftest', artifactDir: null, metadata: null, durationS: (Date.now() - t0) / 1000, notes: [`${steps} steps`] };
+  const notes = [`${steps} steps`];
+  const nice = threadNice();
+  if (nice !== null) notes.push(`nice ${nice}`);
+  return { kind: 'selftest', artifactDir: null, metadata: null, durationS: (Date.now() - t0) / 1000, notes };
 }
