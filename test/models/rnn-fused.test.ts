@@ -54,15 +54,18 @@ describe('fast-ops', () => {
 
 describe('fused layers: data-input fast path', () => {
   for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
-    it(`${name}: same output and weight gradients with inputIsData as through tf.unstack`, () => {
+    it(`${name}: same output and weight gradients with inputIsData as through tf.unstack, and in inference`, () => {
       const x = rand([5, 4, 3], 8) as tfNs.Tensor3D;
       const fast = new Cls({ units: 6, inputIsData: true, seed: 3 });
       const slow = new Cls({ units: 6, inputIsData: false, seed: 3 });
       fast.apply(x);
       slow.apply(x);
       slow.setWeights(fast.getWeights());
-      const lossOf = (layer: tfNs.layers.Layer) => () => tf.sum(tf.square(layer.apply(x) as tfNs.Tensor)) as tfNs.Scalar;
-      expect(maxAbsDiff(fast.apply(x) as tfNs.Tensor, slow.apply(x) as tfNs.Tensor)).toBeLessThan(1e-6);
+      const train = { training: true };
+      const lossOf = (layer: tfNs.layers.Layer) => () => tf.sum(tf.square(layer.apply(x, train) as tfNs.Tensor)) as tfNs.Scalar;
+      expect(maxAbsDiff(fast.apply(x, train) as tfNs.Tensor, slow.apply(x, train) as tfNs.Tensor)).toBeLessThan(1e-6);
+      // The inference path (no custom gradients) computes the same function.
+      expect(maxAbsDiff(fast.apply(x) as tfNs.Tensor, slow.apply(x, train) as tfNs.Tensor)).toBeLessThan(1e-6);
       const gFast = tf.variableGrads(lossOf(fast), fast.trainableWeights.map((v) => v.read() as tfNs.Variable));
       const gSlow = tf.variableGrads(lossOf(slow), slow.trainableWeights.map((v) => v.read() as tfNs.Variable));
       const fastGrads = Object.values(gFast.grads);

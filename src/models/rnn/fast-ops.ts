@@ -71,24 +71,20 @@ export function matmulT(h: tf.Tensor2D, u: tf.Tensor2D, uT: tf.Tensor2D): tf.Ten
  * Only for data inputs (no gradient flows back into them); replaces tf.unstack, whose wasm
  * slices each copy the whole input.
  */
-export function dataSteps(x: tf.Tensor3D): { steps: tf.Tensor2D[]; stepsT: tf.Tensor2D[] } {
+export function dataSteps(x: tf.Tensor3D, withTransposes = true): { steps: tf.Tensor2D[]; stepsT: tf.Tensor2D[] | undefined } {
   const [b, t, f] = x.shape;
   const v = x.dataSync() as Float32Array;
   const steps: tf.Tensor2D[] = [];
   const stepsT: tf.Tensor2D[] = [];
   for (let s = 0; s < t; s++) {
     const row = new Float32Array(b * f);
-    const col = new Float32Array(f * b);
-    for (let i = 0; i < b; i++) {
-      const src = (i * t + s) * f;
-      for (let k = 0; k < f; k++) {
-        const val = v[src + k];
-        row[i * f + k] = val;
-        col[k * b + i] = val;
-      }
-    }
+    for (let i = 0; i < b; i++) row.set(v.subarray((i * t + s) * f, (i * t + s + 1) * f), i * f);
     steps.push(tf.tensor2d(row, [b, f]));
-    stepsT.push(tf.tensor2d(col, [f, b]));
+    if (withTransposes) {
+      const col = new Float32Array(f * b);
+      for (let i = 0; i < b; i++) for (let k = 0; k < f; k++) col[k * b + i] = row[i * f + k];
+      stepsT.push(tf.tensor2d(col, [f, b]));
+    }
   }
-  return { steps, stepsT };
+  return { steps, stepsT: withTransposes ? stepsT : undefined };
 }

@@ -62,7 +62,7 @@ export class FusedGru extends tf.layers.Layer {
     return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [b] = x.shape;
@@ -75,17 +75,20 @@ export class FusedGru extends tf.layers.Layer {
       const rb = this.recurrentBias.read() as tf.Tensor1D;
       const [uzT, urT, uhT] = [uz, ur, uh].map((m) => tf.transpose(m)) as tf.Tensor2D[];
       // Data input: per-step slices (and their transposes) from JS. Otherwise [T, B, F] unstacked.
+      // Inference (predict/evaluate) skips the custom-gradient wrappers and the JS transposes.
+      const training = kwargs?.training === true;
       const { steps, stepsT } = this.inputIsData
-        ? dataSteps(x)
+        ? dataSteps(x, training)
         : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };
       const proj = (t: number, w: tf.Tensor2D, bb: tf.Tensor1D) =>
-        stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
+        !training ? tf.fused.matMul({ a: steps[t], b: w, bias: bb }) : stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
+      const rec = (hh: tf.Tensor2D, m: tf.Tensor2D, mT: tf.Tensor2D) => (training ? matmulT(hh, m, mT) : tf.matMul(hh, m));
       let h: tf.Tensor2D = tf.zeros([b, u]);
       const all: tf.Tensor2D[] = [];
       for (let t = 0; t < steps.length; t++) {
-        const z = tf.sigmoid(tf.add(proj(t, wz, bz), matmulT(h, uz, uzT)));
-        const r = tf.sigmoid(tf.add(proj(t, wr, br), matmulT(h, ur, urT)));
-        const cand = tf.tanh(tf.add(proj(t, wh, bh), tf.mul(r, tf.add(matmulT(h, uh, uhT), rb))));
+        const z = tf.sigmoid(tf.add(proj(t, wz, bz), rec(h, uz, uzT)));
+        const r = tf.sigmoid(tf.add(proj(t, wr, br), rec(h, ur, urT)));
+        const cand = tf.tanh(tf.add(proj(t, wh, bh), tf.mul(r, tf.add(rec(h, uh, uhT), rb))));
         h = tf.add(cand, tf.mul(z, tf.sub(h, cand))) as tf.Tensor2D;
         if (this.returnSequences) all.push(h);
       }

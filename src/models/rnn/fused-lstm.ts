@@ -58,7 +58,7 @@ export class FusedLstm extends tf.layers.Layer {
     return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [b] = x.shape;
@@ -67,19 +67,22 @@ export class FusedLstm extends tf.layers.Layer {
       const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [bi, bf, bc, bo] = tf.split(this.bias.read() as tf.Tensor1D, 4) as tf.Tensor1D[];
       const [uiT, ufT, ucT, uoT] = [ui, uf, uc, uo].map((m) => tf.transpose(m)) as tf.Tensor2D[];
+      // Inference (predict/evaluate) skips the custom-gradient wrappers and the JS transposes.
+      const training = kwargs?.training === true;
       const { steps, stepsT } = this.inputIsData
-        ? dataSteps(x)
+        ? dataSteps(x, training)
         : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };
       const proj = (t: number, w: tf.Tensor2D, bb: tf.Tensor1D) =>
-        stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
+        !training ? tf.fused.matMul({ a: steps[t], b: w, bias: bb }) : stepsT ? linearData(steps[t], stepsT[t], w, bb) : linear(steps[t], w, bb);
+      const rec = (hh: tf.Tensor2D, m: tf.Tensor2D, mT: tf.Tensor2D) => (training ? matmulT(hh, m, mT) : tf.matMul(hh, m));
       let h: tf.Tensor2D = tf.zeros([b, u]);
       let c: tf.Tensor2D = tf.zeros([b, u]);
       const all: tf.Tensor2D[] = [];
       for (let t = 0; t < steps.length; t++) {
-        const i = tf.sigmoid(tf.add(proj(t, wi, bi), matmulT(h, ui, uiT)));
-        const f = tf.sigmoid(tf.add(proj(t, wf, bf), matmulT(h, uf, ufT)));
-        const g = tf.tanh(tf.add(proj(t, wc, bc), matmulT(h, uc, ucT)));
-        const o = tf.sigmoid(tf.add(proj(t, wo, bo), matmulT(h, uo, uoT)));
+        const i = tf.sigmoid(tf.add(proj(t, wi, bi), rec(h, ui, uiT)));
+        const f = tf.sigmoid(tf.add(proj(t, wf, bf), rec(h, uf, ufT)));
+        const g = tf.tanh(tf.add(proj(t, wc, bc), rec(h, uc, ucT)));
+        const o = tf.sigmoid(tf.add(proj(t, wo, bo), rec(h, uo, uoT)));
         c = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
         h = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
         if (this.returnSequences) all.push(h);
