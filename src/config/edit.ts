@@ -28,7 +28,12 @@ export async function updateConfigFile(path: string, patch: Record<string, unkno
       // Keep the node (and its inline comment), change only its value.
       existing.value = value;
     } else {
-      doc.setIn(keys, doc.createNode(value));
+      try {
+        doc.setIn(keys, doc.createNode(value));
+      } catch {
+        // yaml refuses to descend into a scalar ("exchange.id.x"): say which key, touch nothing.
+        throw new ConfigError(path, [{ path: dotted, line: null, message: 'cannot set a key inside a value that is not a map' }]);
+      }
     }
   }
   const next = doc.toString();

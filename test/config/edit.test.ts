@@ -58,6 +58,16 @@ describe('updateConfigFile', () => {
     expect((err as ConfigError).problems).toEqual([expect.objectContaining({ path: 'model.windw', message: 'unknown key' })]);
   });
 
+  it('a key below a scalar is refused by name, file untouched', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeDefaultConfig(file);
+    const before = await readFile(file, 'utf8');
+    const err = await updateConfigFile(file, { 'exchange.id.sub': 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems[0].path).toBe('exchange.id.sub');
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
   it('writeDefaultConfig does not overwrite', async () => {
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'x: 1\n');
