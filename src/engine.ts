@@ -47,6 +47,7 @@ import { Trainer, type ManualRequest } from './engine/trainer.js';
 import { modelViews, emptyPortfolio } from './engine/views.js';
 import { EngineStateFile } from './engine/state.js';
 import { PredictorCache } from './engine/predictors.js';
+import { StoredSource } from './engine/stored-source.js';
 import type { TrainResult } from './training/protocol.js';
 
 export interface EngineOptions {
@@ -123,7 +124,11 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       log: (level, msg) => logger.log(level, msg),
     }));
   if (market.notice) logger.warn(market.notice);
-  const source = market.source;
+  // A live exchange goes through the validated on-disk candle store; sim and CSV are already local.
+  const source =
+    market.source.kind === 'exchange'
+      ? StoredSource.create(market.source, join(home, config.data.cache_dir), market.storeName, clock, config.data.cache_expiry_h * 3_600_000)
+      : market.source;
 
   const registry = new ModelRegistry({ ...registryPaths(home) });
   await registry.refresh();
@@ -550,7 +555,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   // ----- pacing -----
   function nextDelay(): number {
     if (opts.roundIntervalMs !== undefined) return opts.roundIntervalMs;
-    if (simulated) return (config.data as { round_interval_s?: number }).round_interval_s ?? 2 * 1000;
+    if (simulated) return config.data.round_interval_s * 1000;
     // Live exchange: just after the next candle closes (a few seconds for the exchange to settle).
     const now = clock.now();
     return Math.max(1000, Math.ceil(now / step) * step + 3000 - now);

@@ -36,6 +36,7 @@ const dataSchema = z.strictObject({
   sim_seed: z.number().int().default(42),
   cache_dir: z.string().default('data/candles'),
   cache_expiry_h: z.number().positive().default(1),
+  round_interval_s: z.number().min(0).max(86_400).default(2),
 });
 
 const universeSchema = z.strictObject({

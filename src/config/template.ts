@@ -41,6 +41,9 @@ data:
   cache_dir: data/candles
   # Cached candles older than this many hours are topped up from the source.
   cache_expiry_h: 1
+  # sim / csv only: real seconds between rounds; each round the simulated market moves one candle.
+  # (A live exchange round follows the candle closes of exchange.timeframe instead.)
+  round_interval_s: 2
 
 universe:
   # list: trade \`symbols\`; top_volume: the top_n pairs by 24h quote volume.
