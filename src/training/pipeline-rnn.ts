@@ -12,7 +12,11 @@ import type { StageHooks, TrainedStage } from './pipeline-stage.js';
  * training period is still covered) to stay inside the quick-train time budget on 2 cores.
  */
 export const QUICK_RNN = { units: 32, maxTrainWindows: 2000 };
-export const FULL_RNN = { units: 64, maxTrainWindows: Infinity };
+/**
+ * Full profile: GRU(64) on at most 8000 windows (~15 s/epoch on one wasm core here), so 730 days
+ * with early stopping fits resources.training_timeout_s (300 s default) instead of timing out.
+ */
+export const FULL_RNN = { units: 64, maxTrainWindows: 8000 };
 
 export function strideSubsample<T extends { x: Float32Array; y: Uint8Array; n: number; window: number; nFeatures: number }>(d: T, max: number): T {
   if (d.n <= max) return d;
