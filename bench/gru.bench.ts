@@ -1,11 +1,14 @@
 /**
  * GRU/LSTM training and prediction speed, kilo (tfjs wasm) vs the PyTorch peer, in one run.
  * Shape as in ../shared/STACK.md: [48 x 28] windows -> GRU(64) -> Dense(3), batch 256, one epoch.
- * Env: BENCH_N (default 20000 windows), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm").
+ * Env: BENCH_N (default 20000 windows), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm"),
+ * BENCH_BASELINE_N (windows for the tf.layers baseline, default 2048; 0 skips it).
  * Both sides train on uniform random windows of the same shape (speed does not depend on values).
+ * The machine's load average is printed: on a shared 2-core box the figures move with it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { initTf } from '../src/models/tf-backend.js';
 import { mulberry32, predictRnn, trainRnn, type RnnCell, type SequenceData } from '../src/models/rnn/index.js';
@@ -13,6 +16,7 @@ import { mulberry32, predictRnn, trainRnn, type RnnCell, type SequenceData } fro
 const N = Number(process.env.BENCH_N ?? 20000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 256);
 const CELLS = (process.env.BENCH_CELLS ?? 'gru,lstm').split(',') as RnnCell[];
+const BASELINE_N = Number(process.env.BENCH_BASELINE_N ?? 2048);
 const WINDOW = 48;
 const FEATURES = 28;
 const UNITS = 64;
@@ -58,6 +62,10 @@ function runPeer(cell: RnnCell, threads: number): PeerResult | string {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
 }
 
+function availableCores(): number {
+  return availableParallelism();
+}
+
 const fmt = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const { tf, backend, reason } = await initTf();
@@ -66,6 +74,14 @@ const data = randomData(N, 1);
 const val = randomData(256, 2);
 
 for (const cell of CELLS) {
+  let baseline = '';
+  if (BASELINE_N > 0) {
+    const small = { ...data, n: Math.min(BASELINE_N, N), x: data.x.subarray(0, Math.min(BASELINE_N, N) * WINDOW * FEATURES), y: data.y.subarray(0, Math.min(BASELINE_N, N)) };
+    const b = await trainRnn(tf, small, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1, impl: 'layers' });
+    b.model.dispose();
+    baseline = `${fmt(b.windowsPerSecond)} windows/s (N=${small.n})`;
+  }
+  const load = loadavg()[0];
   const t0 = performance.now();
   const r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
   const wallS = (performance.now() - t0) / 1000;
@@ -76,8 +92,9 @@ for (const cell of CELLS) {
   const p100 = medianMs(() => predictRnn(tf, r.model, hundred, 100, WINDOW, FEATURES), 20);
   r.model.dispose();
   const kiloWps = r.windowsPerSecond;
-  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)`);
-  console.log(`  kilo  wasm 1 thread : ${fmt(kiloWps)} windows/s (epoch incl. shuffle + validation ${fmt(wallS, 1)} s); predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
+  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(load, 1)} on ${availableCores()} cores]`);
+  if (baseline) console.log(`  kilo  wasm tf.layers.${cell} (before the fused layer): ${baseline}`);
+  console.log(`  kilo  wasm fused, 1 thread: ${fmt(kiloWps)} windows/s (epoch incl. shuffle + validation ${fmt(wallS, 1)} s); predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
   const t1 = runPeer(cell, 1);
   const t2 = runPeer(cell, 2);
   for (const [label, p] of [['torch 1 thread     ', t1], ['torch 2 threads    ', t2]] as const) {

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
+import { gruSequence } from './gru-bptt.js';
 
 export interface FusedGruArgs {
   units: number;
@@ -73,10 +74,13 @@ export class FusedGru extends tf.layers.Layer {
       const [uz, ur, uh] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 3, 1) as tf.Tensor2D[];
       const [bz, br, bh] = tf.split(this.bias.read() as tf.Tensor1D, 3) as tf.Tensor1D[];
       const rb = this.recurrentBias.read() as tf.Tensor1D;
+      const training = kwargs?.training === true;
+      if (training && this.inputIsData && !this.returnSequences) {
+        return gruSequence(x, { wz, wr, wh, uz, ur, uh, bz, br, bh, rb }, u);
+      }
       const [uzT, urT, uhT] = [uz, ur, uh].map((m) => tf.transpose(m)) as tf.Tensor2D[];
       // Data input: per-step slices (and their transposes) from JS. Otherwise [T, B, F] unstacked.
       // Inference (predict/evaluate) skips the custom-gradient wrappers and the JS transposes.
-      const training = kwargs?.training === true;
       const { steps, stepsT } = this.inputIsData
         ? dataSteps(x, training)
         : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };
