@@ -602,7 +602,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       if (timer) clock.clearTimeout(timer);
       timer = null;
       await roundRunning;
-      if (!o.finishJobs) trainer.cancelAll();
+      trainer.shutdown(!o.finishJobs);
       await trainer.idle().catch(() => undefined);
       await pool.close();
       await persist();

@@ -65,6 +65,7 @@ export class Trainer {
   /** Short-history verdicts per symbol, for coverage (blocked with the reason, not queued again). */
   readonly shortHistory = new Map<string, { days: number; coverage: number; reason: string }>();
   private pumping = false;
+  private stopping = false;
 
   constructor(private readonly d: TrainerDeps) {}
 
@@ -88,8 +89,13 @@ export class Trainer {
     return true;
   }
 
-  cancelAll(): void {
-    for (const l of this.live.values()) l.controller.abort(new Error('engine stopping'));
+  /**
+   * Engine shutdown: stop starting jobs and cancel the running ones. Their queue entries stay
+   * `running` on disk, so the next start requeues them (recoverRunning) without counting a failure.
+   */
+  shutdown(cancelRunning: boolean): void {
+    this.stopping = true;
+    if (cancelRunning) for (const l of this.live.values()) l.controller.abort(new Error('engine stopping'));
   }
 
   jobView(e: QueueEntry): JobView {
@@ -112,7 +118,7 @@ export class Trainer {
 
   /** Start as many queued jobs as the resource gate allows. */
   async pump(): Promise<void> {
-    if (this.pumping) return;
+    if (this.pumping || this.stopping) return;
     this.pumping = true;
     try {
       for (;;) {
@@ -225,7 +231,9 @@ export class Trainer {
       await this.d.onModelDecision(d, result);
     } catch (err) {
       const msg = (err as Error).message;
-      if (controller.signal.aborted) {
+      if (controller.signal.aborted && this.stopping) {
+        log.warn(`training ${symbol} interrupted by shutdown; it resumes at the next start`, symbol);
+      } else if (controller.signal.aborted) {
         log.warn(`training ${symbol} cancelled`, symbol);
         await queue.cancel(entry.id).catch(() => undefined);
       } else {
