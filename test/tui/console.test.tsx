@@ -165,3 +165,19 @@ describe('NO_COLOR', () => {
     r.unmount();
   });
 });
+
+describe('keys arriving in one chunk (tmux send-keys, pastes)', () => {
+  it('"3t" switches to the queue and then trains; ":train sol/usdt\\r" runs the command', async () => {
+    const engine = busyEngine();
+    const r = renderApp(engine);
+    await waitForFrame(r, 'BTC/USDT');
+    r.stdin.write('3t');
+    await waitFor(() => engine.callsNamed('train').length === 1, 'train from the queue panel');
+    expect(engine.callsNamed('train')[0].req).toMatchObject({ symbol: 'BTC/USDT', reason: 'operator: train now' });
+    await waitForFrame(r, '[3 Queue]');
+    r.stdin.write(':block ada/usdt\r');
+    await waitFor(() => engine.callsNamed('block').length === 1, 'block via the command line');
+    expect(engine.callsNamed('block')[0].symbol).toBe('ADA/USDT');
+    r.unmount();
+  });
+});

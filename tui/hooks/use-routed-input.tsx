@@ -34,8 +34,10 @@ export class InputRegistry {
   }
 
   dispatch(input: string, key: Key): void {
-    if (this.holding) this.queue.push([input, key]);
-    else this.deliver(input, key);
+    for (const [i, k] of splitChunk(input, key)) {
+      if (this.holding) this.queue.push([i, k]);
+      else this.deliver(i, k);
+    }
   }
 
   /** The screen has re-rendered: deliver the next waiting key, if any. */
@@ -59,6 +61,46 @@ export class InputRegistry {
     this.timer.unref?.();
     for (const e of [...this.entries]) e.ref.current(input, key);
   }
+}
+
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/**
+ * Ink hands over a chunk of several plain keys as one input ("/started", "3t", "text\r") when they
+ * arrive together (tmux send-keys, pastes, a busy event loop). Split such chunks into single keys so
+ * each is matched on its own (and each waits for the screen the previous one opened). Escape
+ * sequences are left whole.
+ */
+export function splitChunk(input: string, key: Key): [string, Key][] {
+  if (input.length <= 1 || input.includes('\u001B') || key.ctrl || key.meta) return [[input, key]];
+  return [...input].map((ch): [string, Key] => {
+    if (ch === '\r' || ch === '\n') return ['', { ...NO_KEY, return: true }];
+    if (ch === '\t') return ['', { ...NO_KEY, tab: true }];
+    if (ch === '\u007F' || ch === '\b') return ['', { ...NO_KEY, backspace: true }];
+    if (ch < ' ') return [String.fromCharCode(ch.charCodeAt(0) + 96), { ...NO_KEY, ctrl: true }];
+    return [ch, { ...NO_KEY, shift: ch !== ch.toLowerCase() }];
+  });
 }
 
 const InputRouterContext = createContext<InputRegistry | null>(null);
