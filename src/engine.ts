@@ -124,6 +124,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       log: (level, msg) => logger.log(level, msg),
     }));
   if (market.notice) logger.warn(market.notice);
+  if (config.exchange.enable_live_trading) logger.warn('exchange.enable_live_trading is set, but kilo only paper trades: no real order is ever placed');
   // A live exchange goes through the validated on-disk candle store; sim and CSV are already local.
   const source =
     market.source.kind === 'exchange'
@@ -248,17 +249,20 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const now = clock.now();
     if (universe.length && now - universeAt < config.universe.refresh_interval_h * 3_600_000) return;
     universeAt = now;
+    const withCore = (xs: string[]): string[] => [...new Set([...config.universe.core_symbols, ...xs])];
     if (config.universe.mode === 'list') {
-      universe = [...config.universe.symbols];
+      universe = withCore(config.universe.symbols);
       return;
     }
     try {
       const listed = await source.listSymbols();
-      universe = listed
-        .filter((s) => s.quote === config.exchange.quote)
-        .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
-        .slice(0, config.universe.top_n)
-        .map((s) => s.symbol);
+      universe = withCore(
+        listed
+          .filter((s) => s.quote === config.exchange.quote)
+          .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
+          .slice(0, config.universe.top_n)
+          .map((s) => s.symbol),
+      );
     } catch (err) {
       logger.warn(`universe refresh failed, keeping ${universe.length} symbols: ${(err as Error).message}`);
     }

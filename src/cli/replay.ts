@@ -78,7 +78,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const config: Config = {
     ...o.config,
     data: { ...o.config.data, source: 'csv', csv_dir: csvDir },
-    universe: { ...o.config.universe, mode: 'list', symbols },
+    universe: { ...o.config.universe, mode: 'list', symbols, core_symbols: [] },
   };
   const marketClock = new ManualClock(from);
   const engine = await createEngine({

@@ -26,7 +26,7 @@ const exchangeSchema = z.strictObject({
   timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
   max_retries: nonNegInt.max(20).default(5),
   markets_cache_max_age_h: z.number().positive().default(24),
-  /** Real orders are never placed unless this is true AND the operator passes --live. */
+  /** Reserved: kilo only paper trades; no code path places real orders. */
   enable_live_trading: z.boolean().default(false),
 });
 
@@ -34,6 +34,7 @@ const dataSchema = z.strictObject({
   source: z.enum(['exchange', 'csv', 'sim']).default('sim'),
   csv_dir: z.string().default('data/csv'),
   sim_seed: z.number().int().default(42),
+  sim_extra_symbols: nonNegInt.max(1000).default(0),
   cache_dir: z.string().default('data/candles'),
   cache_expiry_h: z.number().positive().default(1),
   round_interval_s: z.number().min(0).max(86_400).default(2),

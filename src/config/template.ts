@@ -27,7 +27,7 @@ exchange:
   max_retries: 5
   # Markets are cached on disk; refreshed from the exchange when older than this many hours.
   markets_cache_max_age_h: 24
-  # Real orders are never placed unless this is true AND the operator passes --live.
+  # Reserved. kilo only paper trades: no code path places real orders, whatever this says.
   enable_live_trading: false
 
 data:
@@ -37,6 +37,8 @@ data:
   csv_dir: data/csv
   # Seed of the simulator: the same seed gives the same market.
   sim_seed: 42
+  # Generated extra simulator coins S001/USDT, S002/USDT, ... (load tests); 0: none.
+  sim_extra_symbols: 0
   # On-disk candle cache.
   cache_dir: data/candles
   # Cached candles older than this many hours are topped up from the source.

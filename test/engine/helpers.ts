@@ -13,6 +13,7 @@ export function testConfig(over: (c: Config) => void = () => undefined): Config 
   c.data.source = 'csv';
   c.data.csv_dir = DATA;
   c.universe.symbols = ['BTC/USDT'];
+  c.universe.core_symbols = [];
   c.assets.pre_trained = [];
   c.assets.quick_train = ['BTC/USDT', 'ETH/USDT'];
   c.model.models = ['gbdt'];
