@@ -48,7 +48,7 @@ export class CsvDirError extends Error {
  * request); when it cannot be reached the simulator takes over and the notice says why.
  */
 export async function createMarketSource(config: Config, deps: MarketSourceDeps): Promise<CreatedMarketSource> {
-  const sim = () => new SimMarketSource(config.data.sim_seed, deps.clock);
+  const sim = () => new SimMarketSource(config.data.sim_seed, deps.clock, { extraSymbols: config.data.sim_extra_symbols });
   const simName = `sim-${config.data.sim_seed}`;
   if (config.data.source === 'sim') return { source: sim(), notice: null, storeName: simName };
   if (config.data.source === 'csv') {

@@ -32,6 +32,25 @@ export const SIM_UNIVERSE: readonly SimAsset[] = [
 
 export const SIM_SYMBOLS: readonly string[] = SIM_UNIVERSE.map((a) => a.symbol);
 
+/**
+ * `n` generated coins S001/USDT, S002/USDT, ... for load tests (data.sim_extra_symbols). Their
+ * parameters are a pure function of (seed, index), so the same seed always lists the same coins.
+ */
+export function extraSimAssets(seed: number, n: number): SimAsset[] {
+  const out: SimAsset[] = [];
+  for (let k = 1; k <= n; k++) {
+    const r = Rng.seeded(hashSeed(seed, 'sim-extra', k));
+    out.push({
+      symbol: `S${String(k).padStart(3, '0')}/USDT`,
+      startPrice: 10 ** (r.uniform() * 5 - 2),
+      beta: 0.6 + r.uniform(),
+      idioVol: 0.003 + 0.007 * r.uniform(),
+      quoteVolumePerHour: 2e5 + 5e6 * r.uniform(),
+    });
+  }
+  return out;
+}
+
 /** Fixed origin of every simulated path: candles for a timestamp never depend on the range asked. */
 export const SIM_ORIGIN = Date.UTC(2019, 0, 1);
 export const HOUR = 3_600_000;

@@ -1,15 +1,17 @@
 import type { Clock } from '../clock.js';
 import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
-import { HOUR, SIM_ORIGIN, SIM_UNIVERSE, SimPaths, type SimAsset } from './sim-model.js';
+import { HOUR, SIM_ORIGIN, SIM_UNIVERSE, SimPaths, extraSimAssets, type SimAsset } from './sim-model.js';
 import { Rng, hashSeed } from './prng.js';
 import { UnknownSymbolError } from './csv-source.js';
 
-export { SIM_SYMBOLS, SIM_UNIVERSE, SIM_ORIGIN, type SimAsset } from './sim-model.js';
+export { SIM_SYMBOLS, SIM_UNIVERSE, SIM_ORIGIN, extraSimAssets, type SimAsset } from './sim-model.js';
 
 export interface SimOptions {
   assets?: readonly SimAsset[];
   /** When brand-new listings (listedDaysAgo) appeared is measured from this time; default clock.now() at creation. */
   createdAt?: number;
+  /** Generated coins S001/USDT.. added after `assets` (load tests); they never change the other paths. */
+  extraSymbols?: number;
 }
 
 /**
@@ -20,8 +22,9 @@ export interface SimOptions {
 export class SimMarketSource implements MarketDataSource {
   readonly kind = 'sim' as const;
   readonly description: string;
-  private readonly paths: SimPaths;
-  private readonly index = new Map<string, number>();
+  /** The configured assets, then the generated extras on their own seeded paths. */
+  private readonly groups: SimPaths[] = [];
+  private readonly index = new Map<string, { paths: SimPaths; i: number }>();
   private readonly listedAt = new Map<string, number>();
 
   constructor(
@@ -31,13 +34,20 @@ export class SimMarketSource implements MarketDataSource {
   ) {
     const assets = opts.assets ?? SIM_UNIVERSE;
     this.description = `simulator seed ${seed}`;
-    this.paths = new SimPaths(seed, assets);
     const created = opts.createdAt ?? clock.now();
-    assets.forEach((a, i) => {
-      this.index.set(a.symbol, i);
-      const listed = a.listedDaysAgo === undefined ? SIM_ORIGIN : Math.floor((created - a.listedDaysAgo * 86_400_000) / HOUR) * HOUR;
-      this.listedAt.set(a.symbol, Math.max(SIM_ORIGIN, listed));
-    });
+    const extras = extraSimAssets(seed, Math.max(0, Math.floor(opts.extraSymbols ?? 0)));
+    // A separate rng stream for the extras keeps the base symbols' paths identical with or without them.
+    const groups: [SimPaths, readonly SimAsset[]][] = [[new SimPaths(seed, assets), assets]];
+    if (extras.length) groups.push([new SimPaths(hashSeed(seed, 'sim-extra-paths'), extras), extras]);
+    for (const [paths, list] of groups) {
+      this.groups.push(paths);
+      list.forEach((a, i) => {
+        if (this.index.has(a.symbol)) return;
+        this.index.set(a.symbol, { paths, i });
+        const listed = a.listedDaysAgo === undefined ? SIM_ORIGIN : Math.floor((created - a.listedDaysAgo * 86_400_000) / HOUR) * HOUR;
+        this.listedAt.set(a.symbol, Math.max(SIM_ORIGIN, listed));
+      });
+    }
   }
 
   async listSymbols(): Promise<SymbolInfo[]> {
@@ -71,34 +81,34 @@ export class SimMarketSource implements MarketDataSource {
   }
 
   candlesSync(symbol: string, tf: Timeframe, since: number, until: number): Candle[] {
-    const i = this.index.get(symbol);
-    if (i === undefined) throw new UnknownSymbolError(symbol, this.description);
+    const at = this.index.get(symbol);
+    if (at === undefined) throw new UnknownSymbolError(symbol, this.description);
+    const { paths, i } = at;
     const step = TIMEFRAME_MS[tf];
     const now = this.clock.now();
     const from = Math.max(Math.ceil(since / step) * step, Math.ceil(this.listedAt.get(symbol)! / step) * step);
     const lastOpen = Math.min(until - 1, now - step);
     const out: Candle[] = [];
     if (lastOpen < from) return out;
-    this.paths.ensure(Math.floor((lastOpen + step - SIM_ORIGIN) / HOUR) + 1);
+    paths.ensure(Math.floor((lastOpen + step - SIM_ORIGIN) / HOUR) + 1);
     for (let t = from; t <= lastOpen; t += step) {
-      if (step >= HOUR) out.push(this.aggregate(i, t, step));
-      else out.push(...this.subHour(i, symbol, t, step, 1));
+      if (step >= HOUR) out.push(this.aggregate(paths, i, t, step));
+      else out.push(...this.subHour(paths, i, symbol, t, step, 1));
     }
     return out;
   }
 
-  private hourCandle(i: number, h: number): Candle {
-    const p = this.paths;
+  private hourCandle(p: SimPaths, i: number, h: number): Candle {
     return { timestamp: SIM_ORIGIN + h * HOUR, open: p.open[i][h], high: p.high[i][h], low: p.low[i][h], close: p.close[i][h], volume: p.volume[i][h] };
   }
 
-  private aggregate(i: number, t: number, step: number): Candle {
+  private aggregate(p: SimPaths, i: number, t: number, step: number): Candle {
     const h0 = (t - SIM_ORIGIN) / HOUR;
     const n = step / HOUR;
-    const c = this.hourCandle(i, h0);
+    const c = this.hourCandle(p, i, h0);
     const out = { ...c };
     for (let k = 1; k < n; k++) {
-      const x = this.hourCandle(i, h0 + k);
+      const x = this.hourCandle(p, i, h0 + k);
       out.high = Math.max(out.high, x.high);
       out.low = Math.min(out.low, x.low);
       out.close = x.close;
@@ -108,9 +118,9 @@ export class SimMarketSource implements MarketDataSource {
   }
 
   /** Split an hour into sub-candles with a seeded Brownian bridge from its open to its close. */
-  private subHour(i: number, symbol: string, t: number, step: number, count: number): Candle[] {
+  private subHour(p: SimPaths, i: number, symbol: string, t: number, step: number, count: number): Candle[] {
     const h = Math.floor((t - SIM_ORIGIN) / HOUR);
-    const hour = this.hourCandle(i, h);
+    const hour = this.hourCandle(p, i, h);
     const n = HOUR / step;
     const rng = Rng.seeded(hashSeed(this.seed, symbol, h));
     const steps = Array.from({ length: n }, () => rng.normal());
