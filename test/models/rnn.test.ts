@@ -110,6 +110,8 @@ describe('trainRnn', () => {
     nan.x[2 * 4 * 2 + 1] = Number.NaN;
     await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(RnnInputError);
     await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(/window 2, feature 1/);
+    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer, got 0');
+    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, dropout: 1 })).rejects.toThrow('dropout must be in [0, 1), got 1');
     const other = sumTask(20, 1, 5, 2);
     await expect(trainRnn(tf, ok, other, { cell: 'gru', epochs: 1 })).rejects.toThrow(/\[5 x 2\] but train windows are \[4 x 2\]/);
   });

@@ -79,6 +79,12 @@ export async function trainRnn(
     );
   }
   if (!Number.isInteger(params.epochs) || params.epochs < 1) throw new RnnInputError(`epochs must be >= 1, got ${params.epochs}`);
+  for (const k of ['batchSize', 'units', 'layers'] as const) {
+    const v = params[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RnnInputError(`${k} must be a positive integer, got ${v}`);
+  }
+  if (params.dropout !== undefined && !(params.dropout >= 0 && params.dropout < 1)) throw new RnnInputError(`dropout must be in [0, 1), got ${params.dropout}`);
+  if (params.learningRate !== undefined && !(params.learningRate > 0)) throw new RnnInputError(`learningRate must be > 0, got ${params.learningRate}`);
   const batchSize = params.batchSize ?? 256;
   const patience = params.patience ?? 5;
   const { window, nFeatures } = data;
