@@ -27,12 +27,12 @@ const exists = (p: string) =>
 
 /** Shared by `kilo`, `kilo run` and `kilo setup`: optional wizard, then the console. */
 export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: boolean }): Promise<void> {
-  assertTerminal();
   const { home, configPath } = globalOptions(cmd);
   const { loadConfigOrDefaults } = await import('../load-config.js');
   const wizard = opts.forceWizard || !(await exists(configPath));
-  // Validate an existing config up front: a bad file is an error naming key and line, before any UI.
+  // Validate an existing config first: a bad file is an error naming key and line, before any UI.
   const { config: base } = await loadConfigOrDefaults(configPath);
+  assertTerminal();
   const startEngine = async () => {
     const { config } = await loadConfigOrDefaults(configPath);
     const { createEngine } = await import('../../engine.js');
