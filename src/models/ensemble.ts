@@ -2,7 +2,8 @@
  * Combine the models' views into one signal. Each model is reduced to a score in [-1, 1]
  * (classifiers: p(up) - p(down); PPO: p(buy) - p(sell), or its action when it has no probs) and to
  * class probabilities [down, flat, up]; the ensemble is their weighted mean. Weights default to each
- * model's validation accuracy from metadata, so a model that did better out of sample counts more.
+ * model's validation accuracy above chance from metadata, so a model that did better out of sample
+ * counts more.
  */
 import type { Direction } from '../engine-api.js';
 import type { ModelKind, ModelMetadata } from './metadata.js';
@@ -71,12 +72,18 @@ function ppoProbs(o: PpoOutput): ClassProbs {
   throw new EnsembleInputError(`ppo action ${o.action} is not 0, 1 or 2`);
 }
 
-/** Validation accuracy per model from metadata (models without figures get weight 1/3, chance). */
+/** Floor so a model at or below chance still counts a little (and old metadata without figures works). */
+export const MIN_WEIGHT = 0.01;
+
+/**
+ * Weight = validation accuracy above chance (1/3 for three classes), floored at MIN_WEIGHT. Raw
+ * accuracy would give a model at chance (34%) half the say of one at 67%; the excess gives it ~1/30.
+ */
 export function weightsFromMetadata(m: Pick<ModelMetadata, 'performance'>): EnsembleWeights {
   const w: EnsembleWeights = {};
   for (const k of ['gru', 'gbdt', 'ppo'] as const) {
     const acc = m.performance[k]?.validation.accuracy;
-    w[k] = acc !== undefined && Number.isFinite(acc) && acc > 0 ? acc : 1 / 3;
+    w[k] = acc !== undefined && Number.isFinite(acc) ? Math.max(MIN_WEIGHT, acc - 1 / 3) : MIN_WEIGHT;
   }
   return w;
 }

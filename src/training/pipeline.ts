@@ -9,7 +9,7 @@ import type { ClassMetrics, ModelKind, ModelMetadata } from '../models/metadata.
 import { TIMEFRAME_MS } from '../market/types.js';
 import { existsSync } from 'node:fs';
 import { ArtifactExistsError, artifactDir, artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
-import { combineSignals, directionClass, type EnsembleWeights } from '../models/ensemble.js';
+import { combineSignals, directionClass, weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js';
 import { buildFeatureMetadata } from '../features/index.js';
 import { baselineMetrics } from './pipeline-baselines.js';
 import { buildTrainingData, columnsToCandles, rowsFor, type TrainingData } from './pipeline-data.js';
@@ -147,8 +147,8 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     };
   }
   if (stages.length > 1) {
-    const weights: EnsembleWeights = {};
-    for (const s of stages) weights[s.kind] = perf[s.kind]!.validation.accuracy;
+    // The same default weights the live predictor will derive from this metadata.
+    const weights: EnsembleWeights = weightsFromMetadata({ performance: perf });
     perf.ensemble = {
       validation: ensembleMetrics(stages, 'valProbs', val, weights, h, fee),
       test: ensembleMetrics(stages, 'testProbs', test, weights, h, fee),

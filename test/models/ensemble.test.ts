@@ -37,16 +37,20 @@ describe('combineSignals', () => {
     expect(() => combineSignals({ gru: [0.2, 0.3, 0.5] }, { weights: { gru: 0 } })).toThrow(/positive weight/);
   });
 
-  it('defaults weights to validation accuracy from metadata', () => {
+  it('defaults weights to validation accuracy above chance from metadata', () => {
     const w = weightsFromMetadata({
       performance: {
         gru: { validation: { accuracy: 0.5, directional_accuracy: 0.5, samples: 10 }, test: { accuracy: 0.4, directional_accuracy: 0.4, samples: 10 } },
         gbdt: { validation: { accuracy: 0.25, directional_accuracy: 0.5, samples: 10 }, test: { accuracy: 0.4, directional_accuracy: 0.4, samples: 10 } },
       },
     });
-    expect(w).toEqual({ gru: 0.5, gbdt: 0.25, ppo: 1 / 3 });
+    // accuracy above chance (1/3), floored at 0.01: gbdt at 25% and ppo without figures get the floor
+    expect(w.gru).toBeCloseTo(0.5 - 1 / 3, 12);
+    expect(w.gbdt).toBe(0.01);
+    expect(w.ppo).toBe(0.01);
     const s = combineSignals({ gru: [0, 0, 1], gbdt: [1, 0, 0] }, { weights: w });
-    expect(s.score).toBeCloseTo(0.5 / 0.75 - 0.25 / 0.75, 10);
+    const total = 0.5 - 1 / 3 + 0.01;
+    expect(s.score).toBeCloseTo((0.5 - 1 / 3) / total - 0.01 / total, 10);
   });
 });
 
