@@ -52,6 +52,23 @@ describe('fast-ops', () => {
   });
 });
 
+describe('FusedLstm', () => {
+  it('matches tf.layers.lstm (same Keras weight layout) on the same weights', () => {
+    const x = rand([3, 5, 2], 12) as tfNs.Tensor3D;
+    const ours = new FusedLstm({ units: 4, inputIsData: true, seed: 2 });
+    // tfjs's LSTM defaults to hardSigmoid gates; kilo's (like Keras 2.x and PyTorch) use sigmoid.
+    const ref = tf.layers.lstm({ units: 4, recurrentInitializer: 'glorotUniform', recurrentActivation: 'sigmoid' });
+    ours.apply(x);
+    ref.apply(x);
+    const biased = ours.getWeights();
+    biased[2] = rand([16], 13); // non-zero biases exercise each gate's bias
+    ours.setWeights(biased);
+    ref.setWeights(biased);
+    expect(maxAbsDiff(ours.apply(x) as tfNs.Tensor, ref.apply(x) as tfNs.Tensor)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ours.apply(x, { training: true }) as tfNs.Tensor, ref.apply(x) as tfNs.Tensor)).toBeLessThan(1e-5);
+  });
+});
+
 describe('fused layers: data-input fast path', () => {
   for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
     it(`${name}: same output and weight gradients with inputIsData as through tf.unstack, and in inference`, () => {

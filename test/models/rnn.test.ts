@@ -65,6 +65,7 @@ describe('trainRnn', () => {
     // Random labels: the model can only memorise, so val loss rises after the first epochs.
     const train = sumTask(400, 3, 6, 3, true);
     const val = sumTask(300, 4, 6, 3, true);
+    const before = tf.memory().numTensors;
     const r = await trainRnn(tf, train, val, { cell: 'lstm', units: 32, epochs: 30, patience: 2, batchSize: 32, learningRate: 0.02, seed: 3 });
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBeLessThan(30);
@@ -76,6 +77,7 @@ describe('trainRnn', () => {
     const [loss] = evaluateRnn(tf, r.model, val, 64);
     expect(loss).toBeCloseTo(bestLoss, 5);
     r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('cancels within one batch of an abort', async () => {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
+import { lstmSequence } from './lstm-bptt.js';
 
 export interface FusedLstmArgs {
   units: number;
@@ -49,7 +50,9 @@ export class FusedLstm extends tf.layers.Layer {
     const bias = new Float32Array(4 * u);
     bias.fill(1, u, 2 * u); // forget gate starts open, as Keras's unitForgetBias
     this.bias = this.addWeight('bias', [4 * u], 'float32', tf.initializers.zeros());
-    this.bias.write(tf.tensor1d(bias));
+    const init = tf.tensor1d(bias);
+    this.bias.write(init);
+    init.dispose();
     this.built = true;
   }
 
@@ -66,9 +69,12 @@ export class FusedLstm extends tf.layers.Layer {
       const [wi, wf, wc, wo] = tf.split(this.kernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [bi, bf, bc, bo] = tf.split(this.bias.read() as tf.Tensor1D, 4) as tf.Tensor1D[];
+      const training = kwargs?.training === true;
+      if (training && this.inputIsData && !this.returnSequences) {
+        return lstmSequence(x, { w: [wi, wf, wc, wo], u: [ui, uf, uc, uo], b: [bi, bf, bc, bo] }, u);
+      }
       const [uiT, ufT, ucT, uoT] = [ui, uf, uc, uo].map((m) => tf.transpose(m)) as tf.Tensor2D[];
       // Inference (predict/evaluate) skips the custom-gradient wrappers and the JS transposes.
-      const training = kwargs?.training === true;
       const { steps, stepsT } = this.inputIsData
         ? dataSteps(x, training)
         : { steps: tf.unstack(tf.transpose(x, [1, 0, 2])) as tf.Tensor2D[], stepsT: undefined };

@@ -15,23 +15,8 @@ export interface GruWeights {
 
 /** x is [B, T, F] data; returns the last state [B, U] with gradients for every weight. */
 export function gruSequence(x: tf.Tensor3D, w: GruWeights, units: number): tf.Tensor2D {
-  const [b, t, f] = x.shape;
-  const v = x.dataSync() as Float32Array;
-  // Time-major copies: per-step inputs, plus X^T [F, T*B] for the weight gradients.
-  const steps: tf.Tensor2D[] = [];
-  const xt = new Float32Array(f * t * b);
-  for (let s = 0; s < t; s++) {
-    const row = new Float32Array(b * f);
-    for (let i = 0; i < b; i++) {
-      const src = (i * t + s) * f;
-      for (let k = 0; k < f; k++) {
-        row[i * f + k] = v[src + k];
-        xt[k * t * b + s * b + i] = v[src + k];
-      }
-    }
-    steps.push(tf.tensor2d(row, [b, f]));
-  }
-  const xT = tf.tensor2d(xt, [f, t * b]);
+  const [b, t] = x.shape;
+  const { steps, xT } = timeMajorSteps(x);
 
   const fn = tf.customGrad(((...args: unknown[]) => {
     const [wz, wr, wh, uz, ur, uh, bz, br, bh, rb] = args.slice(0, 10) as [
@@ -89,4 +74,24 @@ export function gruSequence(x: tf.Tensor3D, w: GruWeights, units: number): tf.Te
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return fn(w.wz, w.wr, w.wh, w.uz, w.ur, w.uh, w.bz, w.br, w.bh, w.rb) as tf.Tensor2D;
+}
+
+/** Time-major per-step inputs [B, F] and X^T [F, T*B] (for the weight gradients), built in JS. */
+export function timeMajorSteps(x: tf.Tensor3D): { steps: tf.Tensor2D[]; xT: tf.Tensor2D } {
+  const [b, t, f] = x.shape;
+  const v = x.dataSync() as Float32Array;
+  const steps: tf.Tensor2D[] = [];
+  const xt = new Float32Array(f * t * b);
+  for (let s = 0; s < t; s++) {
+    const row = new Float32Array(b * f);
+    for (let i = 0; i < b; i++) {
+      const src = (i * t + s) * f;
+      for (let k = 0; k < f; k++) {
+        row[i * f + k] = v[src + k];
+        xt[k * t * b + s * b + i] = v[src + k];
+      }
+    }
+    steps.push(tf.tensor2d(row, [b, f]));
+  }
+  return { steps, xT: tf.tensor2d(xt, [f, t * b]) };
 }

@@ -41,6 +41,8 @@ export function buildRnnModel(tf: Tf, a: RnnArchitecture): tfNs.LayersModel {
       // "Slowness may result" warning above the console UI.
       kernelInitializer: tf.initializers.glorotUniform({ seed: s(3 * i) }),
       recurrentInitializer: tf.initializers.glorotUniform({ seed: s(3 * i + 1) }),
+      // tfjs defaults to hardSigmoid gates; sigmoid matches the fused layers, Keras 2.x and PyTorch.
+      recurrentActivation: 'sigmoid' as const,
       ...(i === 0 ? { inputShape: [a.window, a.nFeatures] } : {}),
     };
     if ((a.impl ?? 'fused') === 'fused') {
