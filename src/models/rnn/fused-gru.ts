@@ -4,7 +4,11 @@
  * ~22 small ops per step):
  * - matmuls use explicit-transpose gradients (fast-ops.ts): ~10x faster backward on wasm;
  * - per-gate weight slices are taken once per batch, not per step, and no activation is split;
- * - "reset after" form (Keras's default / cuDNN): r scales the recurrent candidate projection.
+ * - "reset after" form (Keras's default / cuDNN): r scales the recurrent candidate projection;
+ * - training a first layer that returns its last state (the usual case) uses gru-bptt.ts, a
+ *   whole-sequence op with a hand-written backward pass.
+ * Measured on one epoch of [48 x 28] windows, batch 256 (bench/gru.bench.ts): ~5-8x the
+ * windows/s of tf.layers.gru with the same training loop.
  * Registered for (de)serialisation under className 'KiloFusedGru'.
  */
 import * as tf from '@tensorflow/tfjs';
