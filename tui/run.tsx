@@ -32,17 +32,23 @@ export interface InteractiveOutcome {
 
 type Mode = { kind: 'wizard' } | { kind: 'starting' } | { kind: 'console'; engine: EngineApi } | { kind: 'failed'; message: string };
 
-function Root({ opts, finish }: { opts: InteractiveOptions; finish: (o: InteractiveOutcome, engine: EngineApi | null) => void }) {
+function Root({ opts, finish, live }: { opts: InteractiveOptions; finish: (o: InteractiveOutcome, engine: EngineApi | null) => void; live: { engine: EngineApi | null } }) {
   const [mode, setMode] = useState<Mode>(() => (opts.wizard ? { kind: 'wizard' } : { kind: 'starting' }));
   const [started] = useState(() => ({ current: false }));
 
   const boot = (existing: EngineApi | null) => {
     if (started.current) return;
     started.current = true;
-    if (existing) return setMode({ kind: 'console', engine: existing });
+    if (existing) {
+      live.engine = existing;
+      return setMode({ kind: 'console', engine: existing });
+    }
     setMode({ kind: 'starting' });
     opts.startEngine().then(
-      (engine) => setMode({ kind: 'console', engine }),
+      (engine) => {
+        live.engine = engine;
+        setMode({ kind: 'console', engine });
+      },
       (err: unknown) => {
         const message = `the engine did not start: ${err instanceof Error ? err.message : String(err)}`;
         setMode({ kind: 'failed', message });
@@ -94,13 +100,28 @@ export async function runInteractive(opts: InteractiveOptions): Promise<Interact
     // Let the last frame render before unmounting.
     setImmediate(() => instance?.unmount());
   };
+  const live: { engine: EngineApi | null } = { engine: null };
+  // SIGTERM (systemd, kill) and SIGHUP (terminal closed) stop the engine cleanly, like q does.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const engine = live.engine;
+    live.engine = null;
+    outcome = { exitCode: sig === 'SIGTERM' ? 143 : 129, message: null, forced: false };
+    void (engine ? engine.stop() : Promise.resolve()).finally(() => instance?.unmount());
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   instance = render(
     <Providers theme={opts.theme ?? themeFromEnv()}>
-      <Root opts={opts} finish={finish} />
+      <Root opts={opts} finish={finish} live={live} />
     </Providers>,
     { exitOnCtrlC: false },
   );
-  await instance.waitUntilExit();
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
   const engine = leftover as EngineApi | null;
   // An engine started for the initial training but not kept for the console is stopped cleanly.
   if (engine && !outcome.forced) await engine.stop();
