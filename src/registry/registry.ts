@@ -161,9 +161,9 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
     }
     if (existing) {
       const ex = { version: existing.version, key: existing.key };
-      if (!req.force) return { skip: true, reason: `${what} is already covered by v${existing.version}/${existing.key}; pass --force to retrain`, version: existing.version, existing: ex };
+      if (!req.force) return { skip: true, reason: `${what} is already covered by v${existing.version}/${existing.key}; pass --force-train to retrain`, version: existing.version, existing: ex };
       const next = this.nextVersion(config);
-      return { skip: false, reason: `--force: retraining ${what} as v${next} (v${existing.version} stays)`, version: next, existing: ex };
+      return { skip: false, reason: `--force-train: retraining ${what} as v${next} (v${existing.version} stays)`, version: next, existing: ex };
     }
     const cfgVersion = this.versions.find((v) => v.version === config.model.version);
     const occupied = cfgVersion?.artifacts.some((a) => a.key === key) ?? false;

@@ -126,7 +126,7 @@ describe('ModelRegistry', () => {
     expect(reg.nextVersion(c)).toBe('1.1');
     const skip = reg.resolveTrainVersion(c, { symbol: 'BTC/USDT' });
     expect(skip).toMatchObject({ skip: true, version: '1.0', existing: { version: '1.0', key: 'BTC-USDT' } });
-    expect(skip.reason).toBe('BTC/USDT is already covered by v1.0/BTC-USDT; pass --force to retrain');
+    expect(skip.reason).toBe('BTC/USDT is already covered by v1.0/BTC-USDT; pass --force-train to retrain');
     expect(reg.resolveTrainVersion(c, { symbol: 'BTC/USDT', force: true })).toMatchObject({ skip: false, version: '1.1' });
     // A new symbol joins the configured version.
     expect(reg.resolveTrainVersion(c, { symbol: 'ETH/USDT' })).toMatchObject({ skip: false, version: '1.0' });

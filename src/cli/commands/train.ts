@@ -30,13 +30,20 @@ export function parseSymbol(v: string): string {
 }
 
 /**
- * LEAD: wire H4's registry here (ModelRegistry.resolveTrainVersion: skip when covered unless
- * --force-train, auto-increment). Until then: --version, else config.model.version.
+ * Which version a training writes, from the registry: skip when a compatible model already covers
+ * the request (unless --force-train), auto-increment over an existing one (1.0 -> 1.1), or honour
+ * --version (never an existing folder: versions are immutable).
  */
-export function resolveTrainVersion(config: Config, req: { symbol: string; force: boolean; version?: string }): { skip: boolean; reason: string; version: string } {
-  const version = req.version ?? config.model.version;
-  if (!/^\d+\.\d+$/.test(version)) throw new CliError(`--version: expected a version like 1.0, got "${version}"`, 2);
-  return { skip: false, reason: req.version ? `version v${version} from --version` : `version v${version} from config model.version`, version };
+export async function resolveTrainVersion(
+  config: Config,
+  home: string,
+  req: { symbol: string; force: boolean; version?: string },
+): Promise<{ skip: boolean; reason: string; version: string }> {
+  if (req.version !== undefined && !/^\d+\.\d+$/.test(req.version)) throw new CliError(`--version: expected a version like 1.0, got "${req.version}"`, 2);
+  const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
+  const registry = new ModelRegistry(registryPaths(home));
+  await registry.refresh();
+  return registry.resolveTrainVersion(config, { symbol: req.symbol, force: req.force, version: req.version });
 }
 
 export function registerTrain(program: Command): void {
@@ -128,7 +135,7 @@ interface RunTrain {
 async function runTrain(o: RunTrain): Promise<void> {
   const out = (s: string): void => void process.stdout.write(s);
   const config = await loadConfigForCli(o.configPath, out);
-  const decision = resolveTrainVersion(config, { symbol: o.symbol, force: o.force, version: o.version });
+  const decision = await resolveTrainVersion(config, o.home, { symbol: o.symbol, force: o.force, version: o.version });
   if (decision.skip) {
     out(`skipped: ${decision.reason}\n`);
     return;
