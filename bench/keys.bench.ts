@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import React from 'react';
 import { render } from 'ink';
 import { createEngine } from '../src/engine.js';
@@ -63,6 +63,12 @@ async function measure(engine: EngineApi, n: number, label: string, whileCond: (
     patchConsole: false,
   });
   const lat: number[] = [];
+  let updates = 0;
+  const off = engine.subscribe(() => updates++);
+  // The main thread's own stalls, to tell the console's cost from the engine's.
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  const started = performance.now();
   await new Promise((r) => setTimeout(r, 300));
   for (let i = 0; i < n && whileCond(); i++) {
     const [key, want] = i % 2 === 0 ? ['2', '[2 Models]'] : ['1', '[1 Heartbeat]'];
@@ -81,8 +87,13 @@ async function measure(engine: EngineApi, n: number, label: string, whileCond: (
     await new Promise((r) => setTimeout(r, 40));
   }
   inst.unmount();
+  off();
+  lag.disable();
+  const rate = updates / ((performance.now() - started) / 1000);
   const f = (x: number) => x.toFixed(1).padStart(6);
-  console.log(`${label.padEnd(34)} n=${String(lat.length).padStart(3)}  p50 ${f(pct(lat, 50))} ms  p95 ${f(pct(lat, 95))} ms  max ${f(Math.max(...lat))} ms`);
+  console.log(
+    `${label.padEnd(40)} n=${String(lat.length).padStart(3)}  p50 ${f(pct(lat, 50))} ms  p95 ${f(pct(lat, 95))} ms  max ${f(Math.max(...lat))} ms  (store updates ${rate.toFixed(1)}/s; event-loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms)`,
+  );
   return lat;
 }
 
