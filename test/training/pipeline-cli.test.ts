@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(DATA))('kilo train / kilo eval from the command line
     expect(r.stdout).toMatch(/base:majority/);
     const again = kilo(home, ['train', '--symbol', 'BTC/USDT', '--model', 'gbdt', '--quick', '--version', '0.7']);
     expect(again.status).toBe(1);
-    expect(again.stderr).toMatch(/already exists; versions are immutable/);
+    expect(again.stderr).toMatch(/already exists.*versions are immutable/);
   });
 
   it('rejects bad options with exit code 2 and writes nothing', async () => {

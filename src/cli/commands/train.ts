@@ -137,6 +137,8 @@ async function runTrain(o: RunTrain): Promise<void> {
   const config = await loadConfigForCli(o.configPath, out);
   const decision = await resolveTrainVersion(config, o.home, { symbol: o.symbol, force: o.force, version: o.version });
   if (decision.skip) {
+    // An explicit --version that exists is a refusal; a symbol already covered is a normal skip.
+    if (o.version !== undefined) throw new CliError(decision.reason, 1);
     out(`skipped: ${decision.reason}\n`);
     return;
   }
