@@ -193,7 +193,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   let pinned = config.model.pinned_version;
   let loop = true;
 
-  const effectiveConfig = (): Config => (pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } });
+  // One object per pin state, so memoised selections keyed on the config object stay valid.
+  let effective: Config = config;
+  const effectiveConfig = (): Config => effective;
 
   const trainer = new Trainer({
     config,
@@ -207,7 +209,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     pool,
     log: logger,
     requests,
-    onJobChange: () => publishJobs(),
+    // Progress only touches the job rows; a start or an end can change symbol states too.
+    onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
     onModelDecision: async (d, result) => onModelDecision(d, result),
   });
 
@@ -230,7 +233,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     publish();
   }
 
-  function publishJobs(): void {
+  function publishJobs(withSymbols = true): void {
     const entries = queue.list();
     const recent = entries.filter((e) => e.state === 'queued' || e.state === 'running').concat(
       entries
@@ -241,7 +244,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const jobs = recent.map((e) => trainer.jobView(e));
     for (const j of jobs) if (j.state === 'running') store.emit('job', j);
     store.update({ jobs, jobsRunning: trainer.running });
-    refreshSymbolStates();
+    if (withSymbols) refreshSymbolStates();
   }
 
   // ----- universe, tiers, coverage -----
@@ -367,6 +370,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       }
     }
     for (const r of modelReqs) {
+      // Let keystrokes and timers in between symbols: a round never holds the main thread long.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         const serving = registry.servingArtifactFor(cfg, r.via, marketNow());
         if (!serving) continue;
@@ -548,7 +553,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       logs: logger.entries().slice(-LOG_TAIL),
       promotions: promotions.list().slice(0, 50),
     });
-    publishJobs();
+    publishJobs(false);
   }
 
   async function persist(): Promise<void> {
@@ -679,6 +684,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     async pinModel(version: string | null): Promise<CommandResult> {
       if (version !== null && !registry.list().some((v) => v.version === version)) return { ok: false, message: `no model version ${version} in models/` };
       pinned = version;
+      effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
       predictors.clear();
       recomputeCoverage();
       publish();

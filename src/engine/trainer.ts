@@ -37,8 +37,8 @@ export interface TrainerDeps {
   queue: TrainingQueue;
   pool: WorkerPool;
   log: Logger;
-  /** Called after a job changed state or progressed (the engine rebuilds its job views). */
-  onJobChange: () => void;
+  /** A job progressed ('progress') or started/ended ('state'); the engine rebuilds its views. */
+  onJobChange: (what: 'progress' | 'state') => void;
   /** Called after a decision; the engine records it, reloads predictors and re-evaluates coverage. */
   onModelDecision: (d: PromotionDecision, result: TrainResult | null) => Promise<void>;
   /** Per-symbol overrides a manual `train` asked for (models, profile, version, force). */
@@ -162,10 +162,10 @@ export class Trainer {
     const live: Live = { entry, controller, progress: null, lossHistory: [], promise: Promise.resolve() };
     this.live.set(entry.id, live);
     log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);
-    this.d.onJobChange();
+    this.d.onJobChange('state');
     live.promise = this.execute(live).finally(() => {
       this.live.delete(entry.id);
-      this.d.onJobChange();
+      this.d.onJobChange('state');
       // A slot freed: the next queued job may start.
       void this.pump().catch((err) => log.error(`queue: ${(err as Error).message}`));
     });
@@ -203,7 +203,7 @@ export class Trainer {
         onProgress: (p) => {
           live.progress = p;
           if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) live.lossHistory.push(p.loss);
-          this.d.onJobChange();
+          this.d.onJobChange('progress');
         },
         onLog: (level, message) => log.log(level, `${symbol}: ${message}`, symbol),
       });

@@ -51,6 +51,7 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
   private versions: DiscoveredVersion[] = [];
   private serving: ServingMap = {};
   private fingerprint = '';
+  private memo: { config: Config; hour: number; fingerprint: string; result: SelectionResult } | null = null;
   private servingError: string | null = null;
 
   constructor(private readonly opts: RegistryOptions) {
@@ -89,8 +90,17 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
     return { ...this.serving };
   }
 
+  /**
+   * The selection for `config` at `now`. Memoised per (config object, versions on disk, hour): the
+   * engine asks for every symbol on every publish, and the answer only moves when one of those does.
+   */
   selection(config: Config, now: number): SelectionResult {
-    return selectBestModel(config, this.versions, now);
+    const hour = Math.floor(now / 3_600_000);
+    const m = this.memo;
+    if (m && m.config === config && m.hour === hour && m.fingerprint === this.fingerprint) return m.result;
+    const result = selectBestModel(config, this.versions, now);
+    this.memo = { config, hour, fingerprint: this.fingerprint, result };
+    return result;
   }
 
   /** Complete artifacts fitting the config that can serve `symbol`, newest version first. */
