@@ -439,8 +439,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       broker.recordEquity();
       await retrainCheck(now);
       await trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
-      // Heartbeats follow market time: every interval of simulated time in a replay, of real time live.
-      if (marketNow() - lastHeartbeat >= config.heartbeat_interval_s * 1000) heartbeat();
+      // Heartbeats follow the engine clock: wall time live (even on the fast simulator), the
+      // simulated clock in a replay (which passes it as the clock).
+      if (clock.now() - lastHeartbeat >= config.heartbeat_interval_s * 1000) heartbeat();
       await persist();
       publish();
     })().finally(() => {
@@ -480,7 +481,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   }
 
   function heartbeat(): void {
-    lastHeartbeat = marketNow();
+    lastHeartbeat = clock.now();
     const snap = buildRows();
     const ev: HeartbeatEvent = {
       at: marketNow(),
@@ -698,6 +699,13 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   registry.on('changed', () => {
     predictors.clear();
   });
+  // Show the tfjs backend before any model loads (the header reads it); detection does not train.
+  void import('./models/tf-backend.js')
+    .then((m) => m.detectBackend())
+    .then((d) => {
+      if (store.getSnapshot().backend === 'n/a') store.update({ backend: d.backend });
+    })
+    .catch(() => undefined);
   await refreshUniverse();
   recomputeCoverage();
   publish();
