@@ -130,6 +130,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     market.source.kind === 'exchange'
       ? StoredSource.create(market.source, join(home, config.data.cache_dir), market.storeName, clock, config.data.cache_expiry_h * 3_600_000)
       : market.source;
+  if (source instanceof StoredSource) source.onStale = (symbol, msg) => logger.warn(msg, symbol);
 
   const registry = new ModelRegistry({ ...registryPaths(home) });
   await registry.refresh();
