@@ -128,8 +128,9 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('exchange faults against the engi
     // The outage beyond the budget skipped at least one symbol, and the round still completed.
     expect(perStep.find((s) => s.label === 'outage beyond the retry budget')!.failures).toBeGreaterThan(0);
     expect(perStep.filter((s) => s.label === 'clean').every((s) => s.failures === 0 && s.delays.length === 0)).toBe(true);
-    // Each defective page was asked again: one extra kline request per defect on the first round.
-    expect(perStep[0].klines).toBeGreaterThanOrEqual(SYMBOLS.length + PLAN[0].defects!.length);
+    // Each defective page was asked again (one extra request per defect), except the out-of-order
+    // one: ccxt sorts a page by time before the engine sees it, so that one arrives already repaired.
+    expect(perStep[0].klines).toBeGreaterThanOrEqual(SYMBOLS.length + PLAN[0].defects!.length - 1);
     expect(perStep[0].delays.length).toBeGreaterThan(0);
 
     // data/candles/binance validates clean and equals the exchange's candles exactly over its range.
