@@ -38,7 +38,13 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
       })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // yaml refuses to expand an alias bomb (ReferenceError "Excessive alias count"): name the file.
+    throw new ConfigError(file, [{ path: '', line: null, message: `invalid YAML: ${firstLine((err as Error).message)}` }]);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(file, issuesToProblems(result.error.issues, doc, lineCounter, raw));
