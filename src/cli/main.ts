@@ -15,6 +15,7 @@ import { registerQueue } from './commands/queue.js';
 import { registerData } from './commands/data.js';
 import { registerSetup } from './commands/setup.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSignal } from './commands/signal.js';
 import { CliError } from './errors.js';
 
 const program = new Command();
@@ -35,6 +36,7 @@ registerCoverage(program);
 registerQueue(program);
 registerData(program);
 registerSetup(program);
+registerSignal(program);
 registerDoctor(program);
 
 try {

@@ -14,7 +14,7 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import type { TrainingQueue, QueueEntry } from '../training/queue.js';
 import type { WorkerPool } from '../training/pool.js';
-import { candlesToColumns } from '../training/pipeline-data.js';
+import { buildJobSpec, jobSymbolsFor } from '../training/pipeline-spec.js';
 import type { PipelineJobSpec, TrainResult } from '../training/protocol.js';
 import { canStartTraining } from '../policy/resources.js';
 import { decidePromotion } from '../policy/promotion.js';
@@ -177,7 +177,11 @@ export class Trainer {
     const symbol = entry.symbol;
     const req = this.d.requests.get(symbol) ?? {};
     try {
+      // multi_symbol mode trains the shared model over its symbol set, this symbol first (the gate scores it).
+      const symbols = [symbol, ...jobSymbolsFor(config, symbol).filter((s) => s !== symbol)];
       const candles = await this.history(symbol, req.quick !== false);
+      const others: Record<string, Candle[]> = {};
+      for (const s of symbols.slice(1)) others[s] = await this.history(s, req.quick !== false);
       if (controller.signal.aborted) throw new Error('cancelled');
       const hs = this.checkHistory(symbol, candles);
       if (hs) {
@@ -197,7 +201,17 @@ export class Trainer {
         await queue.markDone(entry.id, clock.now());
         return;
       }
-      const spec = this.spec(symbol, candles, decision.version, req, champion?.artifact.dir ?? null);
+      const spec: PipelineJobSpec = {
+        ...buildJobSpec(config, {
+          symbols,
+          candles: { ...others, [symbol]: candles },
+          models: req.models,
+          quick: req.quick !== false,
+          version: decision.version,
+          modelsDir: this.d.modelsDir,
+        }),
+        gate: champion ? { championDir: champion.artifact.dir, rows: GATE_ROWS } : undefined,
+      };
       const result = await this.d.pool.run(spec, {
         signal: controller.signal,
         onProgress: (p) => {
@@ -288,31 +302,5 @@ export class Trainer {
       return { days, coverage, reason: `history coverage ${(coverage * 100).toFixed(1)}% < ${(model.min_history_coverage_pct * 100).toFixed(0)}% (model.min_history_coverage_pct)` };
     }
     return null;
-  }
-
-  private spec(symbol: string, candles: Candle[], version: string, req: ManualRequest, championDir: string | null): PipelineJobSpec {
-    const { config } = this.d;
-    const quick = req.quick !== false;
-    const profile = quick ? config.training.quick : config.training.full;
-    return {
-      kind: 'train',
-      symbols: [symbol],
-      trainingMode: 'single_symbol',
-      symbolEncoding: config.model.symbol_encoding,
-      models: req.models ?? config.model.models,
-      profile: { ...profile, name: quick ? 'quick' : 'full' },
-      version,
-      modelsDir: this.d.modelsDir,
-      candles: [candlesToColumns(symbol, candles)],
-      timeframe: config.exchange.timeframe as Timeframe,
-      window: config.model.window,
-      horizon: config.model.horizon,
-      labelThreshold: config.model.label_threshold,
-      valFraction: config.training.validation_fraction,
-      testFraction: config.training.test_fraction,
-      rnnCell: config.model.rnn_cell,
-      feeRate: config.paper_trading.fee_rate,
-      gate: championDir ? { championDir, rows: GATE_ROWS } : undefined,
-    };
   }
 }

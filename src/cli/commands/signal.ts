@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { globalOptions } from '../context.js';
+import { CliError } from '../errors.js';
+import { loadConfigOrDefaults } from '../load-config.js';
+
+export function registerSignal(program: Command): void {
+  program
+    .command('signal')
+    .description('ask for a signal on any symbol: a model signal, "Model not trained" (with a time estimate), "Asset not supported", or a flagged fallback')
+    .requiredOption('-s, --symbol <symbol>', 'e.g. BTC/USDT')
+    .option('--json', 'print the answer as JSON')
+    .action(async (o: { symbol: string; json?: boolean }, cmd: Command) => {
+      const { home } = globalOptions(cmd);
+      const symbol = o.symbol.toUpperCase();
+      if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) throw new CliError(`--symbol: expected a symbol like BTC/USDT, got "${o.symbol}"`, 2);
+      const { config, note } = await loadConfigOrDefaults(globalOptions(cmd).configPath);
+      if (note && !o.json) process.stderr.write(`${note}\n`);
+      const [{ systemClock }, { createMarketSource, CsvMarketSource }, { ModelRegistry, registryPaths }, { requestSignal }] = await Promise.all([
+        import('../../clock.js'),
+        import('../../market/index.js'),
+        import('../../registry/registry.js'),
+        import('../../engine/signal-request.js'),
+      ]);
+      const market = await createMarketSource(config, { home, clock: systemClock });
+      if (market.notice && !o.json) process.stderr.write(`${market.notice}\n`);
+      const registry = new ModelRegistry(registryPaths(home));
+      await registry.refresh();
+      // A CSV folder is "live" up to its last candle; the simulator and exchanges up to now.
+      let now = systemClock.now();
+      if (market.source instanceof CsvMarketSource) {
+        const all = await market.source.allCandles(symbol, config.exchange.timeframe).catch(() => []);
+        if (all.length) now = all[all.length - 1].timestamp + 2 * 3_600_000;
+      }
+      const answer = await requestSignal({ config, source: market.source, registry, symbol, now })
+        .catch((err: Error) => {
+          throw new CliError(`${symbol}: ${err.message}`, 1);
+        })
+        .finally(() => market.source.close?.());
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(answer)}\n`);
+      } else if (answer.kind === 'signal') {
+        process.stdout.write(
+          `${symbol}: ${answer.direction} (confidence ${answer.confidence.toFixed(2)}) from model ${answer.model_version}${answer.fallback ? ` [fallback: ${answer.reason}]` : ''}\n`,
+        );
+      } else {
+        process.stdout.write(
+          `${symbol}: ${answer.error}: ${answer.reason}${answer.can_train ? `; can train (estimated ${answer.estimated_time_s} s, ${answer.estimate_basis})` : ''}\n`,
+        );
+      }
+      if (answer.kind === 'error') process.exitCode = 3;
+    });
+}

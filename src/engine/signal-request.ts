@@ -1,0 +1,70 @@
+/**
+ * "Give me a signal for X": the answer an operator (or a script) gets for any symbol, covered or not.
+ *   covered                 -> {kind: 'signal', direction, confidence, contributions, model_version}
+ *   trainable, not trained  -> {error: 'Model not trained', can_train: true, estimated_time_s, ...}
+ *   too little history      -> {error: 'Model not trained', can_train: false, reason}
+ *   unsupported / stablecoin / illiquid -> {error: 'Asset not supported', reason}
+ *   blocking off            -> a fallback signal flagged fallback: true with its reason
+ * The estimate comes from the durations of past trainings recorded in model metadata.
+ */
+import type { Config } from '../config/schema.js';
+import { TIMEFRAME_MS, type MarketDataSource, type Timeframe } from '../market/types.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { tierOf } from '../assets/tiers.js';
+import { resolveSignalRequest } from '../assets/signal-gate.js';
+import type { PastTraining } from '../assets/estimate.js';
+import { classifyUnknownAsset } from '../policy/tier.js';
+import { taSignal } from '../models/baselines.js';
+import { loadArtifact } from '../models/artifact.js';
+import { SymbolPredictor } from '../models/predictor.js';
+
+const DAY_MS = 86_400_000;
+
+export type SignalAnswer =
+  | { kind: 'signal'; symbol: string; direction: string; confidence: number; contributions: Record<string, number>; model_version: string; fallback?: true; reason?: string; at: number }
+  | { kind: 'error'; symbol: string; error: string; can_train?: boolean; estimated_time_s?: number; estimate_basis?: string; reason: string };
+
+export function pastTrainings(registry: ModelRegistry): PastTraining[] {
+  return registry
+    .list()
+    .flatMap((v) => v.artifacts)
+    .map((a) => a.metadata)
+    .filter((m) => m !== null && typeof m.training_duration_s === 'number')
+    .map((m) => ({ durationS: m!.training_duration_s as number, profile: m!.profile }));
+}
+
+export async function requestSignal(o: { config: Config; source: MarketDataSource; registry: ModelRegistry; symbol: string; now: number }): Promise<SignalAnswer> {
+  const { config, symbol, registry } = o;
+  const tf = config.exchange.timeframe as Timeframe;
+  const until = Math.floor(o.now / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
+  const tier = tierOf(symbol, config);
+  const candles = tier === 'unsupported' ? [] : await o.source.fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until);
+  const covered = new Set(registry.coveredSymbols(config));
+  const judgement = tier === 'unknown' && !covered.has(symbol) ? classifyUnknownAsset(candles, tf, config) : null;
+  const d = resolveSignalRequest({ symbol, tier, covered, judgement, pastTrainings: pastTrainings(registry), taAvailable: candles.length >= 40, config });
+  if (d.kind === 'error') return { symbol, ...d };
+  const via = d.kind === 'signal' ? symbol : d.via;
+  if (via === 'hold') return { kind: 'signal', symbol, direction: 'neutral', confidence: 0, contributions: {}, model_version: 'none', fallback: true, reason: d.kind === 'fallback' ? d.reason : '', at: until };
+  if (via === 'ta') {
+    const ta = taSignal(candles);
+    return { kind: 'signal', symbol, direction: ta.direction, confidence: ta.confidence, contributions: ta.contributions, model_version: 'ta', fallback: true, reason: d.kind === 'fallback' ? d.reason : '', at: candles.at(-1)?.timestamp ?? until };
+  }
+  const serving = registry.servingArtifactFor(config, via, o.now);
+  if (!serving) return { kind: 'error', symbol, error: 'Model not trained', can_train: true, reason: `no artifact serves ${via}` };
+  const p = new SymbolPredictor(await loadArtifact(serving.artifact.dir));
+  try {
+    const pred = p.predict(symbol, candles);
+    return {
+      kind: 'signal',
+      symbol,
+      direction: pred.direction,
+      confidence: pred.confidence,
+      contributions: pred.contributions as Record<string, number>,
+      model_version: pred.modelVersion,
+      at: pred.at,
+      ...(d.kind === 'fallback' ? { fallback: true as const, reason: d.reason } : {}),
+    };
+  } finally {
+    p.artifact.dispose();
+  }
+}
