@@ -107,6 +107,10 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const creds = await loadCredentials(config, opts.env ?? process.env, home);
   const secrets = [creds.apiKey, creds.secret].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const logger = new Logger({ ...loggerOptionsFromConfig(config.logging, home), secrets, clock });
+  // Mirror from the first line: recovery warnings while opening the state files (a corrupt
+  // performance.json restored from .bak, a crashed queue entry requeued) must reach headless stdout.
+  const logLine = opts.onLogLine;
+  if (logLine) logger.subscribe((e) => logLine(`${new Date(e.at).toISOString()} ${e.level.toUpperCase().padEnd(5)} ${e.message}`));
 
   const state = await EngineStateFile.open(join(dataDir, 'engine-state.json'));
   const simulated = config.data.source !== 'exchange';
@@ -170,10 +174,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     logs: [],
     promotions: promotions.list().slice(0, 50),
   });
-  logger.subscribe((e) => {
-    store.emit('log', e);
-    opts.onLogLine?.(`${new Date(e.at).toISOString()} ${e.level.toUpperCase().padEnd(5)} ${e.message}`);
-  });
+  logger.subscribe((e) => store.emit('log', e));
 
   // ----- mutable engine state -----
   let universe: string[] = [];
