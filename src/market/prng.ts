@@ -1,14 +1,7 @@
 /** Small seeded generators: the simulator must never touch Math.random. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/random.js';
+
+export { mulberry32 };
 
 /** FNV-1a of a string mixed with a seed, for per-symbol / per-candle sub-streams. */
 export function hashSeed(seed: number, ...parts: (string | number)[]): number {

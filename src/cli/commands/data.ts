@@ -1,24 +1,13 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
+import { loadConfigOrDefaults } from '../load-config.js';
 import type { Config } from '../../config/schema.js';
 import type { Timeframe } from '../../market/types.js';
 
 const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d'];
 
-async function configFor(configPath: string): Promise<{ config: Config; note: string | null }> {
-  const { loadConfig, ConfigNotFoundError, ConfigError } = await import('../../config/load.js');
-  try {
-    return { config: (await loadConfig(configPath)).config, note: null };
-  } catch (err) {
-    if (err instanceof ConfigNotFoundError) {
-      const { defaultConfig } = await import('../../config/schema.js');
-      return { config: defaultConfig(), note: `${configPath} not found: using the defaults` };
-    }
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
-}
+const configFor = loadConfigOrDefaults;
 
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().slice(0, 16).replace('T', ' '));
 

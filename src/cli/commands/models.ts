@@ -4,19 +4,9 @@ import { CliError } from '../errors.js';
 import type { Config } from '../../config/schema.js';
 
 /** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
-export async function loadCommandConfig(configPath: string): Promise<{ config: Config; note: string | null }> {
-  const { loadConfig, ConfigNotFoundError, ConfigError } = await import('../../config/load.js');
-  try {
-    return { config: (await loadConfig(configPath)).config, note: null };
-  } catch (err) {
-    if (err instanceof ConfigNotFoundError) {
-      const { defaultConfig } = await import('../../config/schema.js');
-      return { config: defaultConfig(), note: `${configPath} not found: using the defaults` };
-    }
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
-}
+import { loadConfigOrDefaults } from '../load-config.js';
+
+export const loadCommandConfig = loadConfigOrDefaults;
 
 export function registerModels(program: Command): void {
   program

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { globalOptions } from '../context.js';
+import { loadConfigOrDefaults } from '../load-config.js';
 import type { Config } from '../../config/schema.js';
 import type { ClassMetrics, ModelKind } from '../../models/metadata.js';
 import type { Candle } from '../../market/types.js';
@@ -65,18 +66,9 @@ export function registerTrain(program: Command): void {
 
 /** Config from the file, or the defaults (with a notice) when there is no config file yet. */
 export async function loadConfigForCli(configPath: string, out: (s: string) => void): Promise<Config> {
-  const { loadConfig, ConfigNotFoundError, ConfigError } = await import('../../config/load.js');
-  try {
-    return (await loadConfig(configPath)).config;
-  } catch (err) {
-    if (err instanceof ConfigNotFoundError) {
-      const { defaultConfig } = await import('../../config/schema.js');
-      out(`no config at ${configPath}; using defaults (kilo setup writes one)\n`);
-      return defaultConfig();
-    }
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
+  const { config, note } = await loadConfigOrDefaults(configPath);
+  if (note) out(`${note}\n`);
+  return config;
 }
 
 /** Candles for every symbol of the job through the configured market source. */

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../util/random.js';
 import { binMatrix, fitCuts } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
 import { buildTree, HistPool, predictBinned, type Tree } from './tree.js';
@@ -168,14 +169,3 @@ function sampleFeatures(nCols: number, frac: number, rand: () => number): Int32A
   return all.subarray(0, k).sort();
 }
 
-/** Small seeded PRNG: identical subsamples for identical seeds. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,16 +1,9 @@
 /** Small seeded PRNG (mulberry32) so shuffles and rollouts are reproducible from a seed. */
-export type Rng = () => number;
+export type { Rng } from '../../util/random.js';
+import { mulberry32 } from '../../util/random.js';
+import type { Rng } from '../../util/random.js';
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../util/random.js';
 
 /** Fisher-Yates permutation of 0..n-1. */
 export function permutation(n: number, rng: Rng): Int32Array {
