@@ -4,7 +4,7 @@
  * refreshes the `.bak` copy atomically. Re-reading first lets `kilo queue add` from another
  * process land between engine writes instead of being overwritten by stale memory.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -12,6 +12,7 @@ import type { Clock } from '../clock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { orderQueue, retryDelayMs } from '../policy/queue-order.js';
 import { backupPath, loadQueueFile, type QueueEntry, type QueueFileData } from './queue-store.js';
+import { withFileLock } from './file-lock.js';
 
 export { QueueCorruptError, type QueueEntry, type QueueEntryState } from './queue-store.js';
 
@@ -61,20 +62,34 @@ export class TrainingQueue {
 
   static async open(opts: TrainingQueueOptions): Promise<TrainingQueue> {
     const q = new TrainingQueue(opts);
-    const loaded = await loadQueueFile(opts.file, opts.clock.now());
-    q.warnings.push(...loaded.warnings);
-    q.db.data = loaded.data;
+    // No data/ folder yet: no file to race on, and a read-only `kilo queue` should not create one.
+    const hasDir = await stat(dirname(opts.file)).then(
+      () => true,
+      () => false,
+    );
+    await (hasDir ? withFileLock(q.lockFile, () => q.load()) : q.load());
+    return q;
+  }
+
+  private async load(): Promise<void> {
+    const loaded = await loadQueueFile(this.opts.file, this.opts.clock.now());
+    this.warnings.push(...loaded.warnings);
+    this.db.data = loaded.data;
     let dirty = loaded.dirty;
-    if (opts.recoverRunning) {
-      for (const e of q.db.data.entries.filter((x) => x.state === 'running')) {
+    if (this.opts.recoverRunning) {
+      for (const e of this.db.data.entries.filter((x) => x.state === 'running')) {
         e.state = 'queued';
         e.started_at = null;
-        q.warnings.push(`${e.id} (${e.symbol}) was running when the engine stopped; queued again`);
+        this.warnings.push(`${e.id} (${e.symbol}) was running when the engine stopped; queued again`);
         dirty = true;
       }
     }
-    if (dirty) await q.persist();
-    return q;
+    if (dirty) await this.persist();
+  }
+
+  /** `<file>.lock`: held by whichever process (engine or `kilo queue`) is changing the file. */
+  private get lockFile(): string {
+    return `${this.opts.file}.lock`;
   }
 
   get file(): string {
@@ -83,11 +98,16 @@ export class TrainingQueue {
 
   /** Serialise mutations inside this process; each one works on the freshest file. */
   private mutate<T>(fn: (d: QueueFileData) => T): Promise<T> {
+    // The file lock makes read-modify-write atomic across processes: without it, an entry that
+    // `kilo queue add` acknowledged could be overwritten by the engine's next write.
     const run = this.lock.then(async () => {
-      await this.reloadUnlocked();
-      const out = fn(this.db.data);
-      await this.persist();
-      return out;
+      await mkdir(dirname(this.opts.file), { recursive: true });
+      return withFileLock(this.lockFile, async () => {
+        await this.reloadUnlocked();
+        const out = fn(this.db.data);
+        await this.persist();
+        return out;
+      });
     });
     this.lock = run.catch(() => undefined);
     return run;
@@ -111,7 +131,8 @@ export class TrainingQueue {
     d.queued_at = Object.fromEntries(active.map((e) => [e.symbol, new Date(e.added_at).toISOString()]));
     // steno does not create folders; the first write may come before data/ exists.
     await mkdir(dirname(this.opts.file), { recursive: true });
-    await this.db.write();
+    // Unique temp names (not lowdb's fixed `.<file>.tmp`, which two processes would share and rename from under each other).
+    await writeFileAtomic(this.opts.file, JSON.stringify(d, null, 2));
     await writeFileAtomic(backupPath(this.opts.file), JSON.stringify(d, null, 2));
   }
 
