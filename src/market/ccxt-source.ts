@@ -226,8 +226,14 @@ export class CcxtMarketSource implements MarketDataSource {
       // A gap is confirmed by asking again at once; a corrupt page waits like any transient fault.
       if (broken && attempt < this.policy.maxRetries) await this.policy.sleep(Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** attempt));
     }
-    // Still inconsistent: keep only the sound candles; the store's validation reports the rest.
-    return last;
+    // Still inconsistent: keep the sound candles before the first bad one. The store then stays
+    // contiguous and its next top-up asks again from there; keeping the candles after it would leave
+    // a hole behind the store's end that no later fetch refills once the exchange answers soundly.
+    const rep = validateCandles(last, tf);
+    const bad = [...rep.nonPositive, ...rep.inconsistentOhlc, ...rep.duplicates, ...rep.outOfOrder, ...last.filter((c) => !Number.isFinite(c.close)).map((c) => c.timestamp)];
+    if (!bad.length) return last;
+    const firstBad = Math.min(...bad);
+    return last.filter((c) => c.timestamp < firstBad);
   }
 
   /** ccxt call with retry on network errors; errors scrubbed and mapped to our classes. */

@@ -157,4 +157,41 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('exchange faults against the engi
     await engine.stop();
     engine = null;
   });
+  it('a page that stays bad through every retry is not half-stored: once the exchange is sound again the store equals the source', async () => {
+    const xhome = await freshHome('exchange-bad');
+    const config = defaultConfig();
+    config.data.source = 'exchange';
+    config.exchange.api_base_url = srv.url;
+    config.exchange.timeout_ms = 400;
+    config.exchange.max_retries = 2;
+    config.universe.symbols = ['BTC/USDT'];
+    config.universe.core_symbols = [];
+    config.assets.pre_trained = [];
+    config.assets.quick_train = ['BTC/USDT'];
+    config.model.models = ['gbdt'];
+    config.model.auto_train_new_symbols = false;
+    config.model.block_untrained_symbols = false;
+    config.logging.file = 'data/trading.log';
+    const clock = new ManualClock(START + 30 * 24 * H + 5_000);
+    const source = new CcxtMarketSource(config, { home: xhome, clock, sleep: async () => undefined, backoffBaseMs: 100 });
+    const eng = await createEngine({ home: xhome, config, configPath: join(xhome, 'config.yaml'), clock, market: { source, notice: null, storeName: 'binance' } });
+    await eng.start({ loop: false });
+    srv.setNow(clock.now());
+    // Every answer to the first load carries a zero price (more than the retries allow).
+    srv.corruptNext('zero-price', config.exchange.max_retries + 1);
+    await eng.runRound();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(H);
+      srv.setNow(clock.now());
+      await eng.runRound();
+    }
+    await eng.stop();
+    const file = join(xhome, 'data', 'candles', 'binance', 'BTC-USDT-1h.csv');
+    const stored = existsSync(file) ? parseCandleCsv(await readFile(file, 'utf8')).candles : [];
+    const src = parseCandleCsv(await readFile(join(DEFAULT_DATA_DIR, 'BTC-USDT-1h.csv'), 'utf8')).candles;
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((c) => c.close > 0 && c.low > 0)).toBe(true);
+    expect(stored).toEqual(src.filter((x) => x.timestamp >= stored[0].timestamp && x.timestamp + H <= clock.now()));
+    await rm(xhome, { recursive: true, force: true });
+  });
 });
