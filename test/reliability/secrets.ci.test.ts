@@ -89,5 +89,5 @@ describe('secrets never leave the process', () => {
     );
     expect(leaks).toEqual([]);
     if (exchangeHome) await rm(exchangeHome, { recursive: true, force: true });
-  });
+  }, 600_000);
 });
