@@ -8,7 +8,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { envInt, freshHome, pollUntil, seededRandom, simConfig, startKilo, startTsScript, writeConfig, REPO, type KiloChild } from './helpers.js';
 import { checkConfig, checkEngineState, checkModels, checkPerformance, checkQueue, signalsBySymbol } from './crash-state.js';
 
@@ -172,12 +172,14 @@ describe('crash trials: kill -9 at random moments, restart, nothing lost or torn
     expect(summary?.rounds).toBe(2);
 
     const totalSignals = Object.values(committed).reduce((a, b) => a + b, 0);
+    // Temp files of writes cut short by SIGKILL (never read, never renamed; nothing removes them).
+    const orphanTemps = (await readdir(join(home, 'data'))).filter((f) => f.startsWith('.kilo-tmp-')).length;
     console.log(
       [
         `[crash] trials ${TRIALS} (seed ${SEED}) in ${((Date.now() - t0) / 1000).toFixed(0)} s, engine rounds seen ${rounds}, restarts checked against committed stats ${restartChecks}`,
         `[crash] kills by phase: ${Object.entries(kills).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         `[crash] side processes killed: queue add ${sideKills.queueAdd}, config edit ${sideKills.configEdit}; acknowledged: queue adds ${acked.queueAdds}, config edits ${acked.configEdits}`,
-        `[crash] artifacts on disk ${artifacts} (all verified), leftover .tmp-* folders ignored ${tmpLeft}, committed scored signals ${totalSignals}`,
+        `[crash] artifacts on disk ${artifacts} (all verified), leftover .tmp-* folders ignored ${tmpLeft}, orphaned data/.kilo-tmp-* files ${orphanTemps}, committed scored signals ${totalSignals}`,
         `[crash] corruptions found: ${corruptions.length}`,
         ...corruptions.slice(0, 20).map((c) => `[crash]   ${c}`),
       ].join('\n'),
