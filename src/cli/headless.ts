@@ -31,6 +31,8 @@ export async function runHeadless(o: HeadlessOptions): Promise<void> {
   });
   if (o.note) engine.logger.warn(o.note);
   if (o.json) {
+    // Lines logged while the engine was built (state recovered from .bak, requeued jobs) came before this listener.
+    for (const e of engine.logger.entries()) out({ type: 'log', ...e });
     engine.on('heartbeat', (e) => out({ type: 'heartbeat', ...e }));
     engine.on('signal', (e) => out({ type: 'signal', ...e }));
     engine.on('trade', (e) => out({ type: 'trade', ...e }));

@@ -215,6 +215,13 @@ describe('hostile queue and stats files', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/performance\.json was corrupt .*recovered the last good copy/);
     expect(sha256(await readFile(`${file}.corrupt`))).toBe(badHash);
+    // The same recovery in --json mode is a log line too.
+    await writeFile(file, goodPerf.slice(0, 60));
+    const j = await runKilo(['--home', h, 'run', '--headless', '--iterations', '1', '--json']);
+    tally.recoveries++;
+    expect(j.code, j.stderr).toBe(0);
+    const logs = j.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; level?: string; message?: string });
+    expect(logs.some((l) => l.type === 'log' && l.level === 'warn' && /performance\.json was corrupt .*recovered the last good copy/.test(l.message ?? ''))).toBe(true);
 
     const state = join(h, 'data', 'engine-state.json');
     await rm(`${state}.bak`, { force: true });
