@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['node_modules/**', 'test/reliability/**'],
+    // The reliability suite's *.ci.test.ts files run here CI-sized; anything else under
+    // test/reliability runs only with `npm run test:reliability` (full sizes from the environment).
+    exclude: ['node_modules/**', 'test/reliability/**/!(*.ci).test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,
