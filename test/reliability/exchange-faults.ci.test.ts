@@ -43,6 +43,7 @@ const CLEAN_ROUNDS = 4;
 let srv: BinanceServer;
 let home = '';
 let engine: Engine | null = null;
+const extraHomes: string[] = [];
 beforeAll(async () => {
   srv = await startBinanceServer({ symbols: SYMBOLS, now: () => START });
   home = await freshHome('exchange');
@@ -50,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop().catch(() => undefined);
   await srv?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  for (const h of [home, ...extraHomes]) if (h) await rm(h, { recursive: true, force: true });
 });
 
 describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('exchange faults against the engine', () => {
@@ -165,6 +166,7 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('exchange faults against the engi
   });
   it('a page that stays bad through every retry is not half-stored: once the exchange is sound again the store equals the source', async () => {
     const xhome = await freshHome('exchange-bad');
+    extraHomes.push(xhome);
     const config = defaultConfig();
     config.data.source = 'exchange';
     config.exchange.api_base_url = srv.url;
@@ -198,6 +200,5 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('exchange faults against the engi
     expect(stored.length).toBeGreaterThan(0);
     expect(stored.every((c) => c.close > 0 && c.low > 0)).toBe(true);
     expect(stored).toEqual(src.filter((x) => x.timestamp >= stored[0].timestamp && x.timestamp + H <= clock.now()));
-    await rm(xhome, { recursive: true, force: true });
   });
 });

@@ -25,13 +25,14 @@ const NEEDLES = [...new Set([...forms(KEY), ...forms(SECRET), ...forms(`${KEY}:$
 
 let srv: BinanceServer | null = null;
 let home = '';
+let exchangeHome: string | null = null;
 beforeAll(async () => {
   home = await freshHome('secrets');
   if (existsSync(DEFAULT_DATA_DIR)) srv = await startBinanceServer({ symbols: ['BTC/USDT', 'ETH/USDT'], now: () => Date.now() });
 });
 afterAll(async () => {
   await srv?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  for (const h of [home, exchangeHome]) if (h) await rm(h, { recursive: true, force: true });
 });
 
 describe('secrets never leave the process', () => {
@@ -55,7 +56,6 @@ describe('secrets never leave the process', () => {
     await run('data check --json', ['data', 'check', '--json']);
 
     // The exchange echoes the credentials back in its error messages; kilo must scrub them.
-    let exchangeHome: string | null = null;
     if (srv) {
       exchangeHome = await freshHome('secrets-x');
       await writeConfig(
@@ -88,6 +88,5 @@ describe('secrets never leave the process', () => {
       `[secrets] ${outputs.length / 2} CLI runs, ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB searched for ${NEEDLES.length} forms of the key/secret: ${leaks.length} found`,
     );
     expect(leaks).toEqual([]);
-    if (exchangeHome) await rm(exchangeHome, { recursive: true, force: true });
   }, 600_000);
 });
