@@ -25,6 +25,7 @@ import type {
 import { createMarketSource, type CreatedMarketSource } from './market/index.js';
 import { TIMEFRAME_MS, type Timeframe } from './market/types.js';
 import { ModelRegistry, registryPaths } from './registry/registry.js';
+import { cleanupModels } from './registry/cleanup.js';
 import { TrainingQueue, QUEUE_FILE_NAME } from './training/queue.js';
 import { WorkerPool } from './training/pool.js';
 import { PaperBroker } from './trading/broker.js';
@@ -214,7 +215,36 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     // Progress only touches the job rows; a start or an end can change symbol states too.
     onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
     onModelDecision: async (d, result) => onModelDecision(d, result),
+    onStorageFull: () => cleanupStorage(),
   });
+
+  /** Prediction counts per version since start: "most used" for the storage cleanup. */
+  const usage: Record<string, number> = {};
+  let lastCleanup = -Infinity;
+  async function cleanupStorage(): Promise<boolean> {
+    if (clock.now() - lastCleanup < 10 * 60_000) return false;
+    lastCleanup = clock.now();
+    const cfg = effectiveConfig();
+    const protect = universe
+      .map((s) => registry.servingArtifactFor(cfg, s, marketNow()))
+      .filter((a) => a !== null)
+      .map((a) => ({ version: a.artifact.version, why: `serving ${a.artifact.servesSymbols.join(', ')}` }));
+    // The selected version matters only through the symbols it serves, which are protected above.
+    if (pinned) protect.push({ version: pinned, why: 'pinned' });
+    const report = await cleanupModels({
+      modelsDir,
+      versions: registry.list(),
+      usage,
+      protect,
+      maxAgeDays: config.resources.cleanup_max_age_days,
+      keepTopN: config.resources.cleanup_keep_top_n,
+      now: clock.now(),
+    });
+    for (const r of report.removed) logger.info(`storage cleanup removed v${r.version} (${(r.bytes / 1048576).toFixed(1)} MB): ${r.reason}`);
+    if (!report.removed.length) logger.warn(`model storage is at resources.storage_limit_mb (${config.resources.storage_limit_mb} MB) and nothing can be cleaned up (serving, pinned, recent or most used)`);
+    await registry.refresh();
+    return report.removed.length > 0;
+  }
 
   async function onModelDecision(d: PromotionDecision, result: TrainResult | null): Promise<void> {
     await promotions.add(d);
@@ -382,6 +412,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         const candles = feed.candles(r.symbol);
         if (candles.length < p.minCandles) continue;
         const pred = p.predict(r.symbol, candles, portfolioState(r.symbol));
+        usage[pred.modelVersion] = (usage[pred.modelVersion] ?? 0) + 1;
         store.update({ backend: p.artifact.backend ?? store.getSnapshot().backend });
         out.push({
           symbol: r.symbol,

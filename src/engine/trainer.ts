@@ -41,6 +41,8 @@ export interface TrainerDeps {
   onJobChange: (what: 'progress' | 'state') => void;
   /** Called after a decision; the engine records it, reloads predictors and re-evaluates coverage. */
   onModelDecision: (d: PromotionDecision, result: TrainResult | null) => Promise<void>;
+  /** Storage limit reached: free space if possible; true when something was removed. */
+  onStorageFull?: () => Promise<boolean>;
   /** Per-symbol overrides a manual `train` asked for (models, profile, version, force). */
   requests: Map<string, ManualRequest>;
 }
@@ -124,7 +126,11 @@ export class Trainer {
       for (;;) {
         const entry = await this.d.queue.next(this.d.clock.now());
         if (!entry) return;
-        const gate = await this.resourceGate(entry.symbol);
+        let gate = await this.resourceGate(entry.symbol);
+        // Out of model storage: clean up old, unused, unprotected versions once, then ask again.
+        if (!gate.ok && /storage/i.test(gate.reason) && this.d.onStorageFull && (await this.d.onStorageFull())) {
+          gate = await this.resourceGate(entry.symbol);
+        }
         if (!gate.ok) {
           this.d.log.debug(`training of ${entry.symbol} waits: ${gate.reason}`, entry.symbol);
           return;
