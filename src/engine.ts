@@ -49,6 +49,7 @@ import { modelViews, emptyPortfolio } from './engine/views.js';
 import { EngineStateFile } from './engine/state.js';
 import { PredictorCache } from './engine/predictors.js';
 import { StoredSource } from './engine/stored-source.js';
+import { lockHome, type HomeLock } from './engine/home-lock.js';
 import type { TrainResult } from './training/protocol.js';
 
 export interface EngineOptions {
@@ -96,6 +97,7 @@ export interface Engine extends EngineApi {
 const DAY_MS = 86_400_000;
 const SPARK = 40;
 const LOG_TAIL = 300;
+const STATS_SAVE_MS = 10_000;
 
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const { config, home } = opts;
@@ -113,634 +115,656 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const logLine = opts.onLogLine;
   if (logLine) logger.subscribe((e) => logLine(`${new Date(e.at).toISOString()} ${e.level.toUpperCase().padEnd(5)} ${e.message}`));
 
-  const state = await EngineStateFile.open(join(dataDir, 'engine-state.json'));
-  const simulated = config.data.source !== 'exchange';
-  const marketClock =
-    opts.marketClock ?? (simulated ? new ManualClock(Math.floor((opts.marketStart ?? state.data.marketTime ?? clock.now()) / step) * step) : null);
-  const marketNow = (): number => (marketClock ?? clock).now();
+  // One engine per home; a lock left by a killed engine is taken over and its temp files swept.
+  const lock = await lockHome(home);
+  try {
+    return await build(lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 
-  const market =
-    opts.market ??
-    (await createMarketSource(config, {
-      home,
-      clock: marketClock ?? clock,
-      env: opts.env,
-      credentials: creds,
-      log: (level, msg) => logger.log(level, msg),
-    }));
-  if (market.notice) logger.warn(market.notice);
-  if (config.exchange.enable_live_trading) logger.warn('exchange.enable_live_trading is set, but kilo only paper trades: no real order is ever placed');
-  // A live exchange goes through the validated on-disk candle store; sim and CSV are already local.
-  const source =
-    market.source.kind === 'exchange'
-      ? StoredSource.create(market.source, join(home, config.data.cache_dir), market.storeName, clock, config.data.cache_expiry_h * 3_600_000)
-      : market.source;
-  if (source instanceof StoredSource) source.onStale = (symbol, msg) => logger.warn(msg, symbol);
+  async function build(lock: HomeLock): Promise<Engine> {
+    if (lock.swept.length) logger.warn(`removed ${lock.swept.length} temp file(s) left by an interrupted write: ${lock.swept.slice(0, 3).join(', ')}${lock.swept.length > 3 ? ', ...' : ''}`);
+    const state = await EngineStateFile.open(join(dataDir, 'engine-state.json'));
+    const simulated = config.data.source !== 'exchange';
+    const marketClock =
+      opts.marketClock ?? (simulated ? new ManualClock(Math.floor((opts.marketStart ?? state.data.marketTime ?? clock.now()) / step) * step) : null);
+    const marketNow = (): number => (marketClock ?? clock).now();
 
-  const registry = new ModelRegistry({ ...registryPaths(home) });
-  await registry.refresh();
-  const queue = await TrainingQueue.open({
-    file: join(dataDir, QUEUE_FILE_NAME),
-    clock,
-    maxAttempts: config.auto_training.max_attempts,
-    recoverRunning: true,
-  });
-  for (const w of queue.warnings) logger.warn(`queue: ${w}`);
-  const outcomes = await OutcomeTracker.open(join(dataDir, 'performance.json'), {
-    feeRate: config.paper_trading.fee_rate,
-    onWarn: (m) => logger.warn(m),
-  });
-  const promotions = await PromotionHistory.open(join(dataDir, 'promotions.json'), { onWarn: (m) => logger.warn(m) });
-  const broker = state.data.broker ? PaperBroker.fromJSON(state.data.broker, config.paper_trading, {}, 'data/engine-state.json broker') : new PaperBroker(config.paper_trading);
-  const desk = new TradingDesk({ broker, outcomes, config });
-  const pool = new WorkerPool({ maxConcurrent: config.resources.max_concurrent_trainings, timeoutMs: config.resources.training_timeout_s * 1000, entry: opts.workerEntry });
-  const predictors = new PredictorCache(logger);
-  const modelsDir = registryPaths(home).modelsDir;
+    const market =
+      opts.market ??
+      (await createMarketSource(config, {
+        home,
+        clock: marketClock ?? clock,
+        env: opts.env,
+        credentials: creds,
+        log: (level, msg) => logger.log(level, msg),
+      }));
+    if (market.notice) logger.warn(market.notice);
+    if (config.exchange.enable_live_trading) logger.warn('exchange.enable_live_trading is set, but kilo only paper trades: no real order is ever placed');
+    // A live exchange goes through the validated on-disk candle store; sim and CSV are already local.
+    const source =
+      market.source.kind === 'exchange'
+        ? StoredSource.create(market.source, join(home, config.data.cache_dir), market.storeName, clock, config.data.cache_expiry_h * 3_600_000)
+        : market.source;
+    if (source instanceof StoredSource) source.onStale = (symbol, msg) => logger.warn(msg, symbol);
 
-  const store = new EngineStore({
-    status: 'stopped',
-    startedAt: null,
-    now: clock.now(),
-    dataSource: source.description,
-    backend: 'n/a',
-    round: 0,
-    portfolio: emptyPortfolio(config.paper_trading.starting_cash),
-    overallWinRate: null,
-    jobsRunning: 0,
-    symbols: [],
-    jobs: [],
-    models: [],
-    selectedVersion: null,
-    pinnedVersion: config.model.pinned_version,
-    logs: [],
-    promotions: promotions.list().slice(0, 50),
-  });
-  logger.subscribe((e) => store.emit('log', e));
-
-  // ----- mutable engine state -----
-  let universe: string[] = [];
-  let universeAt = -Infinity;
-  let coverage: CoverageReport | null = null;
-  const judgements = new Map<string, UnknownAssetJudgement>();
-  const judging = new Set<string>();
-  const lastSignals = new Map<string, SignalView>();
-  const retrainDecisions = new Map<string, RetrainDecision>();
-  const manualBlocks: Record<string, string> = { ...state.data.manualBlocks };
-  const requests = new Map<string, ManualRequest>();
-  let round = 0;
-  let status: EngineSnapshot['status'] = 'stopped';
-  let startedAt: number | null = null;
-  let timer: TimerHandle | null = null;
-  let roundRunning: Promise<void> | null = null;
-  let lastHeartbeat = -Infinity;
-  let pinned = config.model.pinned_version;
-  let loop = true;
-
-  // One object per pin state, so memoised selections keyed on the config object stay valid.
-  let effective: Config = config;
-  const effectiveConfig = (): Config => effective;
-
-  const trainer = new Trainer({
-    config,
-    home,
-    modelsDir,
-    clock,
-    marketNow,
-    source,
-    registry,
-    queue,
-    pool,
-    log: logger,
-    requests,
-    // Progress only touches the job rows; a start or an end can change symbol states too.
-    onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
-    onModelDecision: async (d, result) => onModelDecision(d, result),
-    onStorageFull: () => cleanupStorage(),
-  });
-
-  /** Prediction counts per version since start: "most used" for the storage cleanup. */
-  const usage: Record<string, number> = {};
-  let lastCleanup = -Infinity;
-  async function cleanupStorage(): Promise<boolean> {
-    if (clock.now() - lastCleanup < 10 * 60_000) return false;
-    lastCleanup = clock.now();
-    const cfg = effectiveConfig();
-    const protect = universe
-      .map((s) => registry.servingArtifactFor(cfg, s, marketNow()))
-      .filter((a) => a !== null)
-      .map((a) => ({ version: a.artifact.version, why: `serving ${a.artifact.servesSymbols.join(', ')}` }));
-    // The selected version matters only through the symbols it serves, which are protected above.
-    if (pinned) protect.push({ version: pinned, why: 'pinned' });
-    const report = await cleanupModels({
-      modelsDir,
-      versions: registry.list(),
-      usage,
-      protect,
-      maxAgeDays: config.resources.cleanup_max_age_days,
-      keepTopN: config.resources.cleanup_keep_top_n,
-      now: clock.now(),
-    });
-    for (const r of report.removed) logger.info(`storage cleanup removed v${r.version} (${(r.bytes / 1048576).toFixed(1)} MB): ${r.reason}`);
-    if (!report.removed.length) logger.warn(`model storage is at resources.storage_limit_mb (${config.resources.storage_limit_mb} MB) and nothing can be cleaned up (serving, pinned, recent or most used)`);
+    const registry = new ModelRegistry({ ...registryPaths(home) });
     await registry.refresh();
-    return report.removed.length > 0;
-  }
-
-  async function onModelDecision(d: PromotionDecision, result: TrainResult | null): Promise<void> {
-    await promotions.add(d);
-    const servingVersion = d.promoted ? d.challengerVersion : d.championVersion;
-    if (servingVersion && servingVersion !== '-') await registry.setServing(d.symbol, servingVersion);
-    if (d.promoted) {
-      outcomes.markRetrained(d.symbol, marketNow(), d.challengerVersion);
-      await outcomes.save();
-      logger.info(`model ${d.challengerVersion} now serves ${d.symbol}: ${d.reason}`, d.symbol);
-    } else {
-      logger.info(`${d.symbol} keeps model ${d.championVersion}: ${d.reason}`, d.symbol);
-    }
-    if (result?.notes.length) for (const n of result.notes) logger.debug(`${d.symbol}: ${n}`, d.symbol);
-    store.emit('promotion', d);
-    await registry.refresh();
-    predictors.invalidate(d.symbol);
-    recomputeCoverage();
-    publish();
-  }
-
-  function publishJobs(withSymbols = true): void {
-    const entries = queue.list();
-    const recent = entries.filter((e) => e.state === 'queued' || e.state === 'running').concat(
-      entries
-        .filter((e) => e.state !== 'queued' && e.state !== 'running')
-        .sort((a, b) => (b.finished_at ?? b.added_at) - (a.finished_at ?? a.added_at))
-        .slice(0, 20),
-    );
-    const jobs = recent.map((e) => trainer.jobView(e));
-    for (const j of jobs) if (j.state === 'running') store.emit('job', j);
-    store.update({ jobs, jobsRunning: trainer.running });
-    if (withSymbols) refreshSymbolStates();
-  }
-
-  // ----- universe, tiers, coverage -----
-  async function refreshUniverse(): Promise<void> {
-    const now = clock.now();
-    if (universe.length && now - universeAt < config.universe.refresh_interval_h * 3_600_000) return;
-    universeAt = now;
-    const withCore = (xs: string[]): string[] => [...new Set([...config.universe.core_symbols, ...xs])];
-    if (config.universe.mode === 'list') {
-      universe = withCore(config.universe.symbols);
-      return;
-    }
-    try {
-      const listed = await source.listSymbols();
-      universe = withCore(
-        listed
-          .filter((s) => s.quote === config.exchange.quote)
-          .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
-          .slice(0, config.universe.top_n)
-          .map((s) => s.symbol),
-      );
-    } catch (err) {
-      logger.warn(`universe refresh failed, keeping ${universe.length} symbols: ${(err as Error).message}`);
-    }
-  }
-
-  /** Unknown-tier symbols are judged once from their history (stablecoin, illiquid, too young). */
-  function judgeUnknown(symbol: string): void {
-    if (judgements.has(symbol) || judging.has(symbol) || tierOf(symbol, config) !== 'unknown') return;
-    judging.add(symbol);
-    const now = marketNow();
-    const until = Math.floor(now / step) * step;
-    source
-      .fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until)
-      .then((candles) => {
-        const j = classifyUnknownAsset(candles, tf, config);
-        judgements.set(symbol, j);
-        logger.info(`${symbol} judged ${j.verdict}: ${j.reason}`, symbol);
-        recomputeCoverage();
-        publish();
-      })
-      .catch((err) => logger.warn(`could not judge ${symbol}: ${(err as Error).message}`, symbol))
-      .finally(() => judging.delete(symbol));
-  }
-
-  function recomputeCoverage(): void {
-    const cfg = effectiveConfig();
-    const tiers: Record<string, 'unsupported'> = {};
-    const historyInfo: Record<string, { days: number; coverage?: number }> = {};
-    const reasons: Record<string, string> = {};
-    for (const [s, j] of judgements) {
-      if (j.verdict === 'stablecoin' || j.verdict === 'illiquid') {
-        tiers[s] = 'unsupported';
-        reasons[s] = j.reason;
-      }
-      if (j.verdict === 'insufficient_data') historyInfo[s] = { days: j.historyDays, coverage: j.coverage };
-    }
-    for (const [s, h] of trainer.shortHistory) historyInfo[s] = { days: h.days, coverage: h.coverage };
-    const entries = queue.list().map((e) => ({ symbol: e.symbol, state: e.state, attempts: e.attempts, last_error: e.last_error }));
-    coverage = computeCoverage({
-      universe,
-      covered: registry.coveredSymbols(cfg),
-      tiers,
-      queue: entries,
-      manualBlocks,
-      historyInfo,
-      config: cfg,
+    const queue = await TrainingQueue.open({
+      file: join(dataDir, QUEUE_FILE_NAME),
+      clock,
+      maxAttempts: config.auto_training.max_attempts,
+      recoverRunning: true,
     });
-    for (const row of coverage.rows) {
-      if (reasons[row.symbol] && row.state === 'unsupported') row.reason = reasons[row.symbol];
-      broker.setBlocked(row.symbol, row.state !== 'live' && row.state !== 'fallback');
-    }
-  }
-
-  async function queueUntrained(): Promise<void> {
-    if (!coverage || !config.model.auto_train_new_symbols) return;
-    for (const symbol of coverage.toQueue) {
-      const tier = tierOf(symbol, config);
-      // An unknown symbol is queued only once judged trainable (judgements arrive in the background).
-      if (tier === 'unknown' && judgements.get(symbol)?.verdict !== 'trainable') continue;
-      const { added } = await queue.add(symbol, { priority: tier === 'pre_trained' ? 10 : tier === 'quick_train' ? 5 : 1, reason: 'new symbol: no model covers it' });
-      if (added) logger.info(`${symbol} queued for training (no model covers it; blocked until trained)`, symbol);
-    }
-  }
-
-  // ----- signals -----
-  async function signalsFor(symbols: string[]): Promise<SignalView[]> {
-    const cfg = effectiveConfig();
-    const covered = new Set(registry.coveredSymbols(cfg));
-    const out: SignalView[] = [];
-    const modelReqs: { symbol: string; via: string }[] = [];
-    for (const symbol of symbols) {
-      const candles = feed.candles(symbol);
-      const last = candles[candles.length - 1];
-      if (!last) continue;
-      const tier = tierOf(symbol, cfg);
-      const decision = resolveSignalRequest({
-        symbol,
-        tier: judgements.get(symbol)?.verdict === 'stablecoin' || judgements.get(symbol)?.verdict === 'illiquid' ? 'unknown' : tier,
-        covered,
-        judgement: judgements.get(symbol) ?? null,
-        pastTrainings: [],
-        taAvailable: candles.length >= 40,
-        config: cfg,
-      });
-      if (decision.kind === 'signal') modelReqs.push({ symbol, via: symbol });
-      else if (decision.kind === 'fallback' && decision.via !== 'ta' && decision.via !== 'hold') modelReqs.push({ symbol, via: decision.via });
-      else if (decision.kind === 'error' && decision.error === 'Asset not supported') continue;
-      else {
-        // No model (blocked, queued or on a TA fallback): a TA-only signal, flagged, so the
-        // initial-training trigger can count signals; a blocked symbol still never trades.
-        const ta = taSignal(candles);
-        out.push({
-          symbol,
-          at: last.timestamp,
-          direction: ta.direction,
-          confidence: ta.confidence,
-          contributions: { ta: ta.score },
-          modelVersion: null,
-          fallback: true,
-          reason: decision.kind === 'fallback' ? decision.reason : `${decision.reason}; TA-only signal`,
-        });
-      }
-    }
-    for (const r of modelReqs) {
-      // Let keystrokes and timers in between symbols: a round never holds the main thread long.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      try {
-        const serving = registry.servingArtifactFor(cfg, r.via, marketNow());
-        if (!serving) continue;
-        const p = await predictors.get(r.via, serving.artifact.dir);
-        if (!p) continue;
-        const candles = feed.candles(r.symbol);
-        if (candles.length < p.minCandles) continue;
-        const pred = p.predict(r.symbol, candles, portfolioState(r.symbol));
-        usage[pred.modelVersion] = (usage[pred.modelVersion] ?? 0) + 1;
-        store.update({ backend: p.artifact.backend ?? store.getSnapshot().backend });
-        out.push({
-          symbol: r.symbol,
-          at: pred.at,
-          direction: pred.direction,
-          confidence: pred.confidence,
-          contributions: pred.contributions,
-          modelVersion: pred.modelVersion,
-          ...(r.via !== r.symbol ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` } : {}),
-        });
-      } catch (err) {
-        logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);
-      }
-    }
-    return out;
-  }
-
-  function portfolioState(symbol: string) {
-    const pos = broker.position(symbol);
-    const price = feed.last(symbol)?.close ?? 0;
-    const equity = broker.equity() || 1;
-    return {
-      position: pos && pos.qty > 0 ? 1 : 0,
-      unrealisedPnl: pos && pos.qty > 0 && pos.avgPrice > 0 ? price / pos.avgPrice - 1 : 0,
-      cashShare: broker.cash / equity,
-    };
-  }
-
-  // ----- the round -----
-  const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400);
-
-  async function runRound(): Promise<void> {
-    if (roundRunning) return roundRunning;
-    roundRunning = (async () => {
-      if (round > 0 && marketClock && !opts.marketClock) marketClock.advance(step);
-      round++;
-      const now = marketNow();
-      await refreshUniverse();
-      const poll = await feed.poll(universe, now);
-      for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
-      for (const symbol of universe) judgeUnknown(symbol);
-      for (const [symbol, candles] of poll.fresh) for (const c of candles) desk.onCandle(symbol, c);
-      recomputeCoverage();
-      await queueUntrained();
-      recomputeCoverage();
-      const signals = await signalsFor([...poll.fresh.keys()]);
-      for (const s of signals) {
-        lastSignals.set(s.symbol, s);
-        store.emit('signal', s);
-        const last = feed.last(s.symbol)!;
-        const r = desk.onSignal(s, last.close, last.timestamp);
-        if (r.trade) {
-          store.emit('trade', r.trade);
-          logger.info(`paper ${r.trade.side} ${r.trade.qty.toPrecision(4)} ${s.symbol} @ ${r.trade.price.toFixed(4)} (${r.trade.reason})`, s.symbol);
-        }
-      }
-      broker.recordEquity();
-      await retrainCheck(now);
-      await trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
-      // Heartbeats follow the engine clock: wall time live (even on the fast simulator), the
-      // simulated clock in a replay (which passes it as the clock).
-      if (clock.now() - lastHeartbeat >= config.heartbeat_interval_s * 1000) heartbeat();
-      await persist();
-      publish();
-    })().finally(() => {
-      roundRunning = null;
+    for (const w of queue.warnings) logger.warn(`queue: ${w}`);
+    const outcomes = await OutcomeTracker.open(join(dataDir, 'performance.json'), {
+      feeRate: config.paper_trading.fee_rate,
+      onWarn: (m) => logger.warn(m),
     });
-    return roundRunning;
-  }
+    const promotions = await PromotionHistory.open(join(dataDir, 'promotions.json'), { onWarn: (m) => logger.warn(m) });
+    const broker = state.data.broker ? PaperBroker.fromJSON(state.data.broker, config.paper_trading, {}, 'data/engine-state.json broker') : new PaperBroker(config.paper_trading);
+    const desk = new TradingDesk({ broker, outcomes, config });
+    const pool = new WorkerPool({ maxConcurrent: config.resources.max_concurrent_trainings, timeoutMs: config.resources.training_timeout_s * 1000, entry: opts.workerEntry });
+    const predictors = new PredictorCache(logger);
+    const modelsDir = registryPaths(home).modelsDir;
 
-  async function retrainCheck(now: number): Promise<void> {
-    const cfg = effectiveConfig();
-    for (const symbol of universe) {
-      const row = coverage?.rows.find((r) => r.symbol === symbol);
-      if (!row || row.state === 'unsupported') continue;
-      const serving = registry.servingArtifactFor(cfg, symbol, now);
-      const inputs = outcomes.retrainInputs(symbol);
-      const trainedAt = serving?.artifact.metadata?.training_end_timestamp ?? null;
-      const d = decideRetrain(
-        {
-          hasModel: Boolean(serving),
-          ...inputs,
-          lastRetrainAt: inputs.lastRetrainAt ?? trainedAt,
-          candles: Math.round((config.training.quick.data_days * DAY_MS) / step),
-        },
-        config.auto_training,
-        now,
-      );
-      const prev = retrainDecisions.get(symbol);
-      retrainDecisions.set(symbol, d);
-      if (!d.retrain) continue;
-      if (queue.list().some((e) => e.symbol === symbol && (e.state === 'queued' || e.state === 'running'))) continue;
-      const { added } = await queue.add(symbol, { priority: 3, reason: `retrain: ${d.reason}`, lastTrainedAt: trainedAt });
-      if (added) logger.info(`retrain ${symbol} queued: ${d.reason}`, symbol);
-      else if (prev?.reason !== d.reason) logger.debug(`retrain ${symbol}: ${d.reason}`, symbol);
-      // Reset the counters' window so one bad stretch does not queue the symbol over and over.
-      outcomes.markRetrained(symbol, now, serving?.artifact.version ?? null);
-    }
-  }
-
-  function heartbeat(): void {
-    lastHeartbeat = clock.now();
-    const snap = buildRows();
-    const ev: HeartbeatEvent = {
-      at: marketNow(),
-      symbols: snap.map(({ symbol, price, candles, signals, winRate, needsRetrain, retrainReason, lastRetrain, state }) => ({
-        symbol,
-        price,
-        candles,
-        signals,
-        winRate,
-        needsRetrain,
-        retrainReason,
-        lastRetrain,
-        state,
-      })),
-      portfolio: broker.view(),
-    };
-    logger.info(formatHeartbeatLine(ev));
-    store.emit('heartbeat', ev);
-  }
-
-  function buildRows(): SymbolRow[] {
-    const cfg = effectiveConfig();
-    return universe.map((symbol) => {
-      const row = coverage?.rows.find((r) => r.symbol === symbol);
-      const candles = feed.candles(symbol);
-      const stats = outcomes.symbolStats(symbol);
-      const d = retrainDecisions.get(symbol);
-      const serving = registry.servingArtifactFor(cfg, symbol, marketNow());
-      const running = trainer.runningSymbols().includes(symbol);
-      return {
-        symbol,
-        tier: row?.tier ?? tierOf(symbol, cfg),
-        // A live symbol being retrained keeps trading on its champion; show that it trains.
-        state: running && row?.state === 'live' ? 'training' : (row?.state ?? 'blocked'),
-        stateReason: row?.reason ?? '',
-        price: candles.length ? candles[candles.length - 1].close : null,
-        sparkline: candles.slice(-SPARK).map((c) => c.close),
-        candles: candles.length,
-        lastSignal: lastSignals.get(symbol) ?? null,
-        signals: stats.signals,
-        winRate: stats.winRate,
-        needsRetrain: d?.retrain ?? false,
-        retrainReason: d?.reason ?? '',
-        lastRetrain: stats.lastRetrainAt ?? serving?.artifact.metadata?.training_end_timestamp ?? null,
-        modelVersion: serving?.artifact.version ?? null,
-        position: broker.positionQty(symbol),
-      };
-    });
-  }
-
-  function refreshSymbolStates(): void {
-    store.update({ symbols: buildRows() });
-  }
-
-  function publish(): void {
-    const cfg = effectiveConfig();
-    const sel = registry.selection(cfg, marketNow());
-    store.update({
-      status,
-      startedAt,
+    const store = new EngineStore({
+      status: 'stopped',
+      startedAt: null,
       now: clock.now(),
-      round,
-      portfolio: broker.view(),
-      overallWinRate: outcomes.overall().winRate,
-      jobsRunning: trainer.running,
-      symbols: buildRows(),
-      models: modelViews(registry.list(), sel, cfg),
-      selectedVersion: sel.winner,
-      pinnedVersion: pinned,
-      logs: logger.entries().slice(-LOG_TAIL),
+      dataSource: source.description,
+      backend: 'n/a',
+      round: 0,
+      portfolio: emptyPortfolio(config.paper_trading.starting_cash),
+      overallWinRate: null,
+      jobsRunning: 0,
+      symbols: [],
+      jobs: [],
+      models: [],
+      selectedVersion: null,
+      pinnedVersion: config.model.pinned_version,
+      logs: [],
       promotions: promotions.list().slice(0, 50),
     });
-    publishJobs(false);
-  }
+    logger.subscribe((e) => store.emit('log', e));
 
-  async function persist(): Promise<void> {
-    await outcomes.save();
-    await state.save({ marketTime: marketClock ? marketNow() : null, manualBlocks, broker: broker.toJSON() });
-  }
+    // ----- mutable engine state -----
+    let universe: string[] = [];
+    let universeAt = -Infinity;
+    let coverage: CoverageReport | null = null;
+    const judgements = new Map<string, UnknownAssetJudgement>();
+    const judging = new Set<string>();
+    const lastSignals = new Map<string, SignalView>();
+    const retrainDecisions = new Map<string, RetrainDecision>();
+    const manualBlocks: Record<string, string> = { ...state.data.manualBlocks };
+    const requests = new Map<string, ManualRequest>();
+    let round = 0;
+    let status: EngineSnapshot['status'] = 'stopped';
+    let startedAt: number | null = null;
+    let timer: TimerHandle | null = null;
+    let roundRunning: Promise<void> | null = null;
+    let lastHeartbeat = -Infinity;
+    let pinned = config.model.pinned_version;
+    let loop = true;
 
-  // ----- pacing -----
-  function nextDelay(): number {
-    if (opts.roundIntervalMs !== undefined) return opts.roundIntervalMs;
-    if (simulated) return config.data.round_interval_s * 1000;
-    // Live exchange: just after the next candle closes (a few seconds for the exchange to settle).
-    const now = clock.now();
-    return Math.max(1000, Math.ceil(now / step) * step + 3000 - now);
-  }
+    // One object per pin state, so memoised selections keyed on the config object stay valid.
+    let effective: Config = config;
+    const effectiveConfig = (): Config => effective;
 
-  function schedule(): void {
-    if (status !== 'running' || !loop) return;
-    timer = clock.setTimeout(() => {
-      timer = null;
-      runRound()
-        .catch((err) => logger.error(`round failed: ${(err as Error).message}`))
-        .finally(schedule);
-    }, nextDelay());
-  }
+    const trainer = new Trainer({
+      config,
+      home,
+      modelsDir,
+      clock,
+      marketNow,
+      source,
+      registry,
+      queue,
+      pool,
+      log: logger,
+      requests,
+      // Progress only touches the job rows; a start or an end can change symbol states too.
+      onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
+      onModelDecision: async (d, result) => onModelDecision(d, result),
+      onStorageFull: () => cleanupStorage(),
+    });
 
-  const engine: Engine = {
-    config,
-    logger,
-    outcomes,
-    broker,
-    promotions,
-    registry,
-    queue,
-    source: market,
-    marketNow,
-    runRound,
-    idle: () => trainer.idle(),
-    pumpQueue: () => trainer.pump(),
-    async start(o: { loop?: boolean } = {}) {
-      if (status === 'running') return;
-      status = 'running';
-      startedAt = clock.now();
-      loop = o.loop !== false;
-      logger.info(`kilo engine started: ${source.description}, ${config.universe.mode === 'list' ? config.universe.symbols.length : `top ${config.universe.top_n}`} symbols, timeframe ${tf}`);
-      publish();
-      if (!loop) return;
-      await runRound();
-      schedule();
-    },
-    async stop(o = {}) {
-      if (status === 'stopped') return;
-      status = 'stopping';
-      publish();
-      if (timer) clock.clearTimeout(timer);
-      timer = null;
-      await roundRunning;
-      trainer.shutdown(!o.finishJobs);
-      await trainer.idle().catch(() => undefined);
-      await pool.close();
-      await persist();
-      predictors.clear();
-      status = 'stopped';
-      logger.info('kilo engine stopped; state flushed');
-      publish();
-      logger.close();
-      await source.close?.();
-    },
-    subscribe: store.subscribe,
-    getSnapshot: store.getSnapshot,
-    on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void) {
-      return store.on(event, handler);
-    },
-    async train(req: TrainRequest): Promise<CommandResult> {
-      const symbol = req.symbol;
-      if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) return { ok: false, message: `not a symbol: "${symbol}" (expected like BTC/USDT)` };
-      if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
-      requests.set(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
-      const { entry, added } = await queue.add(symbol, { priority: 100, reason: req.reason ?? 'operator request' });
-      if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
-      logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
+    /** Prediction counts per version since start: "most used" for the storage cleanup. */
+    const usage: Record<string, number> = {};
+    let lastCleanup = -Infinity;
+    async function cleanupStorage(): Promise<boolean> {
+      if (clock.now() - lastCleanup < 10 * 60_000) return false;
+      lastCleanup = clock.now();
+      const cfg = effectiveConfig();
+      const protect = universe
+        .map((s) => registry.servingArtifactFor(cfg, s, marketNow()))
+        .filter((a) => a !== null)
+        .map((a) => ({ version: a.artifact.version, why: `serving ${a.artifact.servesSymbols.join(', ')}` }));
+      // The selected version matters only through the symbols it serves, which are protected above.
+      if (pinned) protect.push({ version: pinned, why: 'pinned' });
+      const report = await cleanupModels({
+        modelsDir,
+        versions: registry.list(),
+        usage,
+        protect,
+        maxAgeDays: config.resources.cleanup_max_age_days,
+        keepTopN: config.resources.cleanup_keep_top_n,
+        now: clock.now(),
+      });
+      for (const r of report.removed) logger.info(`storage cleanup removed v${r.version} (${(r.bytes / 1048576).toFixed(1)} MB): ${r.reason}`);
+      if (!report.removed.length) logger.warn(`model storage is at resources.storage_limit_mb (${config.resources.storage_limit_mb} MB) and nothing can be cleaned up (serving, pinned, recent or most used)`);
+      await registry.refresh();
+      return report.removed.length > 0;
+    }
+
+    async function onModelDecision(d: PromotionDecision, result: TrainResult | null): Promise<void> {
+      await promotions.add(d);
+      const servingVersion = d.promoted ? d.challengerVersion : d.championVersion;
+      if (servingVersion && servingVersion !== '-') await registry.setServing(d.symbol, servingVersion);
+      if (d.promoted) {
+        outcomes.markRetrained(d.symbol, marketNow(), d.challengerVersion);
+        await outcomes.save();
+        logger.info(`model ${d.challengerVersion} now serves ${d.symbol}: ${d.reason}`, d.symbol);
+      } else {
+        logger.info(`${d.symbol} keeps model ${d.championVersion}: ${d.reason}`, d.symbol);
+      }
+      if (result?.notes.length) for (const n of result.notes) logger.debug(`${d.symbol}: ${n}`, d.symbol);
+      store.emit('promotion', d);
+      await registry.refresh();
+      predictors.invalidate(d.symbol);
       recomputeCoverage();
       publish();
-      void trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
-      return { ok: true, message: `${symbol} ${added ? 'queued' : 'moved to the front'} as ${entry.id}` };
-    },
-    async cancelJob(ref: string): Promise<CommandResult> {
-      const match = queue.list().find((e) => (e.id === ref || e.symbol === ref) && (e.state === 'queued' || e.state === 'running'));
-      if (!match) return { ok: false, message: `no queued or running job matches "${ref}"` };
-      if (match.state === 'running') trainer.cancel(match.id);
-      else await queue.cancel(match.id);
-      logger.info(`${match.symbol}: job ${match.id} cancelled by the operator`, match.symbol);
-      publish();
-      return { ok: true, message: `cancelled ${match.id} (${match.symbol})` };
-    },
-    async reprioritize(ref: string, delta: number): Promise<CommandResult> {
+    }
+
+    function publishJobs(withSymbols = true): void {
+      const entries = queue.list();
+      const recent = entries.filter((e) => e.state === 'queued' || e.state === 'running').concat(
+        entries
+          .filter((e) => e.state !== 'queued' && e.state !== 'running')
+          .sort((a, b) => (b.finished_at ?? b.added_at) - (a.finished_at ?? a.added_at))
+          .slice(0, 20),
+      );
+      const jobs = recent.map((e) => trainer.jobView(e));
+      for (const j of jobs) if (j.state === 'running') store.emit('job', j);
+      store.update({ jobs, jobsRunning: trainer.running });
+      if (withSymbols) refreshSymbolStates();
+    }
+
+    // ----- universe, tiers, coverage -----
+    async function refreshUniverse(): Promise<void> {
+      const now = clock.now();
+      if (universe.length && now - universeAt < config.universe.refresh_interval_h * 3_600_000) return;
+      universeAt = now;
+      const withCore = (xs: string[]): string[] => [...new Set([...config.universe.core_symbols, ...xs])];
+      if (config.universe.mode === 'list') {
+        universe = withCore(config.universe.symbols);
+        return;
+      }
       try {
-        const e = await queue.prioritize(ref, { delta });
-        publish();
-        return { ok: true, message: `${e.id} (${e.symbol}) priority ${e.priority}` };
+        const listed = await source.listSymbols();
+        universe = withCore(
+          listed
+            .filter((s) => s.quote === config.exchange.quote)
+            .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
+            .slice(0, config.universe.top_n)
+            .map((s) => s.symbol),
+        );
       } catch (err) {
-        return { ok: false, message: (err as Error).message };
+        logger.warn(`universe refresh failed, keeping ${universe.length} symbols: ${(err as Error).message}`);
       }
-    },
-    async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
-      manualBlocks[symbol] = reason;
-      recomputeCoverage();
-      await persist();
-      logger.info(`${symbol} blocked: ${reason}`, symbol);
-      publish();
-      return { ok: true, message: `${symbol} blocked` };
-    },
-    async unblock(symbol: string): Promise<CommandResult> {
-      const had = symbol in manualBlocks;
-      delete manualBlocks[symbol];
-      recomputeCoverage();
-      await persist();
-      publish();
-      const row = coverage?.rows.find((r) => r.symbol === symbol);
-      if (row && row.state !== 'live') {
-        const msg = `${symbol} ${had ? 'unblocked by the operator but ' : ''}stays ${row.state}: ${row.reason}`;
-        logger.info(msg, symbol);
-        return { ok: had, message: msg };
-      }
-      logger.info(`${symbol} unblocked`, symbol);
-      return { ok: true, message: `${symbol} unblocked` };
-    },
-    async pinModel(version: string | null): Promise<CommandResult> {
-      if (version !== null && !registry.list().some((v) => v.version === version)) return { ok: false, message: `no model version ${version} in models/` };
-      pinned = version;
-      effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
-      predictors.clear();
-      recomputeCoverage();
-      publish();
-      const sel = registry.selection(effectiveConfig(), marketNow());
-      const msg = version === null ? `unpinned; selection picks ${sel.winner ?? 'nothing'}` : sel.pin?.honoured ? `pinned ${version}` : `pin ${version} not honoured: ${sel.pin?.reason}`;
-      logger.info(msg);
-      return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
-    },
-  };
+    }
 
-  registry.on('changed', () => {
-    predictors.clear();
-  });
-  // Show the tfjs backend before any model loads (the header reads it); detection does not train.
-  void import('./models/tf-backend.js')
-    .then((m) => m.detectBackend())
-    .then((d) => {
-      if (store.getSnapshot().backend === 'n/a') store.update({ backend: d.backend });
-    })
-    .catch(() => undefined);
-  await refreshUniverse();
-  recomputeCoverage();
-  publish();
-  return engine;
+    /** Unknown-tier symbols are judged once from their history (stablecoin, illiquid, too young). */
+    function judgeUnknown(symbol: string): void {
+      if (judgements.has(symbol) || judging.has(symbol) || tierOf(symbol, config) !== 'unknown') return;
+      judging.add(symbol);
+      const now = marketNow();
+      const until = Math.floor(now / step) * step;
+      source
+        .fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until)
+        .then((candles) => {
+          const j = classifyUnknownAsset(candles, tf, config);
+          judgements.set(symbol, j);
+          logger.info(`${symbol} judged ${j.verdict}: ${j.reason}`, symbol);
+          recomputeCoverage();
+          publish();
+        })
+        .catch((err) => logger.warn(`could not judge ${symbol}: ${(err as Error).message}`, symbol))
+        .finally(() => judging.delete(symbol));
+    }
+
+    function recomputeCoverage(): void {
+      const cfg = effectiveConfig();
+      const tiers: Record<string, 'unsupported'> = {};
+      const historyInfo: Record<string, { days: number; coverage?: number }> = {};
+      const reasons: Record<string, string> = {};
+      for (const [s, j] of judgements) {
+        if (j.verdict === 'stablecoin' || j.verdict === 'illiquid') {
+          tiers[s] = 'unsupported';
+          reasons[s] = j.reason;
+        }
+        if (j.verdict === 'insufficient_data') historyInfo[s] = { days: j.historyDays, coverage: j.coverage };
+      }
+      for (const [s, h] of trainer.shortHistory) historyInfo[s] = { days: h.days, coverage: h.coverage };
+      const entries = queue.list().map((e) => ({ symbol: e.symbol, state: e.state, attempts: e.attempts, last_error: e.last_error }));
+      coverage = computeCoverage({
+        universe,
+        covered: registry.coveredSymbols(cfg),
+        tiers,
+        queue: entries,
+        manualBlocks,
+        historyInfo,
+        config: cfg,
+      });
+      for (const row of coverage.rows) {
+        if (reasons[row.symbol] && row.state === 'unsupported') row.reason = reasons[row.symbol];
+        broker.setBlocked(row.symbol, row.state !== 'live' && row.state !== 'fallback');
+      }
+    }
+
+    async function queueUntrained(): Promise<void> {
+      if (!coverage || !config.model.auto_train_new_symbols) return;
+      for (const symbol of coverage.toQueue) {
+        const tier = tierOf(symbol, config);
+        // An unknown symbol is queued only once judged trainable (judgements arrive in the background).
+        if (tier === 'unknown' && judgements.get(symbol)?.verdict !== 'trainable') continue;
+        const { added } = await queue.add(symbol, { priority: tier === 'pre_trained' ? 10 : tier === 'quick_train' ? 5 : 1, reason: 'new symbol: no model covers it' });
+        if (added) logger.info(`${symbol} queued for training (no model covers it; blocked until trained)`, symbol);
+      }
+    }
+
+    // ----- signals -----
+    async function signalsFor(symbols: string[]): Promise<SignalView[]> {
+      const cfg = effectiveConfig();
+      const covered = new Set(registry.coveredSymbols(cfg));
+      const out: SignalView[] = [];
+      const modelReqs: { symbol: string; via: string }[] = [];
+      for (const symbol of symbols) {
+        const candles = feed.candles(symbol);
+        const last = candles[candles.length - 1];
+        if (!last) continue;
+        const tier = tierOf(symbol, cfg);
+        const decision = resolveSignalRequest({
+          symbol,
+          tier: judgements.get(symbol)?.verdict === 'stablecoin' || judgements.get(symbol)?.verdict === 'illiquid' ? 'unknown' : tier,
+          covered,
+          judgement: judgements.get(symbol) ?? null,
+          pastTrainings: [],
+          taAvailable: candles.length >= 40,
+          config: cfg,
+        });
+        if (decision.kind === 'signal') modelReqs.push({ symbol, via: symbol });
+        else if (decision.kind === 'fallback' && decision.via !== 'ta' && decision.via !== 'hold') modelReqs.push({ symbol, via: decision.via });
+        else if (decision.kind === 'error' && decision.error === 'Asset not supported') continue;
+        else {
+          // No model (blocked, queued or on a TA fallback): a TA-only signal, flagged, so the
+          // initial-training trigger can count signals; a blocked symbol still never trades.
+          const ta = taSignal(candles);
+          out.push({
+            symbol,
+            at: last.timestamp,
+            direction: ta.direction,
+            confidence: ta.confidence,
+            contributions: { ta: ta.score },
+            modelVersion: null,
+            fallback: true,
+            reason: decision.kind === 'fallback' ? decision.reason : `${decision.reason}; TA-only signal`,
+          });
+        }
+      }
+      for (const r of modelReqs) {
+        // Let keystrokes and timers in between symbols: a round never holds the main thread long.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        try {
+          const serving = registry.servingArtifactFor(cfg, r.via, marketNow());
+          if (!serving) continue;
+          const p = await predictors.get(r.via, serving.artifact.dir);
+          if (!p) continue;
+          const candles = feed.candles(r.symbol);
+          if (candles.length < p.minCandles) continue;
+          const pred = p.predict(r.symbol, candles, portfolioState(r.symbol));
+          usage[pred.modelVersion] = (usage[pred.modelVersion] ?? 0) + 1;
+          store.update({ backend: p.artifact.backend ?? store.getSnapshot().backend });
+          out.push({
+            symbol: r.symbol,
+            at: pred.at,
+            direction: pred.direction,
+            confidence: pred.confidence,
+            contributions: pred.contributions,
+            modelVersion: pred.modelVersion,
+            ...(r.via !== r.symbol ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` } : {}),
+          });
+        } catch (err) {
+          logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);
+        }
+      }
+      return out;
+    }
+
+    function portfolioState(symbol: string) {
+      const pos = broker.position(symbol);
+      const price = feed.last(symbol)?.close ?? 0;
+      const equity = broker.equity() || 1;
+      return {
+        position: pos && pos.qty > 0 ? 1 : 0,
+        unrealisedPnl: pos && pos.qty > 0 && pos.avgPrice > 0 ? price / pos.avgPrice - 1 : 0,
+        cashShare: broker.cash / equity,
+      };
+    }
+
+    // ----- the round -----
+    const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400);
+
+    async function runRound(): Promise<void> {
+      if (roundRunning) return roundRunning;
+      roundRunning = (async () => {
+        if (round > 0 && marketClock && !opts.marketClock) marketClock.advance(step);
+        round++;
+        const now = marketNow();
+        await refreshUniverse();
+        const poll = await feed.poll(universe, now);
+        for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
+        for (const symbol of universe) judgeUnknown(symbol);
+        for (const [symbol, candles] of poll.fresh) for (const c of candles) desk.onCandle(symbol, c);
+        recomputeCoverage();
+        await queueUntrained();
+        recomputeCoverage();
+        const signals = await signalsFor([...poll.fresh.keys()]);
+        for (const s of signals) {
+          lastSignals.set(s.symbol, s);
+          store.emit('signal', s);
+          const last = feed.last(s.symbol)!;
+          const r = desk.onSignal(s, last.close, last.timestamp);
+          if (r.trade) {
+            store.emit('trade', r.trade);
+            logger.info(`paper ${r.trade.side} ${r.trade.qty.toPrecision(4)} ${s.symbol} @ ${r.trade.price.toFixed(4)} (${r.trade.reason})`, s.symbol);
+          }
+        }
+        broker.recordEquity();
+        await retrainCheck(now);
+        await trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
+        // Heartbeats follow the engine clock: wall time live (even on the fast simulator), the
+        // simulated clock in a replay (which passes it as the clock).
+        if (clock.now() - lastHeartbeat >= config.heartbeat_interval_s * 1000) heartbeat();
+        await persist();
+        publish();
+      })().finally(() => {
+        roundRunning = null;
+      });
+      return roundRunning;
+    }
+
+    async function retrainCheck(now: number): Promise<void> {
+      const cfg = effectiveConfig();
+      for (const symbol of universe) {
+        const row = coverage?.rows.find((r) => r.symbol === symbol);
+        if (!row || row.state === 'unsupported') continue;
+        const serving = registry.servingArtifactFor(cfg, symbol, now);
+        const inputs = outcomes.retrainInputs(symbol);
+        const trainedAt = serving?.artifact.metadata?.training_end_timestamp ?? null;
+        const d = decideRetrain(
+          {
+            hasModel: Boolean(serving),
+            ...inputs,
+            lastRetrainAt: inputs.lastRetrainAt ?? trainedAt,
+            candles: Math.round((config.training.quick.data_days * DAY_MS) / step),
+          },
+          config.auto_training,
+          now,
+        );
+        const prev = retrainDecisions.get(symbol);
+        retrainDecisions.set(symbol, d);
+        if (!d.retrain) continue;
+        if (queue.list().some((e) => e.symbol === symbol && (e.state === 'queued' || e.state === 'running'))) continue;
+        const { added } = await queue.add(symbol, { priority: 3, reason: `retrain: ${d.reason}`, lastTrainedAt: trainedAt });
+        if (added) logger.info(`retrain ${symbol} queued: ${d.reason}`, symbol);
+        else if (prev?.reason !== d.reason) logger.debug(`retrain ${symbol}: ${d.reason}`, symbol);
+        // Reset the counters' window so one bad stretch does not queue the symbol over and over.
+        outcomes.markRetrained(symbol, now, serving?.artifact.version ?? null);
+      }
+    }
+
+    function heartbeat(): void {
+      lastHeartbeat = clock.now();
+      const snap = buildRows();
+      const ev: HeartbeatEvent = {
+        at: marketNow(),
+        symbols: snap.map(({ symbol, price, candles, signals, winRate, needsRetrain, retrainReason, lastRetrain, state }) => ({
+          symbol,
+          price,
+          candles,
+          signals,
+          winRate,
+          needsRetrain,
+          retrainReason,
+          lastRetrain,
+          state,
+        })),
+        portfolio: broker.view(),
+      };
+      logger.info(formatHeartbeatLine(ev));
+      store.emit('heartbeat', ev);
+    }
+
+    function buildRows(): SymbolRow[] {
+      const cfg = effectiveConfig();
+      return universe.map((symbol) => {
+        const row = coverage?.rows.find((r) => r.symbol === symbol);
+        const candles = feed.candles(symbol);
+        const stats = outcomes.symbolStats(symbol);
+        const d = retrainDecisions.get(symbol);
+        const serving = registry.servingArtifactFor(cfg, symbol, marketNow());
+        const running = trainer.runningSymbols().includes(symbol);
+        return {
+          symbol,
+          tier: row?.tier ?? tierOf(symbol, cfg),
+          // A live symbol being retrained keeps trading on its champion; show that it trains.
+          state: running && row?.state === 'live' ? 'training' : (row?.state ?? 'blocked'),
+          stateReason: row?.reason ?? '',
+          price: candles.length ? candles[candles.length - 1].close : null,
+          sparkline: candles.slice(-SPARK).map((c) => c.close),
+          candles: candles.length,
+          lastSignal: lastSignals.get(symbol) ?? null,
+          signals: stats.signals,
+          winRate: stats.winRate,
+          needsRetrain: d?.retrain ?? false,
+          retrainReason: d?.reason ?? '',
+          lastRetrain: stats.lastRetrainAt ?? serving?.artifact.metadata?.training_end_timestamp ?? null,
+          modelVersion: serving?.artifact.version ?? null,
+          position: broker.positionQty(symbol),
+        };
+      });
+    }
+
+    function refreshSymbolStates(): void {
+      store.update({ symbols: buildRows() });
+    }
+
+    function publish(): void {
+      const cfg = effectiveConfig();
+      const sel = registry.selection(cfg, marketNow());
+      store.update({
+        status,
+        startedAt,
+        now: clock.now(),
+        round,
+        portfolio: broker.view(),
+        overallWinRate: outcomes.overall().winRate,
+        jobsRunning: trainer.running,
+        symbols: buildRows(),
+        models: modelViews(registry.list(), sel, cfg),
+        selectedVersion: sel.winner,
+        pinnedVersion: pinned,
+        logs: logger.entries().slice(-LOG_TAIL),
+        promotions: promotions.list().slice(0, 50),
+      });
+      publishJobs(false);
+    }
+
+    /**
+     * Stats are rewritten whole (with their .bak), so at 100 symbols a save is tens of MB: they are
+     * committed at most every STATS_SAVE_MS of engine time (every round in a replay), after every
+     * promotion, and at stop. Engine state is small and is saved every round.
+     */
+    let statsSavedAt = -Infinity;
+    async function persist(force = false): Promise<void> {
+      if (force || clock.now() - statsSavedAt >= STATS_SAVE_MS) {
+        statsSavedAt = clock.now();
+        await outcomes.save();
+      }
+      await state.save({ marketTime: marketClock ? marketNow() : null, manualBlocks, broker: broker.toJSON() });
+    }
+
+    // ----- pacing -----
+    function nextDelay(): number {
+      if (opts.roundIntervalMs !== undefined) return opts.roundIntervalMs;
+      if (simulated) return config.data.round_interval_s * 1000;
+      // Live exchange: just after the next candle closes (a few seconds for the exchange to settle).
+      const now = clock.now();
+      return Math.max(1000, Math.ceil(now / step) * step + 3000 - now);
+    }
+
+    function schedule(): void {
+      if (status !== 'running' || !loop) return;
+      timer = clock.setTimeout(() => {
+        timer = null;
+        runRound()
+          .catch((err) => logger.error(`round failed: ${(err as Error).message}`))
+          .finally(schedule);
+      }, nextDelay());
+    }
+
+    const engine: Engine = {
+      config,
+      logger,
+      outcomes,
+      broker,
+      promotions,
+      registry,
+      queue,
+      source: market,
+      marketNow,
+      runRound,
+      idle: () => trainer.idle(),
+      pumpQueue: () => trainer.pump(),
+      async start(o: { loop?: boolean } = {}) {
+        if (status === 'running') return;
+        status = 'running';
+        startedAt = clock.now();
+        loop = o.loop !== false;
+        logger.info(`kilo engine started: ${source.description}, ${config.universe.mode === 'list' ? config.universe.symbols.length : `top ${config.universe.top_n}`} symbols, timeframe ${tf}`);
+        publish();
+        if (!loop) return;
+        await runRound();
+        schedule();
+      },
+      async stop(o = {}) {
+        if (status === 'stopped') return;
+        status = 'stopping';
+        publish();
+        if (timer) clock.clearTimeout(timer);
+        timer = null;
+        await roundRunning;
+        trainer.shutdown(!o.finishJobs);
+        await trainer.idle().catch(() => undefined);
+        await pool.close();
+        await persist(true);
+        predictors.clear();
+        status = 'stopped';
+        logger.info('kilo engine stopped; state flushed');
+        publish();
+        logger.close();
+        await source.close?.();
+        await lock.release();
+      },
+      subscribe: store.subscribe,
+      getSnapshot: store.getSnapshot,
+      on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void) {
+        return store.on(event, handler);
+      },
+      async train(req: TrainRequest): Promise<CommandResult> {
+        const symbol = req.symbol;
+        if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) return { ok: false, message: `not a symbol: "${symbol}" (expected like BTC/USDT)` };
+        if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
+        requests.set(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
+        const { entry, added } = await queue.add(symbol, { priority: 100, reason: req.reason ?? 'operator request' });
+        if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
+        logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
+        recomputeCoverage();
+        publish();
+        void trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
+        return { ok: true, message: `${symbol} ${added ? 'queued' : 'moved to the front'} as ${entry.id}` };
+      },
+      async cancelJob(ref: string): Promise<CommandResult> {
+        const match = queue.list().find((e) => (e.id === ref || e.symbol === ref) && (e.state === 'queued' || e.state === 'running'));
+        if (!match) return { ok: false, message: `no queued or running job matches "${ref}"` };
+        if (match.state === 'running') trainer.cancel(match.id);
+        else await queue.cancel(match.id);
+        logger.info(`${match.symbol}: job ${match.id} cancelled by the operator`, match.symbol);
+        publish();
+        return { ok: true, message: `cancelled ${match.id} (${match.symbol})` };
+      },
+      async reprioritize(ref: string, delta: number): Promise<CommandResult> {
+        try {
+          const e = await queue.prioritize(ref, { delta });
+          publish();
+          return { ok: true, message: `${e.id} (${e.symbol}) priority ${e.priority}` };
+        } catch (err) {
+          return { ok: false, message: (err as Error).message };
+        }
+      },
+      async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
+        manualBlocks[symbol] = reason;
+        recomputeCoverage();
+        await persist();
+        logger.info(`${symbol} blocked: ${reason}`, symbol);
+        publish();
+        return { ok: true, message: `${symbol} blocked` };
+      },
+      async unblock(symbol: string): Promise<CommandResult> {
+        const had = symbol in manualBlocks;
+        delete manualBlocks[symbol];
+        recomputeCoverage();
+        await persist();
+        publish();
+        const row = coverage?.rows.find((r) => r.symbol === symbol);
+        if (row && row.state !== 'live') {
+          const msg = `${symbol} ${had ? 'unblocked by the operator but ' : ''}stays ${row.state}: ${row.reason}`;
+          logger.info(msg, symbol);
+          return { ok: had, message: msg };
+        }
+        logger.info(`${symbol} unblocked`, symbol);
+        return { ok: true, message: `${symbol} unblocked` };
+      },
+      async pinModel(version: string | null): Promise<CommandResult> {
+        if (version !== null && !registry.list().some((v) => v.version === version)) return { ok: false, message: `no model version ${version} in models/` };
+        pinned = version;
+        effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
+        predictors.clear();
+        recomputeCoverage();
+        publish();
+        const sel = registry.selection(effectiveConfig(), marketNow());
+        const msg = version === null ? `unpinned; selection picks ${sel.winner ?? 'nothing'}` : sel.pin?.honoured ? `pinned ${version}` : `pin ${version} not honoured: ${sel.pin?.reason}`;
+        logger.info(msg);
+        return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
+      },
+    };
+
+    registry.on('changed', () => {
+      predictors.clear();
+    });
+    // Show the tfjs backend before any model loads (the header reads it); detection does not train.
+    void import('./models/tf-backend.js')
+      .then((m) => m.detectBackend())
+      .then((d) => {
+        if (store.getSnapshot().backend === 'n/a') store.update({ backend: d.backend });
+      })
+      .catch(() => undefined);
+    await refreshUniverse();
+    recomputeCoverage();
+    publish();
+    return engine;
+  }
 }
