@@ -6,6 +6,7 @@
  */
 import { open, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { alive } from '../training/file-lock.js';
 
 export class EngineRunningError extends Error {
   constructor(
@@ -16,15 +17,6 @@ export class EngineRunningError extends Error {
     this.name = 'EngineRunningError';
   }
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 export interface HomeLock {
   release(): Promise<void>;

@@ -27,7 +27,8 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-const alive = (pid: number): boolean => {
+/** Is a process with this pid still there (EPERM: yes, owned by someone else)? */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
