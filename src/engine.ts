@@ -98,6 +98,7 @@ const DAY_MS = 86_400_000;
 const SPARK = 40;
 const LOG_TAIL = 300;
 const STATS_SAVE_MS = 10_000;
+const REGISTRY_SCAN_MS = 60_000;
 
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const { config, home } = opts;
@@ -206,6 +207,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     let timer: TimerHandle | null = null;
     let roundRunning: Promise<void> | null = null;
     let lastHeartbeat = -Infinity;
+    let lastRegistryScan = clock.now();
     let pinned = config.model.pinned_version;
     let loop = true;
 
@@ -464,6 +466,11 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         round++;
         const now = marketNow();
         await refreshUniverse();
+        // Models trained outside this engine (`kilo train` in another terminal) are picked up here.
+        if (clock.now() - lastRegistryScan >= REGISTRY_SCAN_MS) {
+          lastRegistryScan = clock.now();
+          if (await registry.refresh()) logger.info('model registry changed: selection and coverage updated');
+        }
         const poll = await feed.poll(universe, now);
         for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
         for (const symbol of universe) judgeUnknown(symbol);
