@@ -231,6 +231,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
       onModelDecision: async (d, result) => onModelDecision(d, result),
       onStorageFull: () => cleanupStorage(),
+      universe: () => universe,
     });
 
     /** Prediction counts per version since start: "most used" for the storage cleanup. */

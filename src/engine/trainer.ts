@@ -43,6 +43,8 @@ export interface TrainerDeps {
   onModelDecision: (d: PromotionDecision, result: TrainResult | null) => Promise<void>;
   /** Storage limit reached: free space if possible; true when something was removed. */
   onStorageFull?: () => Promise<boolean>;
+  /** The current universe (a multi_symbol model with no explicit symbol list covers all of it). */
+  universe: () => readonly string[];
   /** Per-symbol overrides a manual `train` asked for (models, profile, version, force). */
   requests: Map<string, ManualRequest>;
 }
@@ -56,6 +58,8 @@ export interface ManualRequest {
 
 interface Live {
   entry: QueueEntry;
+  /** Every symbol the job trains (several for a multi_symbol model). */
+  symbols: string[];
   controller: AbortController;
   progress: JobProgress | null;
   lossHistory: number[];
@@ -77,6 +81,20 @@ export class Trainer {
 
   runningSymbols(): string[] {
     return [...this.live.values()].map((l) => l.entry.symbol);
+  }
+
+  /** Symbols inside running jobs, a multi_symbol job's whole set included. */
+  private busySymbols(): Set<string> {
+    return new Set([...this.live.values()].flatMap((l) => l.symbols));
+  }
+
+  /** What a job for `symbol` trains: itself, or in multi_symbol mode the shared set with it first. */
+  private jobSymbols(symbol: string): string[] {
+    const { config } = this.d;
+    if (config.model.training_mode !== 'multi_symbol') return [symbol];
+    // model.multi_symbol_symbols empty means the whole universe.
+    const set = config.model.multi_symbol_symbols.length ? jobSymbolsFor(config, symbol) : [...this.d.universe(), symbol];
+    return [symbol, ...new Set(set.filter((s) => s !== symbol))];
   }
 
   /** Settles when every running job has finished (replay waits on this between rounds). */
@@ -126,6 +144,8 @@ export class Trainer {
       for (;;) {
         const entry = await this.d.queue.next(this.d.clock.now());
         if (!entry) return;
+        // Inside a running multi_symbol job already: wait for it (it may cover this symbol).
+        if (this.busySymbols().has(entry.symbol)) return;
         let gate = await this.resourceGate(entry.symbol);
         // Out of model storage: clean up old, unused, unprotected versions once, then ask again.
         if (!gate.ok && /storage/i.test(gate.reason) && this.d.onStorageFull && (await this.d.onStorageFull())) {
@@ -165,7 +185,7 @@ export class Trainer {
     const { queue, clock, log } = this.d;
     const entry = await queue.markRunning(entry0.id, clock.now());
     const controller = new AbortController();
-    const live: Live = { entry, controller, progress: null, lossHistory: [], promise: Promise.resolve() };
+    const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, lossHistory: [], promise: Promise.resolve() };
     this.live.set(entry.id, live);
     log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);
     this.d.onJobChange('state');
@@ -184,7 +204,7 @@ export class Trainer {
     const req = this.d.requests.get(symbol) ?? {};
     try {
       // multi_symbol mode trains the shared model over its symbol set, this symbol first (the gate scores it).
-      const symbols = [symbol, ...jobSymbolsFor(config, symbol).filter((s) => s !== symbol)];
+      const symbols = live.symbols;
       const candles = await this.history(symbol, req.quick !== false);
       const others: Record<string, Candle[]> = {};
       for (const s of symbols.slice(1)) others[s] = await this.history(s, req.quick !== false);
@@ -201,7 +221,7 @@ export class Trainer {
       this.shortHistory.delete(symbol);
       await registry.refresh();
       const champion = registry.servingArtifactFor(config, symbol, this.d.marketNow());
-      const decision = registry.resolveTrainVersion(config, { symbol, force: Boolean(champion) || req.force, version: req.version });
+      const decision = registry.resolveTrainVersion(config, { symbol, force: (Boolean(champion) && entry.reason.startsWith('retrain')) || req.force, version: req.version });
       if (decision.skip) {
         log.info(`${symbol}: ${decision.reason}`, symbol);
         await queue.markDone(entry.id, clock.now());
