@@ -6,13 +6,13 @@
  * `npm run bench -- gbdt` or `node --import tsx bench/gbdt.bench.ts [BTC-USDT ETH-USDT]`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDataset } from '../src/features/dataset.js';
 import { DEFAULT_GBDT_PARAMS, trainGbdt, type GbdtDataset, type GbdtModel } from '../src/models/gbdt/index.js';
-import type { Candle } from '../src/market/types.js';
+import { readCandles } from './data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, '../../shared/data/ohlcv');
@@ -28,17 +28,6 @@ interface PeerResult {
   test_acc: number;
   predict_row_ms: number;
   xgboost: string;
-}
-
-function readCandles(file: string): Candle[] {
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => {
-      const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
-      return { timestamp, open, high, low, close, volume };
-    });
 }
 
 function accuracy(m: GbdtModel, d: GbdtDataset): number {

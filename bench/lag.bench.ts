@@ -2,32 +2,16 @@
  * Main-thread event-loop lag (perf_hooks monitorEventLoopDelay) while two trainings run in worker
  * threads (target p99 <= 50 ms). A 50 ms ticker also records how late it fires, as the console would see it.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg, cpus } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkerPool } from '../src/training/pool.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
 import { defaultConfig } from '../src/config/schema.js';
-import type { Candle } from '../src/market/types.js';
+import { readCandles, requireData } from './data.js';
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/ohlcv');
-if (!existsSync(DATA)) {
-  console.log(`no data at ${DATA}; skipping`);
-  process.exit(0);
-}
-const readCsv = (file: string, days: number): Candle[] =>
-  readFileSync(join(DATA, file), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .slice(-days * 24)
-    .map((l) => {
-      const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
-      return { timestamp, open, high, low, close, volume };
-    });
+requireData();
 
 const config = defaultConfig();
 config.training.quick = { ...config.training.quick, epochs: 4, patience: 4 };
@@ -37,7 +21,7 @@ try {
   const jobs = ['BTC', 'ETH'].map((b) =>
     buildJobSpec(config, {
       symbols: [`${b}/USDT`],
-      candles: { [`${b}/USDT`]: readCsv(`${b}-USDT-1h.csv`, 180) },
+      candles: { [`${b}/USDT`]: readCandles(`${b}-USDT-1h.csv`, 180) },
       quick: true,
       version: '1.0',
       modelsDir: join(home, 'models'),

@@ -3,38 +3,22 @@
  * artifact -> SymbolPredictor path (features, saved scaler, GBDT + GRU + PPO, ensemble). The artifact
  * is a small one trained here (model size as in production: window 48, GRU(32) quick profile).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { trainSymbolModels } from '../src/training/pipeline.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
 import { loadArtifact } from '../src/models/artifact.js';
 import { SymbolPredictor, predictRound } from '../src/models/predictor.js';
 import { taSignal } from '../src/models/baselines.js';
 import { defaultConfig } from '../src/config/schema.js';
-import type { Candle } from '../src/market/types.js';
+import { median, readCandles, requireData } from './data.js';
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/ohlcv');
-if (!existsSync(DATA)) {
-  console.log(`no data at ${DATA}; skipping`);
-  process.exit(0);
-}
-const readCsv = (file: string): Candle[] =>
-  readFileSync(join(DATA, file), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => {
-      const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
-      return { timestamp, open, high, low, close, volume };
-    });
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+requireData();
 
 const config = defaultConfig();
 config.training.quick = { ...config.training.quick, epochs: 1, trees: 80, ppo_steps: 1024 };
-const btc = readCsv('BTC-USDT-1h.csv');
+const btc = readCandles('BTC-USDT-1h.csv');
 const home = await mkdtemp(join(tmpdir(), 'kilo-bench-signal-'));
 try {
   const spec = buildJobSpec(config, { symbols: ['BTC/USDT'], candles: { 'BTC/USDT': btc.slice(-120 * 24) }, quick: true, version: '1.0', modelsDir: join(home, 'models') });
@@ -49,7 +33,7 @@ try {
     one.push(performance.now() - t);
   }
   console.log(`signal, 1 symbol (${need} candles -> features -> gbdt+gru+ppo -> ensemble), ${loaded.backend}: median ${median(one).toFixed(1)} ms`);
-  const files = ['BTC', 'ETH', 'SOL', 'ADA', 'XRP', 'BNB', 'DOGE', 'LINK'].map((b) => readCsv(`${b}-USDT-1h.csv`));
+  const files = ['BTC', 'ETH', 'SOL', 'ADA', 'XRP', 'BNB', 'DOGE', 'LINK'].map((b) => readCandles(`${b}-USDT-1h.csv`));
   const reqs = Array.from({ length: 100 }, (_, i) => {
     const series = files[i % files.length];
     const end = series.length - Math.floor(i / files.length) * 5;

@@ -2,39 +2,23 @@
  * Quick-train of one symbol with every model kind on 365 days of real 1h candles, in a real
  * worker (target <= 60 s wall) and artifact load (target <= 150 ms). Signal latency: signal.bench.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { WorkerPool } from '../src/training/pool.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
 import { loadArtifact } from '../src/models/artifact.js';
 import { initTf } from '../src/models/tf-backend.js';
 import { defaultConfig } from '../src/config/schema.js';
-import type { Candle } from '../src/market/types.js';
+import { median, readCandles, requireData } from './data.js';
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/ohlcv');
-if (!existsSync(DATA)) {
-  console.log(`no data at ${DATA}; skipping`);
-  process.exit(0);
-}
-const readCsv = (file: string): Candle[] =>
-  readFileSync(join(DATA, file), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => {
-      const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
-      return { timestamp, open, high, low, close, volume };
-    });
+requireData();
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p = (x: number): string => x.toFixed(1);
 
 const config = defaultConfig();
 const days = config.training.quick.data_days;
-const btc = readCsv('BTC-USDT-1h.csv');
+const btc = readCandles('BTC-USDT-1h.csv');
 const candles = btc.slice(-days * 24);
 const home = await mkdtemp(join(tmpdir(), 'kilo-bench-train-'));
 try {

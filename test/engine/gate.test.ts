@@ -15,15 +15,10 @@ import type { PipelineJobSpec } from '../../src/training/protocol.js';
 import { scoreOnSharedWindow } from '../../src/training/gate.js';
 import { decidePromotion } from '../../src/policy/promotion.js';
 import type { Candle } from '../../src/market/types.js';
+import { parseCandleCsv } from '../../src/market/csv.js';
 import { DATA, hasData, copyDir, rewriteArtifactFile } from './helpers.js';
 
-function readCsv(file: string, lastDays: number): Candle[] {
-  const lines = readFileSync(join(DATA, file), 'utf8').trim().split('\n').slice(1);
-  return lines.slice(-lastDays * 24).map((l) => {
-    const [timestamp, open, high, low, close, volume] = l.split(',').map(Number);
-    return { timestamp, open, high, low, close, volume };
-  });
-}
+const readCsv = (file: string, lastDays: number): Candle[] => parseCandleCsv(readFileSync(join(DATA, file), 'utf8')).candles.slice(-lastDays * 24);
 
 describe.skipIf(!hasData)('champion/challenger gate on a shared window', () => {
   let home: string;
