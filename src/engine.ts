@@ -388,10 +388,10 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         const candles = feed.candles(symbol);
         const last = candles[candles.length - 1];
         if (!last) continue;
-        const tier = tierOf(symbol, cfg);
         const decision = resolveSignalRequest({
           symbol,
-          tier: judgements.get(symbol)?.verdict === 'stablecoin' || judgements.get(symbol)?.verdict === 'illiquid' ? 'unknown' : tier,
+          // Judgements exist only for unknown-tier symbols; the gate reads stablecoin/illiquid from them.
+          tier: tierOf(symbol, cfg),
           covered,
           judgement: judgements.get(symbol) ?? null,
           pastTrainings: [],
