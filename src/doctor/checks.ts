@@ -36,6 +36,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const { ctx, check } = await configCheck(opts.home, opts.configPath, env);
   checks.push(nodeCheck());
   if (!opts.skipTf) checks.push(await tfCheck());
+  checks.push(await rnnKernelCheck());
   checks.push(check);
   const builtIn: DoctorCheck[] = [(c) => exchangeCheck(c, !!opts.checkExchange, opts.ccxt), marketsCacheCheck, credentialsCheck, diskCheck, memoryCheck, tmuxCheck];
   for (const fn of [...builtIn, ...(opts.extraChecks ?? [])]) {
@@ -63,6 +64,15 @@ async function tfCheck(): Promise<CheckResult> {
   } catch (err) {
     return result('tfjs backend', 'fail', (err as Error).message, 'run npm ci');
   }
+}
+
+/** The native recurrent training kernels (native/kilo_rnn.c): ~5x faster GRU/LSTM training than wasm ops. */
+export async function rnnKernelCheck(): Promise<CheckResult> {
+  const { nativeRnnStatus } = await import('../native/rnn.js');
+  const s = nativeRnnStatus();
+  return s.active
+    ? result('rnn kernel', 'ok', `${s.kernel} (${s.reason})`)
+    : result('rnn kernel', 'warn', `tfjs ops: ${s.reason}`, 'GRU/LSTM training runs ~5x slower; install a C compiler and Node headers, then `npm rebuild` or `node native/build.mjs --strict`');
 }
 
 async function configCheck(home: string, configPath: string, env: NodeJS.ProcessEnv): Promise<{ ctx: DoctorContext; check: CheckResult }> {

@@ -38,6 +38,11 @@ export interface ModelMetadata {
   performance: Partial<Record<ModelKind | 'ensemble', { validation: ClassMetrics; test: ClassMetrics }>>;
   feature_schema_hash: string;
   backend: string;
+  /**
+   * What ran the recurrent layer's training (present when a GRU/LSTM was trained):
+   * 'native avx2+fma' (native/kilo_rnn.c) or 'tfjs' (the backend's own ops).
+   */
+  rnn_kernel?: string;
   created_at: string;
   files: ModelFileEntry[];
   /** Seconds the training took (the queue's time estimates are built from these). */

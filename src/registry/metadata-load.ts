@@ -124,5 +124,6 @@ export function normalizeMetadata(raw: unknown, file: string, folderVersion: str
   };
   if (typeof raw.training_duration_s === 'number') metadata.training_duration_s = raw.training_duration_s;
   if (raw.profile === 'full' || raw.profile === 'quick') metadata.profile = raw.profile;
+  if (typeof raw.rnn_kernel === 'string') metadata.rnn_kernel = raw.rnn_kernel;
   return { metadata, warnings };
 }

@@ -173,6 +173,9 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   const spans = data.parts.map((p) => (p.lastTs - p.firstTs) / 86_400_000);
   const { initTf } = await import('../models/tf-backend.js');
   const backend = models.some((m) => m !== 'gbdt') ? (await initTf()).backend : 'none';
+  // 'gru' is the recurrent model kind (GRU or LSTM cell); it records which kernel trained it.
+  const native = models.includes('gru') ? await import('../native/rnn.js') : undefined;
+  const rnnKernel = native ? (native.useNativeRnn() ? native.nativeRnnStatus().kernel : 'tfjs') : undefined;
   const durationS = (performance.now() - started) / 1000;
   const metadata: Omit<ModelMetadata, 'files'> = {
     version: spec.version,
@@ -190,6 +193,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     performance: perf,
     feature_schema_hash: featureMeta.schemaHash,
     backend,
+    ...(rnnKernel ? { rnn_kernel: rnnKernel } : {}),
     created_at: new Date(createdAt).toISOString(),
     training_duration_s: round2(durationS),
     profile: spec.profile.name,

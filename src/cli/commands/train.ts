@@ -177,7 +177,7 @@ async function runTrain(o: RunTrain): Promise<void> {
     });
     const m = res.metadata!;
     out(`\nartifact: ${res.artifactDir}\n`);
-    out(`trained in ${res.durationS.toFixed(1)}s on ${m.backend} backend; ${m.training_days} days up to ${new Date(m.training_end_timestamp).toISOString()}\n\n`);
+    out(`trained in ${res.durationS.toFixed(1)}s on ${m.backend} backend${m.rnn_kernel ? ` (recurrent kernel: ${m.rnn_kernel})` : ''}; ${m.training_days} days up to ${new Date(m.training_end_timestamp).toISOString()}\n\n`);
     const rows: { name: string; validation?: ClassMetrics; test: ClassMetrics }[] = (['gbdt', 'gru', 'ppo', 'ensemble'] as const)
       .filter((k) => m.performance[k])
       .map((k) => ({ name: k, ...m.performance[k]! }));

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 import { gruSequence } from './gru-bptt.js';
+import { nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
 
 export interface FusedGruArgs {
   units: number;
@@ -72,13 +73,19 @@ export class FusedGru extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [b] = x.shape;
       const u = this.units;
+      const training = kwargs?.training === true;
+      // Training a first layer that returns its last state: the native AVX2 kernel when it is
+      // built (src/native/rnn.ts), else the whole-sequence tfjs op below.
+      if (training && this.inputIsData && !this.returnSequences && useNativeRnn()) {
+        const [k, r, bias, rbias] = [this.kernel, this.recurrentKernel, this.bias, this.recurrentBias].map((v) => v.read());
+        return nativeRnnSequence('gru', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, rbias as tf.Tensor1D, u);
+      }
       // Per-gate weights split once per call (not per step): per-step splits of activations are
       // slow JS copies on wasm, separate small matmuls are not.
       const [wz, wr, wh] = tf.split(this.kernel.read() as tf.Tensor2D, 3, 1) as tf.Tensor2D[];
       const [uz, ur, uh] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 3, 1) as tf.Tensor2D[];
       const [bz, br, bh] = tf.split(this.bias.read() as tf.Tensor1D, 3) as tf.Tensor1D[];
       const rb = this.recurrentBias.read() as tf.Tensor1D;
-      const training = kwargs?.training === true;
       if (training && this.inputIsData && !this.returnSequences) {
         return gruSequence(x, { wz, wr, wh, uz, ur, uh, bz, br, bh, rb }, u);
       }

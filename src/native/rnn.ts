@@ -1,0 +1,141 @@
+/**
+ * kilo's native recurrent training kernels (native/kilo_rnn.c, built on `npm ci` by
+ * native/build.mjs) as a tfjs custom-gradient op.
+ *
+ * tfjs keeps owning the model: the weights stay tf.Variables, and the optimizer, loss, dense head,
+ * serialisation and inference are unchanged. Only the first recurrent layer's whole-sequence
+ * training forward and backward pass (the case gru-bptt.ts / lstm-bptt.ts cover with tfjs ops)
+ * run in the AVX2/FMA kernel, with no per-op dispatch. Same function: checked against the tfjs
+ * path in test/native/rnn-native.test.ts.
+ *
+ * Load order: KILO_NATIVE=0 turns it off; else build/native/kilo_rnn.node if it exists and the CPU
+ * has AVX2/FMA; else the tfjs path, with the reason kept for `kilo doctor` and the artifact.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface NativeModule {
+  available: boolean;
+  isa: string;
+  workspaceFloats(cell: number, b: number, t: number, f: number, u: number): number;
+  forward(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, kernel: Float32Array, recurrent: Float32Array, bias: Float32Array, recurrentBias: Float32Array, ws: Float32Array, out: Float32Array): void;
+  backward(cell: number, b: number, t: number, f: number, u: number, dy: Float32Array, recurrent: Float32Array, ws: Float32Array, gKernel: Float32Array, gRecurrent: Float32Array, gBias: Float32Array, gRecurrentBias: Float32Array): void;
+}
+
+export interface NativeRnnStatus {
+  /** The kernels are loaded and will be used for training. */
+  active: boolean;
+  /** 'native avx2+fma' or 'tfjs'. */
+  kernel: string;
+  /** Why (path of the module, or why it is not used). */
+  reason: string;
+}
+
+/** The package root (holds package.json), from src/native or dist/src/native. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    dir = dirname(dir);
+  }
+  return dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+}
+
+export const NATIVE_MODULE_PATH = join(packageRoot(), 'build', 'native', 'kilo_rnn.node');
+
+let loaded: { mod: NativeModule | null; status: NativeRnnStatus } | undefined;
+
+function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
+  if (loaded) return loaded;
+  const off = (reason: string) => ({ mod: null, status: { active: false, kernel: 'tfjs', reason } });
+  if (process.env.KILO_NATIVE === '0') return (loaded = off('KILO_NATIVE=0'));
+  if (!existsSync(NATIVE_MODULE_PATH)) {
+    const errFile = join(dirname(NATIVE_MODULE_PATH), 'build-error.txt');
+    const why = existsSync(errFile) ? readFileSync(errFile, 'utf8').trim() : 'not built';
+    return (loaded = off(`native kernels missing (${why}): run npm rebuild or node native/build.mjs --strict`));
+  }
+  try {
+    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as NativeModule;
+    if (!mod.available) return (loaded = off(`native kernels unavailable: ${mod.isa}`));
+    return (loaded = { mod, status: { active: true, kernel: `native ${mod.isa}`, reason: NATIVE_MODULE_PATH } });
+  } catch (err) {
+    return (loaded = off(`native kernels failed to load: ${(err as Error).message.split('\n')[0]}`));
+  }
+}
+
+export function nativeRnnStatus(): NativeRnnStatus {
+  return load().status;
+}
+
+let enabled = true;
+
+/** Turn the native path off (or back on) for this thread: tests and the bench compare both paths. */
+export function setNativeRnnEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether recurrent training in this thread uses the native kernels now. */
+export function useNativeRnn(): boolean {
+  return enabled && load().status.active;
+}
+
+/** Workspaces are reused between batches (a ~30 MB allocation per batch costs page faults). */
+const pool = new Map<string, Float32Array[]>();
+
+function takeWorkspace(mod: NativeModule, cell: number, b: number, t: number, f: number, u: number): { key: string; ws: Float32Array } {
+  const key = `${cell}:${b}:${t}:${f}:${u}`;
+  const ws = pool.get(key)?.pop() ?? new Float32Array(mod.workspaceFloats(cell, b, t, f, u));
+  return { key, ws };
+}
+
+function giveBack(key: string, ws: Float32Array): void {
+  const list = pool.get(key) ?? [];
+  if (list.length < 2) list.push(ws);
+  pool.set(key, list);
+}
+
+const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+
+/**
+ * Whole-sequence recurrent layer on data input x [B, T, F], returning the last state [B, U] with
+ * gradients for every weight. GRU: kernel [F, 3U], recurrent [U, 3U], bias [3U], recurrentBias [U]
+ * (reset-after, as FusedGru). LSTM: kernel [F, 4U], recurrent [U, 4U], bias [4U] (as FusedLstm).
+ * Call only when nativeRnnStatus().active.
+ */
+export function nativeRnnSequence(
+  cell: 'gru' | 'lstm', x: tf.Tensor3D, kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D, recurrentBias: tf.Tensor1D | null, units: number,
+): tf.Tensor2D {
+  const { mod } = load();
+  if (!mod) throw new Error('native RNN kernels are not loaded');
+  const c = cell === 'lstm' ? 1 : 0;
+  const [b, t, f] = x.shape;
+  const g = (c === 1 ? 4 : 3) * units;
+  const xs = data(x);
+  const empty = new Float32Array(0);
+  const body = (...args: unknown[]) => {
+    const [k, r, bi] = args as tf.Tensor[];
+    const rb = c === 0 ? (args[3] as tf.Tensor) : null;
+    const recurrentData = data(r);
+    const { key, ws } = takeWorkspace(mod, c, b, t, f, units);
+    const out = new Float32Array(b * units);
+    mod.forward(c, b, t, f, units, xs, data(k), recurrentData, data(bi), rb ? data(rb) : empty, ws, out);
+    return {
+      value: tf.tensor2d(out, [b, units]),
+      gradFunc: (dy: tf.Tensor) => {
+        const gK = new Float32Array(f * g);
+        const gR = new Float32Array(units * g);
+        const gB = new Float32Array(g);
+        const gRb = new Float32Array(c === 0 ? units : 0);
+        mod.backward(c, b, t, f, units, data(dy), recurrentData, ws, gK, gR, gB, gRb);
+        giveBack(key, ws);
+        const grads = [tf.tensor2d(gK, [f, g]), tf.tensor2d(gR, [units, g]), tf.tensor1d(gB)];
+        return c === 0 ? [...grads, tf.tensor1d(gRb)] : grads;
+      },
+    };
+  };
+  const fn = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (c === 0 ? fn(kernel, recurrent, bias, recurrentBias!) : fn(kernel, recurrent, bias)) as tf.Tensor2D;
+}

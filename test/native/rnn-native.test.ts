@@ -1,0 +1,132 @@
+/**
+ * The native AVX2/FMA recurrent kernels (native/kilo_rnn.c via src/native/rnn.ts) against the
+ * tfjs whole-sequence path they replace: same last state and the same gradient for every weight,
+ * on sizes that hit the kernels' edge cases (units not a multiple of 8, batch not a multiple of
+ * the 6-row GEMM block) and on the production shape. Then one real training through trainRnn on
+ * each path, which must learn the same synthetic task.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type * as tfNs from '@tensorflow/tfjs';
+import { initTf, type Tf } from '../../src/models/tf-backend.js';
+import { FusedGru, FusedLstm, mulberry32, trainRnn } from '../../src/models/rnn/index.js';
+import { NATIVE_MODULE_PATH, nativeRnnStatus, setNativeRnnEnabled, useNativeRnn } from '../../src/native/rnn.js';
+
+let tf: Tf;
+beforeAll(async () => {
+  tf = (await initTf()).tf;
+});
+afterEach(() => setNativeRnnEnabled(true));
+
+const headers = [join(dirname(dirname(process.execPath)), 'include', 'node', 'node_api.h'), '/usr/include/node/node_api.h'];
+const canBuild = process.arch === 'x64' && headers.some(existsSync) && spawnSync('cc', ['--version']).status === 0;
+
+describe('native kernel build', () => {
+  it('is built and active on a machine with a C compiler and Node headers (npm ci builds it)', () => {
+    if (!canBuild) {
+      // Not a skip: on such a machine the fallback must say why, for kilo doctor.
+      expect(nativeRnnStatus().active).toBe(false);
+      expect(nativeRnnStatus().reason).toMatch(/native kernels/);
+      return;
+    }
+    expect(existsSync(NATIVE_MODULE_PATH), `${NATIVE_MODULE_PATH} missing: run node native/build.mjs --strict`).toBe(true);
+    expect(nativeRnnStatus()).toMatchObject({ active: true, kernel: 'native avx2+fma' });
+    expect(useNativeRnn()).toBe(true);
+    setNativeRnnEnabled(false);
+    expect(useNativeRnn()).toBe(false);
+  });
+});
+
+function rand(shape: number[], seed: number, scale = 1): tfNs.Tensor {
+  const rng = mulberry32(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() * 2 - 1) * scale), shape);
+}
+
+/** Relative max difference, scaled by the reference's largest magnitude. */
+function relDiff(a: tfNs.Tensor, b: tfNs.Tensor): number {
+  return tf.tidy(() => {
+    const d = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    const m = tf.max(tf.abs(b)).dataSync()[0];
+    return d / Math.max(m, 1e-6);
+  });
+}
+
+/** Output and weight gradients of one training-mode call, on the path chosen by `native`. */
+function run(layer: FusedGru | FusedLstm, x: tfNs.Tensor3D, w: tfNs.Tensor, native: boolean) {
+  setNativeRnnEnabled(native);
+  const vars = layer.trainableWeights.map((v) => (v as unknown as { val: tfNs.Variable }).val);
+  const f = () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tfNs.Tensor, w)) as tfNs.Scalar;
+  const { value, grads } = tf.variableGrads(f, vars);
+  const out = layer.apply(x, { training: true }) as tfNs.Tensor;
+  return { value: value.dataSync()[0], out, grads: vars.map((v) => grads[v.name]) };
+}
+
+const sizes = [
+  { b: 7, t: 5, f: 3, u: 12 }, // tails everywhere: 12 units, 7 rows, 3 features
+  { b: 13, t: 9, f: 28, u: 8 },
+  { b: 64, t: 48, f: 28, u: 64 }, // the production shape, smaller batch
+];
+
+describe.runIf(canBuild)('native kernels match the tfjs path', () => {
+  for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
+    for (const s of sizes) {
+      it(`${name} B${s.b} T${s.t} F${s.f} U${s.u}: same last state and weight gradients`, () => {
+        const x = rand([s.b, s.t, s.f], 11) as tfNs.Tensor3D;
+        const layer = new Cls({ units: s.u, inputIsData: true, seed: 5 });
+        layer.apply(x);
+        // Non-zero biases exercise every gate's bias path.
+        layer.setWeights(layer.getWeights().map((v, i) => (i >= 2 ? rand(v.shape, 20 + i, 0.5) : v)));
+        const w = rand([s.b, s.u], 3);
+        const nat = run(layer, x, w, true);
+        const ref = run(layer, x, w, false);
+        expect(relDiff(nat.out, ref.out)).toBeLessThan(2e-5);
+        expect(Math.abs(nat.value - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(1e-4);
+        expect(nat.grads.length).toBe(name === 'gru' ? 4 : 3);
+        nat.grads.forEach((g, i) => {
+          expect(g.shape).toEqual(ref.grads[i].shape);
+          expect(relDiff(g, ref.grads[i]), `gradient of ${layer.trainableWeights[i].name}`).toBeLessThan(1e-4);
+        });
+      });
+    }
+  }
+
+  it('a bad call is a clear error, not a crash', () => {
+    const x = rand([4, 3, 2], 1) as tfNs.Tensor3D;
+    const layer = new FusedGru({ units: 4, inputIsData: true });
+    layer.apply(x);
+    // A kernel tensor of the wrong size: the native side checks every length before touching memory.
+    const wrong = tf.zeros([2, 6]) as tfNs.Tensor2D;
+    return import('../../src/native/rnn.js').then(({ nativeRnnSequence }) => {
+      expect(() => nativeRnnSequence('gru', x, wrong, tf.zeros([4, 12]) as tfNs.Tensor2D, tf.zeros([12]) as tfNs.Tensor1D, tf.zeros([4]) as tfNs.Tensor1D, 4)).toThrow(/kernel has 12 floats, needs 24/);
+    });
+  });
+
+  it('trainRnn learns the same synthetic task on both paths', async () => {
+    // Label = sign of the sum of feature 0 over the last 3 steps: learnable by any recurrent net.
+    const n = 1200, t = 8, f = 4;
+    const rng = mulberry32(9);
+    const make = (count: number) => {
+      const x = new Float32Array(count * t * f);
+      const y = new Uint8Array(count);
+      for (let i = 0; i < x.length; i++) x[i] = rng() * 2 - 1;
+      for (let i = 0; i < count; i++) {
+        let s = 0;
+        for (let k = t - 3; k < t; k++) s += x[(i * t + k) * f];
+        y[i] = s > 0.3 ? 2 : s < -0.3 ? 0 : 1;
+      }
+      return { x, y, n: count, window: t, nFeatures: f };
+    };
+    const train = make(n), val = make(300);
+    const acc: Record<string, number> = {};
+    for (const native of [true, false]) {
+      setNativeRnnEnabled(native);
+      const r = await trainRnn(tf, train, val, { cell: 'gru', units: 16, epochs: 12, batchSize: 64, seed: 3, learningRate: 0.01 });
+      acc[String(native)] = r.history[r.bestEpoch - 1].valAccuracy;
+      r.model.dispose();
+    }
+    expect(acc.true).toBeGreaterThan(0.6);
+    expect(Math.abs(acc.true - acc.false)).toBeLessThan(0.08);
+  });
+});
