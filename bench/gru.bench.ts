@@ -2,7 +2,10 @@
  * GRU/LSTM training and prediction speed, kilo (tfjs wasm) vs the PyTorch peer, in one run.
  * Shape as in ../shared/STACK.md: [48 x 28] windows -> GRU(64) -> Dense(3), batch 256, one epoch.
  * Env: BENCH_N (default 20000 windows), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm"),
- * BENCH_BASELINE_N (windows for the tf.layers baseline, default 2048; 0 skips it).
+ * BENCH_BASELINE_N (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3).
+ * kilo is measured on both recurrent paths: the native AVX2/FMA kernels (native/kilo_rnn.c, the
+ * default wherever they build) and the tfjs-ops fallback. The per-core ratio uses the medians of
+ * REPS interleaved runs of kilo (native) and torch with 1 thread.
  * Both sides train on uniform random windows of the same shape (speed does not depend on values).
  * The machine's load average is printed: on a shared 2-core box the figures move with it.
  */
@@ -11,26 +14,21 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { initTf } from '../src/models/tf-backend.js';
-import { mulberry32, predictRnn, trainRnn, type RnnCell, type SequenceData } from '../src/models/rnn/index.js';
+import { Worker } from 'node:worker_threads';
+import { predictRnn, trainRnn, type RnnCell } from '../src/models/rnn/index.js';
+import { startWorker } from '../src/util/worker.js';
+import { randomData, WINDOW, FEATURES, UNITS } from './gru-data.js';
+import { nativeRnnStatus, setNativeRnnEnabled } from '../src/native/rnn.js';
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const N = Number(process.env.BENCH_N ?? 20000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 256);
 const CELLS = (process.env.BENCH_CELLS ?? 'gru,lstm').split(',') as RnnCell[];
 const BASELINE_N = Number(process.env.BENCH_BASELINE_N ?? 2048);
-const WINDOW = 48;
-const FEATURES = 28;
-const UNITS = 64;
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('./peers/torch_peer.py', import.meta.url));
-
-function randomData(n: number, seed: number): SequenceData {
-  const rng = mulberry32(seed);
-  const x = new Float32Array(n * WINDOW * FEATURES);
-  for (let i = 0; i < x.length; i++) x[i] = rng() * 2 - 1;
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = Math.floor(rng() * 3);
-  return { x, y, n, window: WINDOW, nFeatures: FEATURES };
-}
 
 function medianMs(fn: () => void, reps: number): number {
   const t: number[] = [];
@@ -71,6 +69,19 @@ const fmt = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDig
 const { tf, backend, reason } = await initTf();
 console.log(`kilo backend: ${backend} (${reason}); N=${N}, batch ${BATCH}, windows [${WINDOW} x ${FEATURES}], units ${UNITS}, one epoch`);
 const data = randomData(N, 1);
+
+/** Two trainings at once, each in its own worker thread (as the training pool runs them): total windows/s. */
+async function twoWorkers(cell: RnnCell): Promise<{ total: number; wall: number; each: number[] }> {
+  const t0 = performance.now();
+  const each = await Promise.all([11, 12].map((seed) => new Promise<number>((resolve, reject) => {
+    const w: Worker = startWorker(new URL('./gru-worker.ts', import.meta.url), { workerData: { cell, n: N, batch: BATCH, seed } });
+    w.once('message', (m: { windowsPerSecond: number }) => resolve(m.windowsPerSecond));
+    w.once('error', reject);
+  })));
+  // total: the two training rates added (both epochs run at the same time); wall: 2N over the
+  // whole wall time including each worker's start-up (tsx, tfjs init) and data build.
+  return { total: each[0] + each[1], wall: (2 * N) / ((performance.now() - t0) / 1000), each };
+}
 const val = randomData(256, 2);
 
 for (const cell of CELLS) {
@@ -82,28 +93,54 @@ for (const cell of CELLS) {
     baseline = `${fmt(b.windowsPerSecond)} windows/s (N=${small.n})`;
   }
   const load = loadavg()[0];
-  const t0 = performance.now();
-  const r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
-  const wallS = (performance.now() - t0) / 1000;
+  // The tfjs-ops path (what runs where the native kernels cannot be built), then the native kernels.
+  setNativeRnnEnabled(false);
+  const ops = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
+  ops.model.dispose();
+  setNativeRnnEnabled(true);
+  const native = nativeRnnStatus();
+  // REPS runs of each side, interleaved, so a burst of load on this shared box hits both alike.
+  const kiloRuns: number[] = [];
+  const peerRuns: PeerResult[] = [];
+  let peerError = '';
+  let r!: Awaited<ReturnType<typeof trainRnn>>;
+  let wallS = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    r?.model.dispose();
+    const t0 = performance.now();
+    r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
+    wallS = (performance.now() - t0) / 1000;
+    kiloRuns.push(r.windowsPerSecond);
+    const p = runPeer(cell, 1);
+    if (typeof p === 'string') peerError = p;
+    else peerRuns.push(p);
+  }
   const one = val.x.subarray(0, WINDOW * FEATURES);
   const hundred = randomData(100, 3).x;
   predictRnn(tf, r.model, hundred, 100, WINDOW, FEATURES); // warm-up
   const p1 = medianMs(() => predictRnn(tf, r.model, one, 1, WINDOW, FEATURES), 50);
   const p100 = medianMs(() => predictRnn(tf, r.model, hundred, 100, WINDOW, FEATURES), 20);
   r.model.dispose();
-  const kiloWps = r.windowsPerSecond;
-  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(load, 1)} on ${availableCores()} cores]`);
+  const kiloWps = median(kiloRuns);
+  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(load, 1)} on ${availableCores()} cores; median of ${REPS} runs each]`);
   if (baseline) console.log(`  kilo  wasm tf.layers.${cell} (before the fused layer): ${baseline}`);
-  console.log(`  kilo  wasm fused, 1 thread: ${fmt(kiloWps)} windows/s (epoch incl. shuffle + validation ${fmt(wallS, 1)} s); predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
-  const t1 = runPeer(cell, 1);
+  console.log(`  kilo  wasm fused tfjs ops, 1 thread: ${fmt(ops.windowsPerSecond)} windows/s (the fallback without native kernels)`);
+  console.log(`  kilo  ${native.active ? native.kernel : 'native kernels OFF (' + native.reason + ')'}, 1 thread: ${fmt(kiloWps)} windows/s [runs ${kiloRuns.map((v) => fmt(v)).join(', ')}] (last epoch incl. shuffle + validation ${fmt(wallS, 1)} s); predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
+  const t1 = peerRuns.length ? { ...peerRuns[0], windows_per_s: median(peerRuns.map((p) => p.windows_per_s)) } : peerError;
   const t2 = runPeer(cell, 2);
+  if (peerRuns.length) console.log(`  torch 1 thread runs: ${peerRuns.map((p) => fmt(p.windows_per_s)).join(', ')}`);
   for (const [label, p] of [['torch 1 thread     ', t1], ['torch 2 threads    ', t2]] as const) {
     if (typeof p === 'string') console.log(`  ${label}: ${p}`);
     else console.log(`  ${label}: ${fmt(p.windows_per_s)} windows/s; predict 1: ${fmt(p.predict1_ms, 2)} ms, 100: ${fmt(p.predict100_ms, 2)} ms (torch ${p.torch})`);
   }
-  if (typeof t1 !== 'string') console.log(`  ratio per core (kilo / torch 1 thread): ${fmt(kiloWps / t1.windows_per_s, 2)}x`);
+  if (typeof t1 !== 'string') {
+    console.log(`  ratio per core (kilo / torch 1 thread, medians): ${fmt(kiloWps / t1.windows_per_s, 2)}x; worst kilo run / best torch run: ${fmt(Math.min(...kiloRuns) / Math.max(...peerRuns.map((p) => p.windows_per_s)), 2)}x`);
+    console.log(`  ratio per core, tfjs-ops fallback / torch 1 thread: ${fmt(ops.windowsPerSecond / t1.windows_per_s, 2)}x`);
+  }
+  const two = await twoWorkers(cell);
+  console.log(`  kilo  two trainings at once in 2 worker threads: ${fmt(two.total)} windows/s total (${two.each.map((v) => fmt(v)).join(' + ')}); ${fmt(two.wall)} windows/s over the wall time incl. worker start-up and data build`);
   if (typeof t2 !== 'string') {
     console.log(`  ratio one training (kilo 1 thread / torch 2 threads): ${fmt(kiloWps / t2.windows_per_s, 2)}x`);
-    console.log(`  ratio machine total (kilo 2 workers ~ 2 x 1 thread / torch 2 threads): ${fmt((2 * kiloWps) / t2.windows_per_s, 2)}x`);
+    console.log(`  ratio machine total (kilo 2 workers / torch 2 threads): ${fmt(two.total / t2.windows_per_s, 2)}x`);
   }
 }
