@@ -108,7 +108,8 @@ static void transpose(int R, int C, const float *in, int ldi, float *out, int ld
 
 /* exp for 8 lanes: Cephes-style range reduction and degree-5 polynomial, |rel err| ~ 1e-7. */
 static inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+  /* Constant first: maxps/minps return the second operand when either is NaN, so NaN propagates. */
+  x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
   __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
   fx = _mm256_floor_ps(fx);
   x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);

@@ -103,6 +103,17 @@ describe.runIf(canBuild)('native kernels match the tfjs path', () => {
     });
   });
 
+  it('a NaN input shows up as NaN in its own window only (the gates never hide it)', async () => {
+    const { nativeRnnSequence } = await import('../../src/native/rnn.js');
+    const v = new Float32Array(2 * 3 * 2).fill(0.1);
+    v[0] = NaN;
+    const x = tf.tensor3d(v, [2, 3, 2]);
+    const full = (shape: number[]) => tf.fill(shape, 0.1);
+    const out = nativeRnnSequence('gru', x, full([2, 24]) as tfNs.Tensor2D, full([8, 24]) as tfNs.Tensor2D, tf.zeros([24]) as tfNs.Tensor1D, tf.zeros([8]) as tfNs.Tensor1D, 8).arraySync();
+    expect(out[0].every(Number.isNaN)).toBe(true);
+    expect(out[1].every(Number.isFinite)).toBe(true);
+  });
+
   it('trainRnn learns the same synthetic task on both paths', async () => {
     // Label = sign of the sum of feature 0 over the last 3 steps: learnable by any recurrent net.
     const n = 1200, t = 8, f = 4;
