@@ -1,14 +1,14 @@
 /**
  * A lowdb JSON file with a last-good copy. After every successful write the same data is written
  * (atomically) to `<file>.bak`. On open, a file that does not parse or does not pass validation
- * is recovered from the .bak with a warning (the bad file is kept as `<file>.corrupt`), never
+ * is recovered from the .bak with a warning (the bad file is kept as `<file>.corrupt-<time>`, one per recovery), never
  * silently emptied; when both are bad, opening fails naming the file and nothing is overwritten.
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { corruptAsideName, writeJsonAtomic } from '../util/atomic.js';
 
 export class StoreCorruptError extends Error {
   constructor(
@@ -72,10 +72,11 @@ export class GuardedStore<T> {
       const detail = err instanceof Error ? err.message : String(err);
       throw new StoreCorruptError(file, `${mainError ?? 'file missing'}; ${bak} is also bad: ${detail}`);
     }
-    if (mainError !== null) await copyFile(file, `${file}.corrupt`);
+    const aside = mainError !== null ? await corruptAsideName(file) : '';
+    if (mainError !== null) await copyFile(file, aside);
     opts.onWarn?.(
       mainError !== null
-        ? `${file} was corrupt (${mainError}); recovered the last good copy from ${bak}, bad file kept as ${file}.corrupt`
+        ? `${file} was corrupt (${mainError}); recovered the last good copy from ${bak}, bad file kept as ${aside}`
         : `${file} was missing; recovered the last good copy from ${bak}`,
     );
     await store.write();

@@ -6,6 +6,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
+import { corruptAsideName } from '../util/atomic.js';
 
 export type QueueEntryState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -108,7 +109,7 @@ export async function loadQueueFile(file: string, nowMs: number): Promise<LoadOu
     return { data: emptyQueueFile(), warnings: [], dirty: false };
   }
   if (bak.kind !== 'ok') throw new QueueCorruptError(file, `${main.error}; backup ${bak.kind === 'missing' ? 'missing' : bak.error}`);
-  const aside = `${file}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
+  const aside = await corruptAsideName(file, nowMs);
   await rename(file, aside);
   return {
     data: bak.data,

@@ -1,5 +1,5 @@
 import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -49,3 +49,19 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
 
 export const writeJsonAtomic = (target: string, value: unknown): Promise<void> =>
   writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+
+/**
+ * A free name to keep a corrupt file under: `<file>.corrupt-<ISO time>` (with -2, -3... when that
+ * exists), so a second recovery never overwrites the evidence of the first.
+ */
+export async function corruptAsideName(file: string, nowMs = Date.now()): Promise<string> {
+  const base = `${file}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    try {
+      await access(name);
+    } catch {
+      return name;
+    }
+  }
+}

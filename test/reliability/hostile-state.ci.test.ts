@@ -198,7 +198,8 @@ describe('hostile queue and stats files', () => {
       tally.recoveries++;
       expect(t.overall().signals, name).toBe(2);
       expect(warnings.join('\n'), name).toMatch(/was corrupt .*recovered the last good copy/);
-      expect(sha256(await readFile(`${file}.corrupt`)), name).toBe(before[join('data', 'performance.json')]);
+      const aside = warnings.join('\n').match(/bad file kept as (\S+)/)![1];
+      expect(sha256(await readFile(aside)), name).toBe(before[join('data', 'performance.json')]);
     }
   });
 
@@ -214,7 +215,7 @@ describe('hostile queue and stats files', () => {
     tally.recoveries++;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/performance\.json was corrupt .*recovered the last good copy/);
-    expect(sha256(await readFile(`${file}.corrupt`))).toBe(badHash);
+    expect(sha256(await readFile(r.stdout.match(/bad file kept as (\S+)/)![1]))).toBe(badHash);
     // The same recovery in --json mode is a log line too.
     await writeFile(file, goodPerf.slice(0, 60));
     const j = await runKilo(['--home', h, 'run', '--headless', '--iterations', '1', '--json']);

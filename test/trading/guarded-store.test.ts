@@ -63,8 +63,27 @@ describe('GuardedStore', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(file);
     expect(warnings[0]).toContain('.bak');
-    expect(await readFile(`${file}.corrupt`, 'utf8')).toBe('{"items": [7, ');
+    const aside = warnings[0].match(/bad file kept as (\S+)$/)![1];
+    expect(aside).toMatch(/x\.json\.corrupt-\d{4}-\d\d-\d\dT/);
+    expect(await readFile(aside, 'utf8')).toBe('{"items": [7, ');
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ items: [7] });
+  });
+
+  it('a second recovery keeps the first corrupt copy (each under its own name)', async () => {
+    const file = join(dir, 'x.json');
+    const s = await open(file);
+    s.data.items.push(1);
+    await s.write();
+    const kept: string[] = [];
+    for (const bad of ['{"items": [1, ', 'not json at all']) {
+      await writeFile(file, bad);
+      const warnings: string[] = [];
+      expect((await open(file, warnings)).data).toEqual({ items: [1] });
+      kept.push(warnings[0].match(/bad file kept as (\S+)$/)![1]);
+    }
+    expect(new Set(kept).size).toBe(2);
+    expect(await readFile(kept[0], 'utf8')).toBe('{"items": [1, ');
+    expect(await readFile(kept[1], 'utf8')).toBe('not json at all');
   });
 
   it('treats a well-formed file with a bad shape as corrupt too', async () => {
