@@ -82,18 +82,26 @@ export function useNativeRnn(): boolean {
   return enabled && load().status.active;
 }
 
-/** Workspaces are reused between batches (a ~30 MB allocation per batch costs page faults). */
+/**
+ * Workspaces are reused between batches (a ~30 MB allocation per batch costs page faults). Pooled
+ * floats are capped at 64 MB so inference on odd batch sizes cannot pin memory for good.
+ */
 const pool = new Map<string, Float32Array[]>();
+const POOL_CAP_FLOATS = 16 * 1024 * 1024;
+let pooledFloats = 0;
 
 function takeWorkspace(mod: NativeModule, cell: number, b: number, t: number, f: number, u: number): { key: string; ws: Float32Array } {
   const key = `${cell}:${b}:${t}:${f}:${u}`;
-  const ws = pool.get(key)?.pop() ?? new Float32Array(mod.workspaceFloats(cell, b, t, f, u));
-  return { key, ws };
+  const hit = pool.get(key)?.pop();
+  if (hit) pooledFloats -= hit.length;
+  return { key, ws: hit ?? new Float32Array(mod.workspaceFloats(cell, b, t, f, u)) };
 }
 
 function giveBack(key: string, ws: Float32Array): void {
   const list = pool.get(key) ?? [];
-  if (list.length < 2) list.push(ws);
+  if (list.length >= 2 || pooledFloats + ws.length > POOL_CAP_FLOATS) return;
+  list.push(ws);
+  pooledFloats += ws.length;
   pool.set(key, list);
 }
 
@@ -138,4 +146,22 @@ export function nativeRnnSequence(
   };
   const fn = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]);
   return (c === 0 ? fn(kernel, recurrent, bias, recurrentBias!) : fn(kernel, recurrent, bias)) as tf.Tensor2D;
+}
+
+/**
+ * Inference: the same forward kernel, no gradient (x [B, T, F] -> last state [B, U]). Used by
+ * FusedGru/FusedLstm.call for predict/evaluate of a first layer returning its last state.
+ */
+export function nativeRnnInfer(
+  cell: 'gru' | 'lstm', x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor, recurrentBias: tf.Tensor | null, units: number,
+): tf.Tensor2D {
+  const { mod } = load();
+  if (!mod) throw new Error('native RNN kernels are not loaded');
+  const c = cell === 'lstm' ? 1 : 0;
+  const [b, t, f] = x.shape;
+  const { key, ws } = takeWorkspace(mod, c, b, t, f, units);
+  const out = new Float32Array(b * units);
+  mod.forward(c, b, t, f, units, data(x), data(kernel), data(recurrent), data(bias), recurrentBias ? data(recurrentBias) : new Float32Array(0), ws, out);
+  giveBack(key, ws);
+  return tf.tensor2d(out, [b, units]);
 }

@@ -72,7 +72,7 @@ const sizes = [
 describe.runIf(canBuild)('native kernels match the tfjs path', () => {
   for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
     for (const s of sizes) {
-      it(`${name} B${s.b} T${s.t} F${s.f} U${s.u}: same last state and weight gradients`, () => {
+      it(`${name} B${s.b} T${s.t} F${s.f} U${s.u}: same last state (training and inference) and weight gradients`, () => {
         const x = rand([s.b, s.t, s.f], 11) as tfNs.Tensor3D;
         const layer = new Cls({ units: s.u, inputIsData: true, seed: 5 });
         layer.apply(x);
@@ -83,6 +83,11 @@ describe.runIf(canBuild)('native kernels match the tfjs path', () => {
         const ref = run(layer, x, w, false);
         expect(relDiff(nat.out, ref.out)).toBeLessThan(2e-5);
         expect(Math.abs(nat.value - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(1e-4);
+        // Inference (predict / evaluate) runs the same forward kernel.
+        setNativeRnnEnabled(true);
+        const inferNative = layer.apply(x) as tfNs.Tensor;
+        setNativeRnnEnabled(false);
+        expect(relDiff(inferNative, layer.apply(x) as tfNs.Tensor)).toBeLessThan(2e-5);
         expect(nat.grads.length).toBe(name === 'gru' ? 4 : 3);
         nat.grads.forEach((g, i) => {
           expect(g.shape).toEqual(ref.grads[i].shape);

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 import { gruSequence } from './gru-bptt.js';
-import { nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
+import { nativeRnnInfer, nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
 
 export interface FusedGruArgs {
   units: number;
@@ -74,11 +74,13 @@ export class FusedGru extends tf.layers.Layer {
       const [b] = x.shape;
       const u = this.units;
       const training = kwargs?.training === true;
-      // Training a first layer that returns its last state: the native AVX2 kernel when it is
-      // built (src/native/rnn.ts), else the whole-sequence tfjs op below.
-      if (training && this.inputIsData && !this.returnSequences && useNativeRnn()) {
+      // A first layer that returns its last state runs in the native AVX2 kernel when it is built
+      // (src/native/rnn.ts): training and inference. Else the tfjs ops below.
+      if (this.inputIsData && !this.returnSequences && useNativeRnn()) {
         const [k, r, bias, rbias] = [this.kernel, this.recurrentKernel, this.bias, this.recurrentBias].map((v) => v.read());
-        return nativeRnnSequence('gru', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, rbias as tf.Tensor1D, u);
+        return training
+          ? nativeRnnSequence('gru', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, rbias as tf.Tensor1D, u)
+          : nativeRnnInfer('gru', x, k, r, bias, rbias, u);
       }
       // Per-gate weights split once per call (not per step): per-step splits of activations are
       // slow JS copies on wasm, separate small matmuls are not.

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 import { lstmSequence } from './lstm-bptt.js';
-import { nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
+import { nativeRnnInfer, nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
 
 export interface FusedLstmArgs {
   units: number;
@@ -68,9 +68,11 @@ export class FusedLstm extends tf.layers.Layer {
       const [b] = x.shape;
       const u = this.units;
       const training = kwargs?.training === true;
-      if (training && this.inputIsData && !this.returnSequences && useNativeRnn()) {
+      if (this.inputIsData && !this.returnSequences && useNativeRnn()) {
         const [k, r, bias] = [this.kernel, this.recurrentKernel, this.bias].map((v) => v.read());
-        return nativeRnnSequence('lstm', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, null, u);
+        return training
+          ? nativeRnnSequence('lstm', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, null, u)
+          : nativeRnnInfer('lstm', x, k, r, bias, null, u);
       }
       const [wi, wf, wc, wo] = tf.split(this.kernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
