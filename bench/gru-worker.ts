@@ -2,10 +2,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initTf } from '../src/models/tf-backend.js';
 import { trainRnn, type RnnCell } from '../src/models/rnn/index.js';
-import { randomData, UNITS } from './gru-data.js';
+import type { SequenceData } from '../src/models/rnn/index.js';
+import { UNITS } from './gru-data.js';
 
-const { cell, n, batch, seed } = workerData as { cell: RnnCell; n: number; batch: number; seed: number };
+const { cell, batch, seed, data } = workerData as { cell: RnnCell; batch: number; seed: number; data: SequenceData };
 const { tf } = await initTf();
-const r = await trainRnn(tf, randomData(n, seed), randomData(256, seed + 100), { cell, units: UNITS, epochs: 1, batchSize: batch, seed });
+const per = data.window * data.nFeatures;
+const val = { ...data, n: 256, x: data.x.subarray(0, 256 * per), y: data.y.subarray(0, 256) };
+const r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: batch, seed });
 r.model.dispose();
 parentPort!.postMessage({ windowsPerSecond: r.windowsPerSecond });

@@ -1,7 +1,8 @@
 /**
  * GRU/LSTM training and prediction speed, kilo (tfjs wasm) vs the PyTorch peer, in one run.
  * Shape as in ../shared/STACK.md: [48 x 28] windows -> GRU(64) -> Dense(3), batch 256, one epoch.
- * Env: BENCH_N (default 20000 windows), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm"),
+ * Data: real BTC/USDT 1h training windows through kilo's features (BENCH_DATA=random: uniform
+ * random [48 x 28] windows as in ../shared/STACK.md). Env: BENCH_N (default all real windows, or 20000 random), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm"),
  * BENCH_BASELINE_N (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3).
  * kilo is measured on both recurrent paths: the native AVX2/FMA kernels (native/kilo_rnn.c, the
  * default wherever they build) and the tfjs-ops fallback. The per-core ratio uses the medians of
@@ -17,12 +18,16 @@ import { initTf } from '../src/models/tf-backend.js';
 import { Worker } from 'node:worker_threads';
 import { predictRnn, trainRnn, type RnnCell } from '../src/models/rnn/index.js';
 import { startWorker } from '../src/util/worker.js';
-import { randomData, WINDOW, FEATURES, UNITS } from './gru-data.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomData, realWindows, writeForPeer, WINDOW, UNITS } from './gru-data.js';
+import { DATA } from './data.js';
 import { nativeRnnStatus, setNativeRnnEnabled } from '../src/native/rnn.js';
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-const N = Number(process.env.BENCH_N ?? 20000);
+const REAL = (process.env.BENCH_DATA ?? 'real') !== 'random' && existsSync(DATA);
 const BATCH = Number(process.env.BENCH_BATCH ?? 256);
 const CELLS = (process.env.BENCH_CELLS ?? 'gru,lstm').split(',') as RnnCell[];
 const BASELINE_N = Number(process.env.BENCH_BASELINE_N ?? 2048);
@@ -41,6 +46,15 @@ function medianMs(fn: () => void, reps: number): number {
   return t[Math.floor(t.length / 2)];
 }
 
+const all = REAL ? realWindows() : randomData(Number(process.env.BENCH_N ?? 20000), 1);
+const N = Math.min(all.n, Number(process.env.BENCH_N ?? all.n));
+const F = all.nFeatures;
+const data = { ...all, n: N, x: all.x.subarray(0, N * WINDOW * F), y: all.y.subarray(0, N) };
+const peerDir = mkdtempSync(join(tmpdir(), 'kilo-gru-bench-'));
+const peerFiles = { x: join(peerDir, 'x.f32'), y: join(peerDir, 'y.u8') };
+if (REAL) writeForPeer(data, peerFiles.x, peerFiles.y);
+process.on('exit', () => rmSync(peerDir, { recursive: true, force: true }));
+
 interface PeerResult {
   torch: string;
   threads: number;
@@ -53,7 +67,8 @@ function runPeer(cell: RnnCell, threads: number): PeerResult | string {
   if (!existsSync(PYTHON)) return `${PYTHON} missing`;
   const r = spawnSync(
     PYTHON,
-    [PEER, '--cell', cell, '--n', String(N), '--window', String(WINDOW), '--features', String(FEATURES), '--units', String(UNITS), '--batch', String(BATCH), '--threads', String(threads)],
+    [PEER, '--cell', cell, '--n', String(N), '--window', String(WINDOW), '--features', String(F), '--units', String(UNITS), '--batch', String(BATCH), '--threads', String(threads),
+      ...(REAL ? ['--x-file', peerFiles.x, '--y-file', peerFiles.y] : [])],
     { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
   );
   if (r.status !== 0) return `peer failed: ${(r.stderr || '').trim().split('\n').pop() ?? r.status}`;
@@ -67,14 +82,13 @@ function availableCores(): number {
 const fmt = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const { tf, backend, reason } = await initTf();
-console.log(`kilo backend: ${backend} (${reason}); N=${N}, batch ${BATCH}, windows [${WINDOW} x ${FEATURES}], units ${UNITS}, one epoch`);
-const data = randomData(N, 1);
+console.log(`kilo backend: ${backend} (${reason}); N=${N} ${REAL ? 'real BTC/USDT 1h training windows (kilo features, scaler, labels; torch reads the same bytes)' : 'uniform random windows'}, batch ${BATCH}, windows [${WINDOW} x ${F}], units ${UNITS}, one epoch`);
 
 /** Two trainings at once, each in its own worker thread (as the training pool runs them): total windows/s. */
 async function twoWorkers(cell: RnnCell): Promise<{ total: number; wall: number; each: number[] }> {
   const t0 = performance.now();
   const each = await Promise.all([11, 12].map((seed) => new Promise<number>((resolve, reject) => {
-    const w: Worker = startWorker(new URL('./gru-worker.ts', import.meta.url), { workerData: { cell, n: N, batch: BATCH, seed } });
+    const w: Worker = startWorker(new URL('./gru-worker.ts', import.meta.url), { workerData: { cell, batch: BATCH, seed, data } });
     w.once('message', (m: { windowsPerSecond: number }) => resolve(m.windowsPerSecond));
     w.once('error', reject);
   })));
@@ -82,12 +96,12 @@ async function twoWorkers(cell: RnnCell): Promise<{ total: number; wall: number;
   // whole wall time including each worker's start-up (tsx, tfjs init) and data build.
   return { total: each[0] + each[1], wall: (2 * N) / ((performance.now() - t0) / 1000), each };
 }
-const val = randomData(256, 2);
+const val = { ...data, n: 256, x: data.x.subarray(0, 256 * WINDOW * F), y: data.y.subarray(0, 256) };
 
 for (const cell of CELLS) {
   let baseline = '';
   if (BASELINE_N > 0) {
-    const small = { ...data, n: Math.min(BASELINE_N, N), x: data.x.subarray(0, Math.min(BASELINE_N, N) * WINDOW * FEATURES), y: data.y.subarray(0, Math.min(BASELINE_N, N)) };
+    const small = { ...data, n: Math.min(BASELINE_N, N), x: data.x.subarray(0, Math.min(BASELINE_N, N) * WINDOW * F), y: data.y.subarray(0, Math.min(BASELINE_N, N)) };
     const b = await trainRnn(tf, small, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1, impl: 'layers' });
     b.model.dispose();
     baseline = `${fmt(b.windowsPerSecond)} windows/s (N=${small.n})`;
@@ -115,11 +129,11 @@ for (const cell of CELLS) {
     if (typeof p === 'string') peerError = p;
     else peerRuns.push(p);
   }
-  const one = val.x.subarray(0, WINDOW * FEATURES);
-  const hundred = randomData(100, 3).x;
-  predictRnn(tf, r.model, hundred, 100, WINDOW, FEATURES); // warm-up
-  const p1 = medianMs(() => predictRnn(tf, r.model, one, 1, WINDOW, FEATURES), 50);
-  const p100 = medianMs(() => predictRnn(tf, r.model, hundred, 100, WINDOW, FEATURES), 20);
+  const one = val.x.subarray(0, WINDOW * F);
+  const hundred = data.x.subarray(0, 100 * WINDOW * F);
+  predictRnn(tf, r.model, hundred, 100, WINDOW, F); // warm-up
+  const p1 = medianMs(() => predictRnn(tf, r.model, one, 1, WINDOW, F), 50);
+  const p100 = medianMs(() => predictRnn(tf, r.model, hundred, 100, WINDOW, F), 20);
   r.model.dispose();
   const kiloWps = median(kiloRuns);
   console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(load, 1)} on ${availableCores()} cores; median of ${REPS} runs each]`);

@@ -44,12 +44,19 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--x-file", default="", help="float32 windows [n, window, features], little-endian (kilo's bench writes it)")
+    ap.add_argument("--y-file", default="", help="uint8 labels [n]")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    x = torch.rand(a.n, a.window, a.features) * 2 - 1
-    y = torch.randint(0, 3, (a.n,))
+    if a.x_file:
+        # The same real windows kilo trains on (from ../shared/data/ohlcv through kilo's features).
+        x = torch.from_file(a.x_file, size=a.n * a.window * a.features, dtype=torch.float32).reshape(a.n, a.window, a.features)
+        y = torch.from_file(a.y_file, size=a.n, dtype=torch.uint8).long()
+    else:
+        x = torch.rand(a.n, a.window, a.features) * 2 - 1
+        y = torch.randint(0, 3, (a.n,))
     counts = torch.bincount(y, minlength=3).float()
     weights = (a.n / (3 * counts)).clamp(max=10)  # same class weighting as kilo
 
@@ -81,6 +88,8 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "cell": a.cell,
         "n": a.n,
+        "features": a.features,
+        "data": "file" if a.x_file else "random",
         "train_s": train_s,
         "windows_per_s": a.n / train_s,
         "predict1_ms": p1,

@@ -83,8 +83,10 @@ export function useNativeRnn(): boolean {
 }
 
 /**
- * Workspaces are reused between batches (a ~30 MB allocation per batch costs page faults). Pooled
- * floats are capped at 64 MB so inference on odd batch sizes cannot pin memory for good.
+ * Workspaces are reused between batches (a ~30 MB allocation per batch costs page faults and
+ * zeroing). At most 64 MB stays pooled; the least recently used shapes are dropped first, so a
+ * thread that moves from GRU to LSTM training (or to predicting odd batch sizes) keeps pooling
+ * what it uses now.
  */
 const pool = new Map<string, Float32Array[]>();
 const POOL_CAP_FLOATS = 16 * 1024 * 1024;
@@ -99,10 +101,22 @@ function takeWorkspace(mod: NativeModule, cell: number, b: number, t: number, f:
 
 function giveBack(key: string, ws: Float32Array): void {
   const list = pool.get(key) ?? [];
-  if (list.length >= 2 || pooledFloats + ws.length > POOL_CAP_FLOATS) return;
+  pool.delete(key); // re-inserted last: Map order is the recency order
+  pool.set(key, list);
+  if (list.length >= 2 || ws.length > POOL_CAP_FLOATS) return;
+  for (const [k, l] of pool) {
+    if (pooledFloats + ws.length <= POOL_CAP_FLOATS || k === key) break;
+    for (const old of l.splice(0)) pooledFloats -= old.length;
+    pool.delete(k);
+  }
+  if (pooledFloats + ws.length > POOL_CAP_FLOATS) return;
   list.push(ws);
   pooledFloats += ws.length;
-  pool.set(key, list);
+}
+
+/** Floats held by the workspace pool of this thread (for the tests). */
+export function pooledWorkspaceFloats(): number {
+  return pooledFloats;
 }
 
 const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
