@@ -6,7 +6,8 @@
  * each path, which must learn the same synthetic task.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type * as tfNs from '@tensorflow/tfjs';
@@ -36,6 +37,25 @@ describe('native kernel build', () => {
     expect(useNativeRnn()).toBe(true);
     setNativeRnnEnabled(false);
     expect(useNativeRnn()).toBe(false);
+  });
+});
+
+describe('native/build.mjs without a compiler', () => {
+  it('leaves npm ci green, says why in one line and keeps the reason for kilo doctor; --strict fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kilo-native-build-'));
+    try {
+      cpSync(join(process.cwd(), 'native'), join(dir, 'native'), { recursive: true });
+      const env = { ...process.env, CC: join(dir, 'no-such-cc') };
+      const soft = spawnSync(process.execPath, [join(dir, 'native', 'build.mjs')], { env, encoding: 'utf8' });
+      expect(soft.status).toBe(0);
+      expect(soft.stderr).toMatch(/native RNN kernels not built \(compile failed: .*no-such-cc.*\); training will use the tfjs wasm path/);
+      expect(readFileSync(join(dir, 'build', 'native', 'build-error.txt'), 'utf8')).toMatch(/no-such-cc/);
+      expect(existsSync(join(dir, 'build', 'native', 'kilo_rnn.node'))).toBe(false);
+      const strict = spawnSync(process.execPath, [join(dir, 'native', 'build.mjs'), '--strict'], { env, encoding: 'utf8' });
+      expect(strict.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
