@@ -1,4 +1,4 @@
-// Generated from config.yaml by src/config/gen-template.ts; edit config.yaml and rerun it.
+// Generated from config.example.yaml by src/config/gen-template.ts; edit config.example.yaml and rerun it.
 export const CONFIG_TEMPLATE = `# kilo configuration. Every key is listed with its default; delete a key to fall back to the default.
 # \`kilo doctor\` validates this file; errors name the key and the line.
 

@@ -24,14 +24,14 @@ async function problemsOf(text: string) {
 }
 
 describe('loadConfig', () => {
-  it('the shipped config.yaml equals defaultConfig()', async () => {
-    const { config } = await loadConfig(join(repoRoot, 'config.yaml'));
+  it('the shipped config.example.yaml equals defaultConfig()', async () => {
+    const { config } = await loadConfig(join(repoRoot, 'config.example.yaml'));
     expect(config).toEqual(defaultConfig());
     expect(config.data.source).toBe('sim');
   });
 
-  it('the template string is byte-identical to config.yaml', async () => {
-    expect(CONFIG_TEMPLATE).toBe(await readFile(join(repoRoot, 'config.yaml'), 'utf8'));
+  it('the template string is byte-identical to config.example.yaml', async () => {
+    expect(CONFIG_TEMPLATE).toBe(await readFile(join(repoRoot, 'config.example.yaml'), 'utf8'));
   });
 
   it('an empty file gives the defaults', async () => {
