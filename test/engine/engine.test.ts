@@ -42,6 +42,8 @@ describe.skipIf(!hasData)('engine on real candles', () => {
     const { engine, clock } = await open(START);
     const trades: TradeEvent[] = [];
     engine.on('trade', (t) => trades.push(t));
+    const jobEvents: string[] = [];
+    engine.on('job', (j) => jobEvents.push(`${j.symbol} ${j.state}`));
 
     await engine.runRound();
     const row = (s: string) => engine.getSnapshot().symbols.find((r) => r.symbol === s)!;
@@ -69,6 +71,9 @@ describe.skipIf(!hasData)('engine on real candles', () => {
     expect(btc.lastSignal?.modelVersion).toBe('1.0');
     expect(btc.lastSignal?.fallback).toBeFalsy();
     servingVersion = btc.modelVersion;
+    // Listeners (the wizard's initial-training step) see the job finish, not only its progress.
+    expect(jobEvents).toContain('BTC/USDT running');
+    expect(jobEvents.filter((e) => e === 'BTC/USDT done')).toHaveLength(1);
     const decisions = engine.promotions.list();
     expect(decisions[0]).toMatchObject({ symbol: 'BTC/USDT', promoted: true, challengerVersion: '1.0' });
 
