@@ -126,7 +126,13 @@ export interface PortfolioView {
 export interface EngineSnapshot {
   status: 'starting' | 'running' | 'stopping' | 'stopped';
   startedAt: number | null;
+  /** Wall-clock time of the snapshot. */
   now: number;
+  /**
+   * Market time (ms): the simulator's or CSV replay's clock, which runs ahead of the wall clock;
+   * equal to `now` on a live exchange. Market-stamped fields (lastRetrain, signals) are relative to it.
+   */
+  marketNow?: number;
   dataSource: string;
   backend: string;
   round: number;

@@ -605,6 +605,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         status,
         startedAt,
         now: clock.now(),
+        marketNow: marketNow(),
         round,
         portfolio: broker.view(),
         overallWinRate: outcomes.overall().winRate,

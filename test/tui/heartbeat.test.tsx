@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEngine, symbolRow } from '../helpers/fake-engine.js';
 import { KEYS, press, renderApp, waitFor, waitForFrame } from './helpers.js';
+import { fmtDuration } from '../../tui/format.js';
 
 function engineWithSymbols(): FakeEngine {
   return new FakeEngine({
@@ -98,6 +99,21 @@ describe('heartbeat panel', () => {
     await press(r, KEYS.ctrlC);
     await waitFor(() => exits.length === 1, 'forced exit');
     expect(exits).toEqual(['force']);
+    r.unmount();
+  });
+});
+
+describe('heartbeat cells', () => {
+  it('"Last train" is measured on the market clock (the simulator runs ahead of the wall clock)', async () => {
+    const { heartbeatCells } = await import('../../tui/screens/heartbeat.js');
+    const wall = Date.UTC(2026, 0, 1);
+    const market = wall + 30 * 86_400_000; // the simulator is 30 days ahead
+    const row = symbolRow('BTC/USDT', { lastRetrain: market - 3 * 3_600_000 });
+    expect(heartbeatCells(row, market).last.text).toBe(fmtDuration(3 * 3_600_000));
+    const engine = new FakeEngine({ symbols: [row], now: wall, marketNow: market });
+    const r = renderApp(engine);
+    const f = await waitForFrame(r, 'BTC/USDT');
+    expect(f).toContain(` ${fmtDuration(3 * 3_600_000)} `);
     r.unmount();
   });
 });

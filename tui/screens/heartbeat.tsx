@@ -70,7 +70,7 @@ export function Heartbeat({ width, height, active, selected, onSelect }: Heartbe
   const chartRows = Math.max(1, Math.min(8, height - 3 - maxRows));
   return (
     <Box flexDirection="column" width={width}>
-      <Table columns={COLUMNS} rows={rows.map((r) => heartbeatCells(r, snap.now))} width={width} selected={index} maxRows={maxRows} empty="no symbols yet (the engine is starting)" />
+      <Table columns={COLUMNS} rows={rows.map((r) => heartbeatCells(r, snap.marketNow ?? snap.now))} width={width} selected={index} maxRows={maxRows} empty="no symbols yet (the engine is starting)" />
       <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}` : ' '}</St>
       <LineChart title="Equity" values={snap.portfolio.equityCurve} width={width - 2} height={chartRows} digits={2} />
     </Box>
