@@ -34,12 +34,8 @@ import { PromotionHistory } from './trading/promotion-history.js';
 import { TradingDesk } from './trading/desk.js';
 import { Logger, loggerOptionsFromConfig } from './log/logger.js';
 import { formatHeartbeatLine } from './log/heartbeat.js';
-import { computeCoverage, type CoverageReport } from './assets/coverage.js';
-import { resolveSignalRequest } from './assets/signal-gate.js';
 import { tierOf } from './assets/tiers.js';
-import { classifyUnknownAsset, type UnknownAssetJudgement } from './policy/tier.js';
 import { decideRetrain, type RetrainDecision } from './policy/retrain.js';
-import { taSignal } from './models/baselines.js';
 import { WARMUP_BARS } from './features/index.js';
 import { loadCredentials } from './credentials/index.js';
 import { MarketFeed } from './engine/feed.js';
@@ -50,6 +46,8 @@ import { EngineStateFile } from './engine/state.js';
 import { PredictorCache } from './engine/predictors.js';
 import { StoredSource } from './engine/stored-source.js';
 import { lockHome, type HomeLock } from './engine/home-lock.js';
+import { CoverageKeeper } from './engine/coverage.js';
+import { signalsFor, type SignalDeps } from './engine/signals.js';
 import type { TrainResult } from './training/protocol.js';
 
 export interface EngineOptions {
@@ -192,11 +190,6 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     logger.subscribe((e) => store.emit('log', e));
 
     // ----- mutable engine state -----
-    let universe: string[] = [];
-    let universeAt = -Infinity;
-    let coverage: CoverageReport | null = null;
-    const judgements = new Map<string, UnknownAssetJudgement>();
-    const judging = new Set<string>();
     const lastSignals = new Map<string, SignalView>();
     const retrainDecisions = new Map<string, RetrainDecision>();
     const manualBlocks: Record<string, string> = { ...state.data.manualBlocks };
@@ -231,7 +224,24 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       onJobChange: (what) => (what === 'progress' ? publishJobs(false) : publishJobs(true)),
       onModelDecision: async (d, result) => onModelDecision(d, result),
       onStorageFull: () => cleanupStorage(),
-      universe: () => universe,
+      universe: (): string[] => cov.universe,
+    });
+
+    const cov = new CoverageKeeper({
+      config,
+      effectiveConfig,
+      clock,
+      marketNow,
+      timeframe: tf,
+      stepMs: step,
+      source,
+      registry,
+      queue,
+      broker,
+      logger,
+      manualBlocks,
+      shortHistory: (): ReadonlyMap<string, { days: number; coverage: number }> => trainer.shortHistory,
+      onJudged: () => publish(),
     });
 
     /** Prediction counts per version since start: "most used" for the storage cleanup. */
@@ -241,7 +251,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       if (clock.now() - lastCleanup < 10 * 60_000) return false;
       lastCleanup = clock.now();
       const cfg = effectiveConfig();
-      const protect = universe
+      const protect = cov.universe
         .map((s) => registry.servingArtifactFor(cfg, s, marketNow()))
         .filter((a) => a !== null)
         .map((a) => ({ version: a.artifact.version, why: `serving ${a.artifact.servesSymbols.join(', ')}` }));
@@ -277,7 +287,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       store.emit('promotion', d);
       await registry.refresh();
       predictors.invalidate(d.symbol);
-      recomputeCoverage();
+      cov.recompute();
       publish();
     }
 
@@ -303,170 +313,20 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       if (withSymbols) refreshSymbolStates();
     }
 
-    // ----- universe, tiers, coverage -----
-    async function refreshUniverse(): Promise<void> {
-      const now = clock.now();
-      if (universe.length && now - universeAt < config.universe.refresh_interval_h * 3_600_000) return;
-      universeAt = now;
-      const withCore = (xs: string[]): string[] => [...new Set([...config.universe.core_symbols, ...xs])];
-      if (config.universe.mode === 'list') {
-        universe = withCore(config.universe.symbols);
-        return;
-      }
-      try {
-        const listed = await source.listSymbols();
-        universe = withCore(
-          listed
-            .filter((s) => s.quote === config.exchange.quote)
-            .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
-            .slice(0, config.universe.top_n)
-            .map((s) => s.symbol),
-        );
-      } catch (err) {
-        logger.warn(`universe refresh failed, keeping ${universe.length} symbols: ${(err as Error).message}`);
-      }
-    }
-
-    /** Unknown-tier symbols are judged once from their history (stablecoin, illiquid, too young). */
-    function judgeUnknown(symbol: string): void {
-      if (judgements.has(symbol) || judging.has(symbol) || tierOf(symbol, config) !== 'unknown') return;
-      judging.add(symbol);
-      const now = marketNow();
-      const until = Math.floor(now / step) * step;
-      source
-        .fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until)
-        .then((candles) => {
-          const j = classifyUnknownAsset(candles, tf, config);
-          judgements.set(symbol, j);
-          logger.info(`${symbol} judged ${j.verdict}: ${j.reason}`, symbol);
-          recomputeCoverage();
-          publish();
-        })
-        .catch((err) => logger.warn(`could not judge ${symbol}: ${(err as Error).message}`, symbol))
-        .finally(() => judging.delete(symbol));
-    }
-
-    function recomputeCoverage(): void {
-      const cfg = effectiveConfig();
-      const tiers: Record<string, 'unsupported'> = {};
-      const historyInfo: Record<string, { days: number; coverage?: number }> = {};
-      const reasons: Record<string, string> = {};
-      for (const [s, j] of judgements) {
-        if (j.verdict === 'stablecoin' || j.verdict === 'illiquid') {
-          tiers[s] = 'unsupported';
-          reasons[s] = j.reason;
-        }
-        if (j.verdict === 'insufficient_data') historyInfo[s] = { days: j.historyDays, coverage: j.coverage };
-      }
-      for (const [s, h] of trainer.shortHistory) historyInfo[s] = { days: h.days, coverage: h.coverage };
-      const entries = queue.list().map((e) => ({ symbol: e.symbol, state: e.state, attempts: e.attempts, last_error: e.last_error }));
-      coverage = computeCoverage({
-        universe,
-        covered: registry.coveredSymbols(cfg),
-        tiers,
-        queue: entries,
-        manualBlocks,
-        historyInfo,
-        config: cfg,
-      });
-      for (const row of coverage.rows) {
-        if (reasons[row.symbol] && row.state === 'unsupported') row.reason = reasons[row.symbol];
-        broker.setBlocked(row.symbol, row.state !== 'live' && row.state !== 'fallback');
-      }
-    }
-
-    async function queueUntrained(): Promise<void> {
-      if (!coverage || !config.model.auto_train_new_symbols) return;
-      for (const symbol of coverage.toQueue) {
-        const tier = tierOf(symbol, config);
-        // An unknown symbol is queued only once judged trainable (judgements arrive in the background).
-        if (tier === 'unknown' && judgements.get(symbol)?.verdict !== 'trainable') continue;
-        const { added } = await queue.add(symbol, { priority: tier === 'pre_trained' ? 10 : tier === 'quick_train' ? 5 : 1, reason: 'new symbol: no model covers it' });
-        if (added) logger.info(`${symbol} queued for training (no model covers it; blocked until trained)`, symbol);
-      }
-    }
-
-    // ----- signals -----
-    async function signalsFor(symbols: string[]): Promise<SignalView[]> {
-      const cfg = effectiveConfig();
-      const covered = new Set(registry.coveredSymbols(cfg));
-      const out: SignalView[] = [];
-      const modelReqs: { symbol: string; via: string }[] = [];
-      for (const symbol of symbols) {
-        const candles = feed.candles(symbol);
-        const last = candles[candles.length - 1];
-        if (!last) continue;
-        const decision = resolveSignalRequest({
-          symbol,
-          // Judgements exist only for unknown-tier symbols; the gate reads stablecoin/illiquid from them.
-          tier: tierOf(symbol, cfg),
-          covered,
-          judgement: judgements.get(symbol) ?? null,
-          pastTrainings: [],
-          taAvailable: candles.length >= 40,
-          config: cfg,
-        });
-        if (decision.kind === 'signal') modelReqs.push({ symbol, via: symbol });
-        else if (decision.kind === 'fallback' && decision.via !== 'ta' && decision.via !== 'hold') modelReqs.push({ symbol, via: decision.via });
-        else if (decision.kind === 'error' && decision.error === 'Asset not supported') continue;
-        else {
-          // No model (blocked, queued or on a TA fallback): a TA-only signal, flagged, so the
-          // initial-training trigger can count signals; a blocked symbol still never trades.
-          const ta = taSignal(candles);
-          out.push({
-            symbol,
-            at: last.timestamp,
-            direction: ta.direction,
-            confidence: ta.confidence,
-            contributions: { ta: ta.score },
-            modelVersion: null,
-            fallback: true,
-            reason: decision.kind === 'fallback' ? decision.reason : `${decision.reason}; TA-only signal`,
-          });
-        }
-      }
-      for (const r of modelReqs) {
-        // Let keystrokes and timers in between symbols: a round never holds the main thread long.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        try {
-          const serving = registry.servingArtifactFor(cfg, r.via, marketNow());
-          if (!serving) continue;
-          const p = await predictors.get(r.via, serving.artifact.dir);
-          if (!p) continue;
-          const candles = feed.candles(r.symbol);
-          if (candles.length < p.minCandles) continue;
-          const pred = p.predict(r.symbol, candles, portfolioState(r.symbol));
-          usage[pred.modelVersion] = (usage[pred.modelVersion] ?? 0) + 1;
-          store.update({ backend: p.artifact.backend ?? store.getSnapshot().backend });
-          out.push({
-            symbol: r.symbol,
-            at: pred.at,
-            direction: pred.direction,
-            confidence: pred.confidence,
-            contributions: pred.contributions,
-            modelVersion: pred.modelVersion,
-            ...(r.via !== r.symbol ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` } : {}),
-          });
-        } catch (err) {
-          logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);
-        }
-      }
-      return out;
-    }
-
-    function portfolioState(symbol: string) {
-      const pos = broker.position(symbol);
-      const price = feed.last(symbol)?.close ?? 0;
-      const equity = broker.equity() || 1;
-      return {
-        position: pos && pos.qty > 0 ? 1 : 0,
-        unrealisedPnl: pos && pos.qty > 0 && pos.avgPrice > 0 ? price / pos.avgPrice - 1 : 0,
-        cashShare: broker.cash / equity,
-      };
-    }
-
     // ----- the round -----
     const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400);
+    const signalDeps: SignalDeps = {
+      effectiveConfig,
+      registry,
+      feed,
+      predictors,
+      broker,
+      judgements: cov.judgements,
+      marketNow,
+      logger,
+      usage,
+      onBackend: (backend) => store.update({ backend }),
+    };
 
     async function runRound(): Promise<void> {
       if (roundRunning) return roundRunning;
@@ -474,20 +334,20 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         if (round > 0 && marketClock && !opts.marketClock) marketClock.advance(step);
         round++;
         const now = marketNow();
-        await refreshUniverse();
+        await cov.refreshUniverse();
         // Models trained outside this engine (`kilo train` in another terminal) are picked up here.
         if (clock.now() - lastRegistryScan >= REGISTRY_SCAN_MS) {
           lastRegistryScan = clock.now();
           if (await registry.refresh()) logger.info('model registry changed: selection and coverage updated');
         }
-        const poll = await feed.poll(universe, now);
+        const poll = await feed.poll(cov.universe, now);
         for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
-        for (const symbol of universe) judgeUnknown(symbol);
+        for (const symbol of cov.universe) cov.judgeUnknown(symbol);
         for (const [symbol, candles] of poll.fresh) for (const c of candles) desk.onCandle(symbol, c);
-        recomputeCoverage();
-        await queueUntrained();
-        recomputeCoverage();
-        const signals = await signalsFor([...poll.fresh.keys()]);
+        cov.recompute();
+        await cov.queueUntrained();
+        cov.recompute();
+        const signals = await signalsFor(signalDeps, [...poll.fresh.keys()]);
         for (const s of signals) {
           lastSignals.set(s.symbol, s);
           store.emit('signal', s);
@@ -514,8 +374,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
 
     async function retrainCheck(now: number): Promise<void> {
       const cfg = effectiveConfig();
-      for (const symbol of universe) {
-        const row = coverage?.rows.find((r) => r.symbol === symbol);
+      for (const symbol of cov.universe) {
+        const row = cov.row(symbol);
         if (!row || row.state === 'unsupported') continue;
         const serving = registry.servingArtifactFor(cfg, symbol, now);
         const inputs = outcomes.retrainInputs(symbol);
@@ -566,8 +426,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
 
     function buildRows(): SymbolRow[] {
       const cfg = effectiveConfig();
-      return universe.map((symbol) => {
-        const row = coverage?.rows.find((r) => r.symbol === symbol);
+      return cov.universe.map((symbol) => {
+        const row = cov.row(symbol);
         const candles = feed.candles(symbol);
         const stats = outcomes.symbolStats(symbol);
         const d = retrainDecisions.get(symbol);
@@ -709,7 +569,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         const { entry, added } = await queue.add(symbol, { priority: 100, reason: req.reason ?? 'operator request' });
         if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
         logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
-        recomputeCoverage();
+        cov.recompute();
         publish();
         void trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
         return { ok: true, message: `${symbol} ${added ? 'queued' : 'moved to the front'} as ${entry.id}` };
@@ -734,7 +594,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       },
       async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
         manualBlocks[symbol] = reason;
-        recomputeCoverage();
+        cov.recompute();
         await persist();
         logger.info(`${symbol} blocked: ${reason}`, symbol);
         publish();
@@ -743,10 +603,10 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       async unblock(symbol: string): Promise<CommandResult> {
         const had = symbol in manualBlocks;
         delete manualBlocks[symbol];
-        recomputeCoverage();
+        cov.recompute();
         await persist();
         publish();
-        const row = coverage?.rows.find((r) => r.symbol === symbol);
+        const row = cov.row(symbol);
         if (row && row.state !== 'live') {
           const msg = `${symbol} ${had ? 'unblocked by the operator but ' : ''}stays ${row.state}: ${row.reason}`;
           logger.info(msg, symbol);
@@ -760,7 +620,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         pinned = version;
         effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
         predictors.clear();
-        recomputeCoverage();
+        cov.recompute();
         publish();
         const sel = registry.selection(effectiveConfig(), marketNow());
         const msg = version === null ? `unpinned; selection picks ${sel.winner ?? 'nothing'}` : sel.pin?.honoured ? `pinned ${version}` : `pin ${version} not honoured: ${sel.pin?.reason}`;
@@ -779,8 +639,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         if (store.getSnapshot().backend === 'n/a') store.update({ backend: d.backend });
       })
       .catch(() => undefined);
-    await refreshUniverse();
-    recomputeCoverage();
+    await cov.refreshUniverse();
+    cov.recompute();
     publish();
     return engine;
   }

@@ -1,0 +1,111 @@
+/**
+ * One round's signals: for every symbol with a new candle, the serving model's ensemble signal, a
+ * flagged fallback (another symbol's model, or a TA-only signal while blocked/queued), or nothing
+ * for an unsupported asset. Model predictions yield to the event loop between symbols so a round
+ * never holds the console's keystrokes.
+ */
+import type { Config } from '../config/schema.js';
+import type { SignalView } from '../engine-api.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { PaperBroker } from '../trading/broker.js';
+import type { UnknownAssetJudgement } from '../policy/tier.js';
+import { resolveSignalRequest } from '../assets/signal-gate.js';
+import { tierOf } from '../assets/tiers.js';
+import { taSignal } from '../models/baselines.js';
+import type { MarketFeed } from './feed.js';
+import type { PredictorCache } from './predictors.js';
+
+export interface SignalDeps {
+  effectiveConfig: () => Config;
+  registry: ModelRegistry;
+  feed: MarketFeed;
+  predictors: PredictorCache;
+  broker: PaperBroker;
+  judgements: ReadonlyMap<string, UnknownAssetJudgement>;
+  marketNow: () => number;
+  logger: Logger;
+  /** Prediction counts per version ("most used", for the storage cleanup). */
+  usage: Record<string, number>;
+  /** The tfjs backend a model was loaded on (the console header shows it). */
+  onBackend: (backend: string) => void;
+}
+
+/** The paper position of `symbol` as the PPO agent observes it. */
+export function portfolioState(broker: PaperBroker, feed: MarketFeed, symbol: string) {
+  const pos = broker.position(symbol);
+  const price = feed.last(symbol)?.close ?? 0;
+  const equity = broker.equity() || 1;
+  return {
+    position: pos && pos.qty > 0 ? 1 : 0,
+    unrealisedPnl: pos && pos.qty > 0 && pos.avgPrice > 0 ? price / pos.avgPrice - 1 : 0,
+    cashShare: broker.cash / equity,
+  };
+}
+
+export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<SignalView[]> {
+  const cfg = d.effectiveConfig();
+  const covered = new Set(d.registry.coveredSymbols(cfg));
+  const out: SignalView[] = [];
+  const modelReqs: { symbol: string; via: string }[] = [];
+  for (const symbol of symbols) {
+    const candles = d.feed.candles(symbol);
+    const last = candles[candles.length - 1];
+    if (!last) continue;
+    const decision = resolveSignalRequest({
+      symbol,
+      // Judgements exist only for unknown-tier symbols; the gate reads stablecoin/illiquid from them.
+      tier: tierOf(symbol, cfg),
+      covered,
+      judgement: d.judgements.get(symbol) ?? null,
+      pastTrainings: [],
+      taAvailable: candles.length >= 40,
+      config: cfg,
+    });
+    if (decision.kind === 'signal') modelReqs.push({ symbol, via: symbol });
+    else if (decision.kind === 'fallback' && decision.via !== 'ta' && decision.via !== 'hold') modelReqs.push({ symbol, via: decision.via });
+    else if (decision.kind === 'error' && decision.error === 'Asset not supported') continue;
+    else {
+      // No model (blocked, queued or on a TA fallback): a TA-only signal, flagged, so the
+      // initial-training trigger can count signals; a blocked symbol still never trades.
+      const ta = taSignal(candles);
+      out.push({
+        symbol,
+        at: last.timestamp,
+        direction: ta.direction,
+        confidence: ta.confidence,
+        contributions: { ta: ta.score },
+        modelVersion: null,
+        fallback: true,
+        reason: decision.kind === 'fallback' ? decision.reason : `${decision.reason}; TA-only signal`,
+      });
+    }
+  }
+  for (const r of modelReqs) {
+    // Let keystrokes and timers in between symbols: a round never holds the main thread long.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      const serving = d.registry.servingArtifactFor(cfg, r.via, d.marketNow());
+      if (!serving) continue;
+      const p = await d.predictors.get(r.via, serving.artifact.dir);
+      if (!p) continue;
+      const candles = d.feed.candles(r.symbol);
+      if (candles.length < p.minCandles) continue;
+      const pred = p.predict(r.symbol, candles, portfolioState(d.broker, d.feed, r.symbol));
+      d.usage[pred.modelVersion] = (d.usage[pred.modelVersion] ?? 0) + 1;
+      if (p.artifact.backend) d.onBackend(p.artifact.backend);
+      out.push({
+        symbol: r.symbol,
+        at: pred.at,
+        direction: pred.direction,
+        confidence: pred.confidence,
+        contributions: pred.contributions,
+        modelVersion: pred.modelVersion,
+        ...(r.via !== r.symbol ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` } : {}),
+      });
+    } catch (err) {
+      d.logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);
+    }
+  }
+  return out;
+}
