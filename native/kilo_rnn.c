@@ -474,10 +474,17 @@ static napi_value Backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Bumped whenever an export's arguments or meaning change: src/native/rnn.ts refuses another value
+ * (a stale build after `git pull` without `npm ci`) and falls back to the tfjs path, saying why. */
+#ifndef KILO_RNN_ABI
+#define KILO_RNN_ABI 1
+#endif
+
 static napi_value Init(napi_env env, napi_value exports) {
   __builtin_cpu_init();
   const int ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   napi_value v;
+  if (napi_create_int32(env, KILO_RNN_ABI, &v) != napi_ok || napi_set_named_property(env, exports, "abi", v) != napi_ok) return NULL;
   if (napi_get_boolean(env, ok, &v) != napi_ok || napi_set_named_property(env, exports, "available", v) != napi_ok) return NULL;
   if (napi_create_string_utf8(env, ok ? "avx2+fma" : "this CPU lacks AVX2/FMA", NAPI_AUTO_LENGTH, &v) != napi_ok ||
       napi_set_named_property(env, exports, "isa", v) != napi_ok)

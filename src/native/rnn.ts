@@ -17,7 +17,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Must equal KILO_RNN_ABI in native/kilo_rnn.c. */
+const EXPECTED_ABI = 1;
+
 interface NativeModule {
+  abi?: number;
   available: boolean;
   isa: string;
   workspaceFloats(cell: number, b: number, t: number, f: number, u: number): number;
@@ -44,7 +48,8 @@ function packageRoot(): string {
   return dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 }
 
-export const NATIVE_MODULE_PATH = join(packageRoot(), 'build', 'native', 'kilo_rnn.node');
+/** KILO_NATIVE_MODULE overrides the path (the tests load a deliberately stale build through it). */
+export const NATIVE_MODULE_PATH = process.env.KILO_NATIVE_MODULE || join(packageRoot(), 'build', 'native', 'kilo_rnn.node');
 
 let loaded: { mod: NativeModule | null; status: NativeRnnStatus } | undefined;
 
@@ -59,6 +64,7 @@ function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
   }
   try {
     const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as NativeModule;
+    if (mod.abi !== EXPECTED_ABI) return (loaded = off(`native kernels are a stale build (abi ${mod.abi ?? 'none'}, expected ${EXPECTED_ABI}): run npm run build:native`));
     if (!mod.available) return (loaded = off(`native kernels unavailable: ${mod.isa}`));
     return (loaded = { mod, status: { active: true, kernel: `native ${mod.isa}`, reason: NATIVE_MODULE_PATH } });
   } catch (err) {

@@ -59,6 +59,26 @@ describe('native/build.mjs without a compiler', () => {
   });
 });
 
+describe.runIf(canBuild)('a stale native build', () => {
+  it('is refused with the reason (abi mismatch) and training falls back to tfjs ops', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kilo-native-stale-'));
+    try {
+      const mod = join(dir, 'stale.node');
+      const inc = dirname(headers.find(existsSync)!);
+      const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', '-DKILO_RNN_ABI=0', '-DNODE_GYP_MODULE_NAME=kilo_rnn', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_rnn.c')], { encoding: 'utf8' });
+      expect(cc.status, cc.stderr).toBe(0);
+      const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify(m.nativeRnnStatus())))`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, KILO_NATIVE_MODULE: mod }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const status = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(status).toMatchObject({ active: false, kernel: 'tfjs' });
+      expect(status.reason).toMatch(/stale build \(abi 0, expected 1\): run npm run build:native/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 function rand(shape: number[], seed: number, scale = 1): tfNs.Tensor {
   const rng = mulberry32(seed);
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() * 2 - 1) * scale), shape);
