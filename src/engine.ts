@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Config } from './config/schema.js';
 import type {
-  CommandResult,
   EngineApi,
   EngineEvents,
   EngineSnapshot,
@@ -20,7 +19,6 @@ import type {
   PromotionDecision,
   SignalView,
   SymbolRow,
-  TrainRequest,
 } from './engine-api.js';
 import { createMarketSource, type CreatedMarketSource } from './market/index.js';
 import { TIMEFRAME_MS, type Timeframe } from './market/types.js';
@@ -48,6 +46,7 @@ import { StoredSource } from './engine/stored-source.js';
 import { lockHome, type HomeLock } from './engine/home-lock.js';
 import { CoverageKeeper } from './engine/coverage.js';
 import { signalsFor, type SignalDeps } from './engine/signals.js';
+import { engineCommands } from './engine/commands.js';
 import type { TrainResult } from './training/protocol.js';
 
 export interface EngineOptions {
@@ -561,72 +560,25 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void) {
         return store.on(event, handler);
       },
-      async train(req: TrainRequest): Promise<CommandResult> {
-        const symbol = req.symbol;
-        if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) return { ok: false, message: `not a symbol: "${symbol}" (expected like BTC/USDT)` };
-        if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
-        requests.set(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
-        const { entry, added } = await queue.add(symbol, { priority: 100, reason: req.reason ?? 'operator request' });
-        if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
-        logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
-        cov.recompute();
-        publish();
-        void trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
-        return { ok: true, message: `${symbol} ${added ? 'queued' : 'moved to the front'} as ${entry.id}` };
-      },
-      async cancelJob(ref: string): Promise<CommandResult> {
-        const match = queue.list().find((e) => (e.id === ref || e.symbol === ref) && (e.state === 'queued' || e.state === 'running'));
-        if (!match) return { ok: false, message: `no queued or running job matches "${ref}"` };
-        if (match.state === 'running') trainer.cancel(match.id);
-        else await queue.cancel(match.id);
-        logger.info(`${match.symbol}: job ${match.id} cancelled by the operator`, match.symbol);
-        publish();
-        return { ok: true, message: `cancelled ${match.id} (${match.symbol})` };
-      },
-      async reprioritize(ref: string, delta: number): Promise<CommandResult> {
-        try {
-          const e = await queue.prioritize(ref, { delta });
-          publish();
-          return { ok: true, message: `${e.id} (${e.symbol}) priority ${e.priority}` };
-        } catch (err) {
-          return { ok: false, message: (err as Error).message };
-        }
-      },
-      async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
-        manualBlocks[symbol] = reason;
-        cov.recompute();
-        await persist();
-        logger.info(`${symbol} blocked: ${reason}`, symbol);
-        publish();
-        return { ok: true, message: `${symbol} blocked` };
-      },
-      async unblock(symbol: string): Promise<CommandResult> {
-        const had = symbol in manualBlocks;
-        delete manualBlocks[symbol];
-        cov.recompute();
-        await persist();
-        publish();
-        const row = cov.row(symbol);
-        if (row && row.state !== 'live') {
-          const msg = `${symbol} ${had ? 'unblocked by the operator but ' : ''}stays ${row.state}: ${row.reason}`;
-          logger.info(msg, symbol);
-          return { ok: had, message: msg };
-        }
-        logger.info(`${symbol} unblocked`, symbol);
-        return { ok: true, message: `${symbol} unblocked` };
-      },
-      async pinModel(version: string | null): Promise<CommandResult> {
-        if (version !== null && !registry.list().some((v) => v.version === version)) return { ok: false, message: `no model version ${version} in models/` };
-        pinned = version;
-        effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
-        predictors.clear();
-        cov.recompute();
-        publish();
-        const sel = registry.selection(effectiveConfig(), marketNow());
-        const msg = version === null ? `unpinned; selection picks ${sel.winner ?? 'nothing'}` : sel.pin?.honoured ? `pinned ${version}` : `pin ${version} not honoured: ${sel.pin?.reason}`;
-        logger.info(msg);
-        return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
-      },
+      ...engineCommands({
+        config,
+        effectiveConfig,
+        queue,
+        trainer,
+        registry,
+        predictors,
+        coverage: cov,
+        logger,
+        requests,
+        manualBlocks,
+        marketNow,
+        setPin: (version) => {
+          pinned = version;
+          effective = pinned === config.model.pinned_version ? config : { ...config, model: { ...config.model, pinned_version: pinned } };
+        },
+        persist: () => persist(),
+        publish,
+      }),
     };
 
     registry.on('changed', () => {
