@@ -11,21 +11,18 @@
  * The machine's load average is printed: on a shared 2-core box the figures move with it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { initTf } from '../src/models/tf-backend.js';
 import { Worker } from 'node:worker_threads';
 import { predictRnn, trainRnn, type RnnCell } from '../src/models/rnn/index.js';
 import { startWorker } from '../src/util/worker.js';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomData, realWindows, writeForPeer, WINDOW, UNITS } from './gru-data.js';
-import { DATA } from './data.js';
+import { DATA, median } from './data.js';
 import { nativeRnnStatus, setNativeRnnEnabled } from '../src/native/rnn.js';
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const REAL = (process.env.BENCH_DATA ?? 'real') !== 'random' && existsSync(DATA);
 const BATCH = Number(process.env.BENCH_BATCH ?? 256);
@@ -42,8 +39,7 @@ function medianMs(fn: () => void, reps: number): number {
     fn();
     t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
+  return median(t);
 }
 
 const all = REAL ? realWindows() : randomData(Number(process.env.BENCH_N ?? 20000), 1);

@@ -390,87 +390,88 @@ static int need(napi_env env, size_t have, size_t want, const char *what) {
   return 1;
 }
 
-/* workspaceFloats(cell: 0 gru | 1 lstm, B, T, F, U) -> number */
+/* The leading arguments of every export: cell (0 gru | 1 lstm), B, T, F, U. */
+typedef struct {
+  int cell, B, T, F, U;
+  size_t G;  /* gate columns: 3U (gru) or 4U (lstm) */
+  size_t ws; /* workspace floats */
+} Dims;
+
+/* Reads `n` arguments of export `what` and its Dims from argv[0..4]; throws and returns 0 when wrong. */
+static int get_call(napi_env env, napi_callback_info info, napi_value *argv, size_t n, const char *what, Dims *d) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s expects %zu arguments", what, n);
+    napi_throw_type_error(env, "KILO_NATIVE_ARG", msg);
+    return 0;
+  }
+  if (napi_get_value_int32(env, argv[0], &d->cell) != napi_ok || (d->cell != 0 && d->cell != 1)) {
+    napi_throw_type_error(env, "KILO_NATIVE_ARG", "cell must be 0 (gru) or 1 (lstm)");
+    return 0;
+  }
+  if (!get_int(env, argv[1], &d->B, "batch") || !get_int(env, argv[2], &d->T, "steps") || !get_int(env, argv[3], &d->F, "features") ||
+      !get_int(env, argv[4], &d->U, "units"))
+    return 0;
+  d->G = (size_t)(d->cell ? 4 : 3) * d->U;
+  d->ws = d->cell ? lstm_ws(d->B, d->T, d->F, d->U) : gru_ws(d->B, d->T, d->F, d->U);
+  return 1;
+}
+
+/* A Float32Array argument, its name for errors and the floats it must hold. */
+typedef struct {
+  const char *name;
+  size_t want;
+  float *p;
+} Buf;
+
+/* Reads argv[i] into bufs[i] for i < n, checking type and size; throws and returns 0 when wrong. */
+static int get_bufs(napi_env env, napi_value *argv, Buf *bufs, int n) {
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    if (!get_f32(env, argv[i], &bufs[i].p, &len, bufs[i].name) || !need(env, len, bufs[i].want, bufs[i].name)) return 0;
+  }
+  return 1;
+}
+
+/* workspaceFloats(cell, B, T, F, U) -> number */
 static napi_value WorkspaceFloats(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int cell, d[4];
-  if (napi_get_value_int32(env, argv[0], &cell) != napi_ok) cell = -1;
-  const char *names[4] = {"batch", "steps", "features", "units"};
-  for (int k = 0; k < 4; k++)
-    if (!get_int(env, argv[k + 1], &d[k], names[k])) return NULL;
-  napi_value out;
-  CHECK(napi_create_double(env, (double)(cell == 1 ? lstm_ws(d[0], d[1], d[2], d[3]) : gru_ws(d[0], d[1], d[2], d[3])), &out));
+  napi_value argv[5], out;
+  Dims d;
+  if (!get_call(env, info, argv, 5, "workspaceFloats", &d)) return NULL;
+  CHECK(napi_create_double(env, (double)d.ws, &out));
   return out;
 }
 
-/* forward(cell, B, T, F, U, x, kernel, recurrent, bias, recurrentBias|bias, ws, out) */
+/* forward(cell, B, T, F, U, x, kernel, recurrent, bias, recurrentBias (gru; empty for lstm), ws, out) */
 static napi_value Forward(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 12) {
-    napi_throw_type_error(env, "KILO_NATIVE_ARG", "forward expects 12 arguments");
-    return NULL;
-  }
-  int cell, B, T, F, U;
-  if (napi_get_value_int32(env, argv[0], &cell) != napi_ok || (cell != 0 && cell != 1)) {
-    napi_throw_type_error(env, "KILO_NATIVE_ARG", "cell must be 0 (gru) or 1 (lstm)");
-    return NULL;
-  }
-  if (!get_int(env, argv[1], &B, "batch") || !get_int(env, argv[2], &T, "steps") || !get_int(env, argv[3], &F, "features") ||
-      !get_int(env, argv[4], &U, "units"))
-    return NULL;
-  const size_t G = (size_t)(cell ? 4 : 3) * U;
-  float *x, *W, *Uw, *b, *rb, *ws, *out;
-  size_t nx, nW, nU, nb, nrb, nws, nout;
-  if (!get_f32(env, argv[5], &x, &nx, "x") || !get_f32(env, argv[6], &W, &nW, "kernel") ||
-      !get_f32(env, argv[7], &Uw, &nU, "recurrent kernel") || !get_f32(env, argv[8], &b, &nb, "bias") ||
-      !get_f32(env, argv[9], &rb, &nrb, "recurrent bias") || !get_f32(env, argv[10], &ws, &nws, "workspace") ||
-      !get_f32(env, argv[11], &out, &nout, "out"))
-    return NULL;
-  if (!need(env, nx, (size_t)B * T * F, "x") || !need(env, nW, (size_t)F * G, "kernel") || !need(env, nU, (size_t)U * G, "recurrent kernel") ||
-      !need(env, nb, G, "bias") || !need(env, nrb, cell ? 0 : (size_t)U, "recurrent bias") ||
-      !need(env, nws, cell ? lstm_ws(B, T, F, U) : gru_ws(B, T, F, U), "workspace") || !need(env, nout, (size_t)B * U, "out"))
-    return NULL;
-  if (cell) lstm_forward(B, T, F, U, x, W, Uw, b, ws, out);
-  else gru_forward(B, T, F, U, x, W, Uw, b, rb, ws, out);
+  Dims d;
+  if (!get_call(env, info, argv, 12, "forward", &d)) return NULL;
+  Buf b[7] = {
+      {"x", (size_t)d.B * d.T * d.F, NULL},   {"kernel", (size_t)d.F * d.G, NULL},      {"recurrent kernel", (size_t)d.U * d.G, NULL},
+      {"bias", d.G, NULL},                    {"recurrent bias", d.cell ? 0 : (size_t)d.U, NULL},
+      {"workspace", d.ws, NULL},              {"out", (size_t)d.B * d.U, NULL},
+  };
+  if (!get_bufs(env, argv + 5, b, 7)) return NULL;
+  if (d.cell) lstm_forward(d.B, d.T, d.F, d.U, b[0].p, b[1].p, b[2].p, b[3].p, b[5].p, b[6].p);
+  else gru_forward(d.B, d.T, d.F, d.U, b[0].p, b[1].p, b[2].p, b[3].p, b[4].p, b[5].p, b[6].p);
   return NULL;
 }
 
-/* backward(cell, B, T, F, U, dy, recurrent, ws, gKernel, gRecurrent, gBias, gRecurrentBias) */
+/* backward(cell, B, T, F, U, dy, recurrent, ws, gKernel, gRecurrent, gBias, gRecurrentBias (gru; empty for lstm)) */
 static napi_value Backward(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 12) {
-    napi_throw_type_error(env, "KILO_NATIVE_ARG", "backward expects 12 arguments");
-    return NULL;
-  }
-  int cell, B, T, F, U;
-  if (napi_get_value_int32(env, argv[0], &cell) != napi_ok || (cell != 0 && cell != 1)) {
-    napi_throw_type_error(env, "KILO_NATIVE_ARG", "cell must be 0 (gru) or 1 (lstm)");
-    return NULL;
-  }
-  if (!get_int(env, argv[1], &B, "batch") || !get_int(env, argv[2], &T, "steps") || !get_int(env, argv[3], &F, "features") ||
-      !get_int(env, argv[4], &U, "units"))
-    return NULL;
-  const size_t G = (size_t)(cell ? 4 : 3) * U;
-  float *dy, *Uw, *ws, *gW, *gU, *gb, *grb;
-  size_t ndy, nU, nws, ngW, ngU, ngb, ngrb;
-  if (!get_f32(env, argv[5], &dy, &ndy, "dy") || !get_f32(env, argv[6], &Uw, &nU, "recurrent kernel") ||
-      !get_f32(env, argv[7], &ws, &nws, "workspace") || !get_f32(env, argv[8], &gW, &ngW, "kernel gradient") ||
-      !get_f32(env, argv[9], &gU, &ngU, "recurrent gradient") || !get_f32(env, argv[10], &gb, &ngb, "bias gradient") ||
-      !get_f32(env, argv[11], &grb, &ngrb, "recurrent bias gradient"))
-    return NULL;
-  if (!need(env, ndy, (size_t)B * U, "dy") || !need(env, nU, (size_t)U * G, "recurrent kernel") ||
-      !need(env, nws, cell ? lstm_ws(B, T, F, U) : gru_ws(B, T, F, U), "workspace") || !need(env, ngW, (size_t)F * G, "kernel gradient") ||
-      !need(env, ngU, (size_t)U * G, "recurrent gradient") || !need(env, ngb, G, "bias gradient") ||
-      !need(env, ngrb, cell ? 0 : (size_t)U, "recurrent bias gradient"))
-    return NULL;
-  if (cell) lstm_backward(B, T, F, U, dy, Uw, ws, gW, gU, gb);
-  else gru_backward(B, T, F, U, dy, Uw, ws, gW, gU, gb, grb);
+  Dims d;
+  if (!get_call(env, info, argv, 12, "backward", &d)) return NULL;
+  Buf b[7] = {
+      {"dy", (size_t)d.B * d.U, NULL},        {"recurrent kernel", (size_t)d.U * d.G, NULL}, {"workspace", d.ws, NULL},
+      {"kernel gradient", (size_t)d.F * d.G, NULL}, {"recurrent gradient", (size_t)d.U * d.G, NULL}, {"bias gradient", d.G, NULL},
+      {"recurrent bias gradient", d.cell ? 0 : (size_t)d.U, NULL},
+  };
+  if (!get_bufs(env, argv + 5, b, 7)) return NULL;
+  if (d.cell) lstm_backward(d.B, d.T, d.F, d.U, b[0].p, b[1].p, b[2].p, b[3].p, b[4].p, b[5].p);
+  else gru_backward(d.B, d.T, d.F, d.U, b[0].p, b[1].p, b[2].p, b[3].p, b[4].p, b[5].p, b[6].p);
   return NULL;
 }
 

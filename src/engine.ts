@@ -290,7 +290,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       publish();
     }
 
-    const jobStates = new Map<string, string>(queue.list().map((e) => [e.id, e.state]));
+    let jobStates = new Map<string, string>(queue.list().map((e) => [e.id, e.state]));
     function publishJobs(withSymbols = true): void {
       const entries = queue.list();
       const recent = entries.filter((e) => e.state === 'queued' || e.state === 'running').concat(
@@ -303,11 +303,10 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       // 'job' events: every progress of a running job, and every state change (queued -> running ->
       // done/failed/cancelled) seen since the engine started. Listeners such as the wizard's initial
       // training step wait for the terminal state; jobs already finished at start are not replayed.
-      for (const j of jobs) {
-        if (j.state === 'running' || jobStates.get(j.id) !== j.state) store.emit('job', j);
-        jobStates.set(j.id, j.state);
-      }
-      if (jobStates.size > 500) for (const id of [...jobStates.keys()].slice(0, jobStates.size - 500)) jobStates.delete(id);
+      // Every job that can still change is in `jobs` (all queued and running ones), so remembering
+      // only this list's states is enough.
+      for (const j of jobs) if (j.state === 'running' || jobStates.get(j.id) !== j.state) store.emit('job', j);
+      jobStates = new Map(jobs.map((j) => [j.id, j.state]));
       store.update({ jobs, jobsRunning: trainer.running });
       if (withSymbols) refreshSymbolStates();
     }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import YAML, { LineCounter, isScalar } from 'yaml';
 import { configSchema } from './schema.js';
-import { ConfigError, ConfigNotFoundError } from './errors.js';
-import { issuesToProblems, parseConfigText } from './load.js';
+import { ConfigError } from './errors.js';
+import { issuesToProblems, parseConfigText, readConfigText } from './load.js';
 import { CONFIG_TEMPLATE } from './template.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -11,13 +11,7 @@ import { writeFileAtomic } from '../util/atomic.js';
  * not know survive. The result is validated before anything is written; on error the file is untouched.
  */
 export async function updateConfigFile(path: string, patch: Record<string, unknown>): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigNotFoundError(path);
-    throw err;
-  }
+  const text = await readConfigText(path);
   // Refuse to edit a file that is already broken: the operator should see its own errors first.
   const { doc } = parseConfigText(text, path);
   for (const [dotted, value] of Object.entries(patch)) {

@@ -12,16 +12,19 @@ export interface LoadedConfig {
   doc: Document;
 }
 
-/** Read and validate a config file. Never writes anything. */
-export async function loadConfig(path: string): Promise<LoadedConfig> {
-  let text: string;
+/** The file's text; a missing file is a ConfigNotFoundError naming it. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigNotFoundError(path);
     throw err;
   }
-  return parseConfigText(text, path);
+}
+
+/** Read and validate a config file. Never writes anything. */
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  return parseConfigText(await readConfigText(path), path);
 }
 
 /** Parse + validate text that claims to be `file` (the name only appears in messages). */

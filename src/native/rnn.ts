@@ -126,6 +126,25 @@ export function pooledWorkspaceFloats(): number {
 }
 
 const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+const NO_DATA = new Float32Array(0);
+
+/** One forward pass into a workspace taken from the pool; the caller gives it back. */
+function forward(
+  mod: NativeModule, c: number, shape: number[], units: number, x: Float32Array,
+  kernel: tf.Tensor, recurrent: Float32Array, bias: tf.Tensor, recurrentBias: tf.Tensor | null,
+): { out: Float32Array; key: string; ws: Float32Array } {
+  const [b, t, f] = shape;
+  const { key, ws } = takeWorkspace(mod, c, b, t, f, units);
+  const out = new Float32Array(b * units);
+  mod.forward(c, b, t, f, units, x, data(kernel), recurrent, data(bias), recurrentBias ? data(recurrentBias) : NO_DATA, ws, out);
+  return { out, key, ws };
+}
+
+function loadedModule(): NativeModule {
+  const { mod } = load();
+  if (!mod) throw new Error('native RNN kernels are not loaded');
+  return mod;
+}
 
 /**
  * Whole-sequence recurrent layer on data input x [B, T, F], returning the last state [B, U] with
@@ -136,20 +155,15 @@ const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
 export function nativeRnnSequence(
   cell: 'gru' | 'lstm', x: tf.Tensor3D, kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D, recurrentBias: tf.Tensor1D | null, units: number,
 ): tf.Tensor2D {
-  const { mod } = load();
-  if (!mod) throw new Error('native RNN kernels are not loaded');
+  const mod = loadedModule();
   const c = cell === 'lstm' ? 1 : 0;
   const [b, t, f] = x.shape;
   const g = (c === 1 ? 4 : 3) * units;
   const xs = data(x);
-  const empty = new Float32Array(0);
   const body = (...args: unknown[]) => {
     const [k, r, bi] = args as tf.Tensor[];
-    const rb = c === 0 ? (args[3] as tf.Tensor) : null;
     const recurrentData = data(r);
-    const { key, ws } = takeWorkspace(mod, c, b, t, f, units);
-    const out = new Float32Array(b * units);
-    mod.forward(c, b, t, f, units, xs, data(k), recurrentData, data(bi), rb ? data(rb) : empty, ws, out);
+    const { out, key, ws } = forward(mod, c, x.shape, units, xs, k, recurrentData, bi, c === 0 ? (args[3] as tf.Tensor) : null);
     return {
       value: tf.tensor2d(out, [b, units]),
       gradFunc: (dy: tf.Tensor) => {
@@ -175,13 +189,7 @@ export function nativeRnnSequence(
 export function nativeRnnInfer(
   cell: 'gru' | 'lstm', x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor, recurrentBias: tf.Tensor | null, units: number,
 ): tf.Tensor2D {
-  const { mod } = load();
-  if (!mod) throw new Error('native RNN kernels are not loaded');
-  const c = cell === 'lstm' ? 1 : 0;
-  const [b, t, f] = x.shape;
-  const { key, ws } = takeWorkspace(mod, c, b, t, f, units);
-  const out = new Float32Array(b * units);
-  mod.forward(c, b, t, f, units, data(x), data(kernel), data(recurrent), data(bias), recurrentBias ? data(recurrentBias) : new Float32Array(0), ws, out);
+  const { out, key, ws } = forward(loadedModule(), cell === 'lstm' ? 1 : 0, x.shape, units, data(x), kernel, data(recurrent), bias, recurrentBias);
   giveBack(key, ws);
-  return tf.tensor2d(out, [b, units]);
+  return tf.tensor2d(out, [x.shape[0], units]);
 }

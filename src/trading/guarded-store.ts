@@ -72,8 +72,11 @@ export class GuardedStore<T> {
       const detail = err instanceof Error ? err.message : String(err);
       throw new StoreCorruptError(file, `${mainError ?? 'file missing'}; ${bak} is also bad: ${detail}`);
     }
-    const aside = mainError !== null ? await corruptAsideName(file) : '';
-    if (mainError !== null) await copyFile(file, aside);
+    let aside = '';
+    if (mainError !== null) {
+      aside = await corruptAsideName(file);
+      await copyFile(file, aside);
+    }
     opts.onWarn?.(
       mainError !== null
         ? `${file} was corrupt (${mainError}); recovered the last good copy from ${bak}, bad file kept as ${aside}`

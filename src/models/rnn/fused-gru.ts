@@ -14,40 +14,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 import { gruSequence } from './gru-bptt.js';
-import { nativeRnnInfer, nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
+import { FusedRecurrent, type FusedRecurrentArgs } from './fused-base.js';
 
-export interface FusedGruArgs {
-  units: number;
-  /** Return every step's state [B, T, U] (for stacking) instead of the last [B, U]. */
-  returnSequences?: boolean;
-  /**
-   * The input is data (first layer), so no gradient flows into it: per-step slices are built in
-   * JS instead of tf.unstack. @default false
-   */
-  inputIsData?: boolean;
-  seed?: number;
-  inputShape?: number[];
-  name?: string;
-}
+export type FusedGruArgs = FusedRecurrentArgs;
 
-export class FusedGru extends tf.layers.Layer {
+export class FusedGru extends FusedRecurrent {
   static readonly className = 'KiloFusedGru';
-  readonly units: number;
-  readonly returnSequences: boolean;
-  readonly inputIsData: boolean;
-  readonly seed?: number;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
   private bias!: tf.LayerVariable;
   private recurrentBias!: tf.LayerVariable;
-
-  constructor(args: FusedGruArgs) {
-    super(args);
-    this.units = args.units;
-    this.returnSequences = args.returnSequences ?? false;
-    this.inputIsData = args.inputIsData ?? false;
-    this.seed = args.seed;
-  }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -63,11 +39,6 @@ export class FusedGru extends tf.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
@@ -76,12 +47,8 @@ export class FusedGru extends tf.layers.Layer {
       const training = kwargs?.training === true;
       // A first layer that returns its last state runs in the native AVX2 kernel when it is built
       // (src/native/rnn.ts): training and inference. Else the tfjs ops below.
-      if (this.inputIsData && !this.returnSequences && useNativeRnn()) {
-        const [k, r, bias, rbias] = [this.kernel, this.recurrentKernel, this.bias, this.recurrentBias].map((v) => v.read());
-        return training
-          ? nativeRnnSequence('gru', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, rbias as tf.Tensor1D, u)
-          : nativeRnnInfer('gru', x, k, r, bias, rbias, u);
-      }
+      const native = this.nativeLastState('gru', x, [this.kernel, this.recurrentKernel, this.bias, this.recurrentBias], training);
+      if (native) return native;
       // Per-gate weights split once per call (not per step): per-step splits of activations are
       // slow JS copies on wasm, separate small matmuls are not.
       const [wz, wr, wh] = tf.split(this.kernel.read() as tf.Tensor2D, 3, 1) as tf.Tensor2D[];
@@ -111,9 +78,5 @@ export class FusedGru extends tf.layers.Layer {
       }
       return this.returnSequences ? tf.stack(all, 1) : h;
     });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, inputIsData: this.inputIsData, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }

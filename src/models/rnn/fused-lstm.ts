@@ -6,38 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { dataSteps, linear, linearData, matmulT } from './fast-ops.js';
 import { lstmSequence } from './lstm-bptt.js';
-import { nativeRnnInfer, nativeRnnSequence, useNativeRnn } from '../../native/rnn.js';
+import { FusedRecurrent, type FusedRecurrentArgs } from './fused-base.js';
 
-export interface FusedLstmArgs {
-  units: number;
-  returnSequences?: boolean;
-  /**
-   * The input is data (first layer), so no gradient flows into it: per-step slices are built in
-   * JS instead of tf.unstack. @default false
-   */
-  inputIsData?: boolean;
-  seed?: number;
-  inputShape?: number[];
-  name?: string;
-}
+export type FusedLstmArgs = FusedRecurrentArgs;
 
-export class FusedLstm extends tf.layers.Layer {
+export class FusedLstm extends FusedRecurrent {
   static readonly className = 'KiloFusedLstm';
-  readonly units: number;
-  readonly returnSequences: boolean;
-  readonly inputIsData: boolean;
-  readonly seed?: number;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
   private bias!: tf.LayerVariable;
-
-  constructor(args: FusedLstmArgs) {
-    super(args);
-    this.units = args.units;
-    this.returnSequences = args.returnSequences ?? false;
-    this.inputIsData = args.inputIsData ?? false;
-    this.seed = args.seed;
-  }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -57,23 +34,14 @@ export class FusedLstm extends tf.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [b] = x.shape;
       const u = this.units;
       const training = kwargs?.training === true;
-      if (this.inputIsData && !this.returnSequences && useNativeRnn()) {
-        const [k, r, bias] = [this.kernel, this.recurrentKernel, this.bias].map((v) => v.read());
-        return training
-          ? nativeRnnSequence('lstm', x, k as tf.Tensor2D, r as tf.Tensor2D, bias as tf.Tensor1D, null, u)
-          : nativeRnnInfer('lstm', x, k, r, bias, null, u);
-      }
+      const native = this.nativeLastState('lstm', x, [this.kernel, this.recurrentKernel, this.bias], training);
+      if (native) return native;
       const [wi, wf, wc, wo] = tf.split(this.kernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [ui, uf, uc, uo] = tf.split(this.recurrentKernel.read() as tf.Tensor2D, 4, 1) as tf.Tensor2D[];
       const [bi, bf, bc, bo] = tf.split(this.bias.read() as tf.Tensor1D, 4) as tf.Tensor1D[];
@@ -102,9 +70,5 @@ export class FusedLstm extends tf.layers.Layer {
       }
       return this.returnSequences ? tf.stack(all, 1) : h;
     });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, inputIsData: this.inputIsData, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
   }
 }
