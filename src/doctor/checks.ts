@@ -1,4 +1,4 @@
-import { readdir, stat, statfs } from 'node:fs/promises';
+import { access, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -38,7 +38,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   if (!opts.skipTf) checks.push(await tfCheck());
   checks.push(await rnnKernelCheck());
   checks.push(check);
-  const builtIn: DoctorCheck[] = [(c) => exchangeCheck(c, !!opts.checkExchange, opts.ccxt), marketsCacheCheck, credentialsCheck, diskCheck, memoryCheck, tmuxCheck];
+  const builtIn: DoctorCheck[] = [(c) => exchangeCheck(c, !!opts.checkExchange, opts.ccxt), marketsCacheCheck, credentialsCheck, diskCheck, writableCheck, engineLockCheck, memoryCheck, tmuxCheck];
   for (const fn of [...builtIn, ...(opts.extraChecks ?? [])]) {
     try {
       const r = await fn(ctx);
@@ -166,6 +166,59 @@ async function diskCheck(ctx: DoctorContext): Promise<CheckResult[]> {
   const over = modelsMb > limit;
   out.push(result('models size', over ? 'warn' : 'ok', `models/ uses ${modelsMb.toFixed(1)} MB of ${limit} MB (resources.storage_limit_mb)`, over ? 'run `kilo models cleanup` or raise resources.storage_limit_mb' : null));
   return out;
+}
+
+/** Below this much free space a write of state or a model is likely to fail: doctor fails. */
+const MIN_FREE_MB = 100;
+
+/**
+ * The home, models/ and data/ must be writable with room to spare: on a read-only home `kilo run`
+ * cannot even take its lock, and on a full disk every round fails. Each folder is probed by
+ * actually creating (and removing) a file, since mode bits say nothing about a read-only mount.
+ */
+export async function writableCheck(ctx: DoctorContext): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const [name, dir] of [['home', ctx.home], ['models/', join(ctx.home, 'models')], ['data/', join(ctx.home, 'data')]] as const) {
+    const probe = join(dir, `.kilo-tmp-doctor-${process.pid}`);
+    let existing = true;
+    try {
+      await access(dir);
+    } catch {
+      existing = false;
+    }
+    // A missing models/ or data/ is created at the first start; what matters then is its parent.
+    const target = existing ? probe : join(ctx.home, `.kilo-tmp-doctor-${process.pid}`);
+    try {
+      await writeFile(target, 'kilo doctor write probe\n');
+      await rm(target, { force: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      out.push(result(`writable ${name}`, 'fail', `cannot write in ${existing ? dir : ctx.home} (${code}: ${(err as Error).message.replace(/^[A-Z]+: /, '')})`, code === 'EROFS' ? 'the file system is mounted read-only: run kilo from a writable --home' : code === 'ENOSPC' ? 'free disk space' : `give this user write access to ${existing ? dir : ctx.home}`));
+      continue;
+    }
+    let freeMb: number | null = null;
+    try {
+      const fs = await statfs(existing ? dir : ctx.home);
+      freeMb = (fs.bavail * fs.bsize) / 2 ** 20;
+    } catch {
+      // statfs unsupported: the write probe above is the check.
+    }
+    if (freeMb !== null && freeMb < MIN_FREE_MB) {
+      out.push(result(`writable ${name}`, 'fail', `${dir} is writable but only ${freeMb.toFixed(0)} MB are free (< ${MIN_FREE_MB} MB)`, 'free disk space: state, candles and models are written here'));
+    } else out.push(result(`writable ${name}`, 'ok', `${dir} is writable${freeMb !== null ? `, ${freeMb.toFixed(0)} MB free` : ''}${existing ? '' : ' (created at the first start)'}`));
+  }
+  return out;
+}
+
+/** The engine lock: who holds it, and whether a leftover one (dead or reused pid) will be taken over. */
+export async function engineLockCheck(ctx: DoctorContext): Promise<CheckResult> {
+  const { readEngineLock, describeOwner } = await import('../engine/home-lock.js');
+  const lock = await readEngineLock(ctx.home);
+  if (!lock) return result('engine lock', 'ok', 'no engine is running on this home');
+  if (!lock.owner) return result('engine lock', 'warn', `${lock.file} is unreadable (${JSON.stringify(lock.text.slice(0, 40))})`, 'it is taken over at the next start');
+  const who = describeOwner(lock.owner, lock.state);
+  if (lock.state === 'alive') return result('engine lock', 'ok', `held by ${who}`);
+  return result('engine lock', 'warn', `stale lock ${lock.file} left by ${who}`, 'harmless: the next `kilo run` takes it over');
 }
 
 async function memoryCheck(ctx: DoctorContext): Promise<CheckResult> {

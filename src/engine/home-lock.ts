@@ -6,7 +6,8 @@
  */
 import { open, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { alive } from '../training/file-lock.js';
+import { fileOpError } from '../util/atomic.js';
+import { describeOwner, ownerState, parseIdentity, selfIdentity, type OwnerState, type ProcessIdentity } from '../util/process-identity.js';
 
 export class EngineRunningError extends Error {
   constructor(
@@ -18,6 +19,23 @@ export class EngineRunningError extends Error {
   }
 }
 
+export const engineLockPath = (home: string): string => join(home, 'data', 'engine.lock');
+
+/** Who holds the engine lock of `home` and whether they still run (null: no lock file). */
+export async function readEngineLock(home: string): Promise<{ file: string; owner: ProcessIdentity | null; state: OwnerState; text: string } | null> {
+  const file = engineLockPath(home);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const owner = parseIdentity(text);
+  return { file, owner, state: owner ? ownerState(owner) : 'dead', text };
+}
+
+export { describeOwner };
+
 export interface HomeLock {
   release(): Promise<void>;
   /** Temp files removed at takeover (writes interrupted by a crash). */
@@ -27,18 +45,20 @@ export interface HomeLock {
 export async function lockHome(home: string): Promise<HomeLock> {
   const dataDir = join(home, 'data');
   await mkdir(dataDir, { recursive: true });
-  const file = join(dataDir, 'engine.lock');
+  const file = engineLockPath(home);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(file, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
+      await fh.writeFile(`${JSON.stringify({ ...selfIdentity(), at: new Date().toISOString() })}\n`);
       await fh.close();
       const swept = await sweepTemps(home);
       return { swept, release: () => rm(file, { force: true }) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt((await readFile(file, 'utf8').catch(() => '')).trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new EngineRunningError(file, pid);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw fileOpError('take the engine lock', file, err);
+      const lock = await readEngineLock(home);
+      // A pid alone is not proof: after a reboot or pid wrap it may be an unrelated process.
+      if (lock?.owner && lock.owner.pid !== process.pid && lock.state === 'alive') throw new EngineRunningError(file, lock.owner.pid);
       await rm(file, { force: true }); // its owner is gone: take over
     }
   }

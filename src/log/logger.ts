@@ -12,6 +12,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { LogEntry, LogLevel } from '../engine-api.js';
+import { fileOpError } from '../util/atomic.js';
 
 export const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const REDACTED = '***';
@@ -49,6 +50,10 @@ export class Logger {
   private fd: number | null = null;
   private size = 0;
   private closed = false;
+  /** The file error being reported (one in-memory entry when it starts, one when writing works again). */
+  private fileFailing: string | null = null;
+  /** Repeating conditions by key: what was logged last and how often it held since. */
+  private readonly conditions = new Map<string, { message: string; level: LogLevel; symbol?: string; count: number }>();
 
   constructor(private readonly opts: LoggerOptions = {}) {
     // Longest first, so a secret containing another is redacted whole.
@@ -73,11 +78,17 @@ export class Logger {
   /** Record one entry; returns it, or null when below the level. */
   log(level: LogLevel, message: string, symbol?: string): LogEntry | null {
     if (LEVEL_ORDER[level] < this.minLevel) return null;
+    const entry = this.record(level, message, symbol);
+    this.writeLine(entry);
+    return { ...entry };
+  }
+
+  /** Into the ring and to the subscribers (not the file). */
+  private record(level: LogLevel, message: string, symbol?: string): LogEntry {
     const entry: LogEntry = { seq: ++this.seq, at: this.clock.now(), level, message: this.redact(message) };
     if (symbol !== undefined) entry.symbol = this.redact(symbol);
     this.ring.push(entry);
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
-    this.writeLine(entry);
     for (const fn of this.listeners) {
       try {
         fn({ ...entry });
@@ -85,7 +96,7 @@ export class Logger {
         // A broken subscriber must not stop logging or the other subscribers.
       }
     }
-    return { ...entry };
+    return entry;
   }
   debug(message: string, symbol?: string): LogEntry | null {
     return this.log('debug', message, symbol);
@@ -98,6 +109,35 @@ export class Logger {
   }
   error(message: string, symbol?: string): LogEntry | null {
     return this.log('error', message, symbol);
+  }
+
+  /**
+   * A condition that may hold round after round ("XYZ/USDT is not listed", "binance unreachable"):
+   * logged when it starts and whenever its message changes, not every time it is seen, so one
+   * unknown symbol cannot flood the log. `endCondition` logs its end with how often it held.
+   */
+  condition(key: string, level: LogLevel, message: string, symbol?: string): LogEntry | null {
+    const c = this.conditions.get(key);
+    if (c && c.message === message && c.level === level) {
+      c.count++;
+      return null;
+    }
+    this.conditions.set(key, { message, level, symbol, count: 1 });
+    return this.log(level, message, symbol);
+  }
+
+  /** The condition `key` no longer holds: log that once (with `message`, or a default naming the count). */
+  endCondition(key: string, message?: string): LogEntry | null {
+    const c = this.conditions.get(key);
+    if (!c) return null;
+    this.conditions.delete(key);
+    const seen = `seen ${c.count} time${c.count === 1 ? '' : 's'}`;
+    return this.log('info', message ? `${message} (${seen})` : `resolved: ${c.message} (${seen})`, c.symbol);
+  }
+
+  /** Is `key` an active condition? */
+  hasCondition(key: string): boolean {
+    return this.conditions.has(key);
   }
 
   subscribe(fn: LogListener): () => void {
@@ -125,8 +165,18 @@ export class Logger {
       if (this.size > 0 && this.size + data.length > this.maxBytes) this.rotate(file);
       writeSync(this.fd!, data);
       this.size += data.length;
+      if (this.fileFailing) {
+        this.fileFailing = null;
+        this.record('info', `log file ${file} is writable again`);
+      }
     } catch (err) {
-      this.opts.onFileError?.(err instanceof Error ? err : new Error(String(err)));
+      const e = fileOpError('append to log file', file, err);
+      // Say so on screen once (the file itself cannot take it); the next successful write says it ended.
+      if (this.fileFailing === null) {
+        this.fileFailing = e.message;
+        this.record('error', `${e.message}; log lines are kept in memory only until it can be written`);
+      }
+      this.opts.onFileError?.(e);
     }
   }
 

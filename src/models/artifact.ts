@@ -9,6 +9,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { METADATA_FILE, MANIFEST_FILE, type ModelFileEntry, type ModelMetadata } from './metadata.js';
 import { symbolToFileStem } from '../market/types.js';
+import { fileOpError } from '../util/atomic.js';
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tf } from './tf-backend.js';
 import { Preprocessor, type FeatureMetadata } from '../features/preprocess.js';
@@ -62,12 +63,16 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 const toBytes = (d: Uint8Array | string): Uint8Array => (typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
 
 async function writeSynced(path: string, data: Uint8Array): Promise<void> {
-  const fh = await open(path, 'wx', 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(path, 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw fileOpError('write', path, err);
   }
 }
 
@@ -99,9 +104,12 @@ export async function writeArtifact(opts: {
     }
     names.add(f.file);
   }
-  await mkdir(opts.modelsDir, { recursive: true });
   const tmp = join(opts.modelsDir, `.tmp-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp);
+  try {
+    await mkdir(tmp, { recursive: true });
+  } catch (err) {
+    throw fileOpError('create temp artifact folder', tmp, err);
+  }
   try {
     const metadata: ModelMetadata = { ...opts.metadata, files: opts.files.map((f) => ({ type: f.type, file: f.file })) };
     const all = [
@@ -111,9 +119,13 @@ export async function writeArtifact(opts: {
     for (const f of all) await writeSynced(join(tmp, f.file), f.data);
     await writeSynced(join(tmp, MANIFEST_FILE), toBytes(`${JSON.stringify(buildManifest(all), null, 2)}\n`));
     if (opts.signal?.aborted) throw new Error('cancelled before the artifact was published');
-    await mkdir(join(opts.modelsDir, `v${opts.version}`), { recursive: true });
+    await mkdir(join(opts.modelsDir, `v${opts.version}`), { recursive: true }).catch((err) => {
+      throw fileOpError('create version folder', join(opts.modelsDir, `v${opts.version}`), err);
+    });
     if (await exists(target)) throw new ArtifactExistsError(target);
-    await rename(tmp, target);
+    await rename(tmp, target).catch((err) => {
+      throw fileOpError('publish (rename) artifact', target, err);
+    });
     return target;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

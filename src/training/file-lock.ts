@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { ownerState, selfIdentity } from '../util/process-identity.js';
 
 export class FileLockTimeoutError extends Error {
   constructor(
@@ -27,16 +28,6 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-/** Is a process with this pid still there (EPERM: yes, owned by someone else)? */
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 async function readLock(lockFile: string): Promise<{ text: string; ageMs: number } | null> {
   try {
     const [text, st] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
@@ -47,16 +38,20 @@ async function readLock(lockFile: string): Promise<{ text: string; ageMs: number
 }
 
 function isStale(lock: { text: string; ageMs: number }, staleMs: number): boolean {
-  const pid = Number(lock.text.split(' ')[0]);
+  const [pidText, , start, boot] = lock.text.split(' ');
+  const pid = Number(pidText);
   // Empty: the owner died between creating and writing the file (or is writing it right now).
   if (!Number.isInteger(pid) || pid <= 0) return lock.ageMs > 1000;
-  if (pid !== process.pid && !alive(pid)) return true;
+  // The start time and boot id tell a reused pid from the owner (older locks hold only "<pid> <token>").
+  const owner = { pid, start: start && start !== '-' ? Number(start) : null, boot: boot && boot !== '-' ? boot : null };
+  if (pid !== process.pid && ownerState(owner) !== 'alive') return true;
   return lock.ageMs > staleMs;
 }
 
 /** Run `fn` holding `lockFile`; released afterwards even when `fn` throws. */
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
-  const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
+  const me = selfIdentity();
+  const token = `${process.pid} ${randomBytes(6).toString('hex')} ${me.start ?? '-'} ${me.boot ?? '-'}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   for (let attempt = 0; ; attempt++) {
     try {

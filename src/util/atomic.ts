@@ -8,42 +8,73 @@ import { randomBytes } from 'node:crypto';
  * rename over the target. A reader (or a restart after kill -9) sees the old file or the new
  * one, never half of either.
  */
+/**
+ * A file-system failure that names the file and what was being done to it. A bare Node error on
+ * a full disk reads `ENOSPC: no space left on device, write` and names nothing; an operator needs
+ * `write data/performance.json: ENOSPC ...` to know which disk and which file.
+ */
+export class FileOpError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly op: string,
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    const e = cause as NodeJS.ErrnoException;
+    super(`${op} ${path} failed: ${e?.code ? `${e.code}: ` : ''}${(e?.message ?? String(cause)).replace(/^[A-Z]+: /, '')}`);
+    this.name = 'FileOpError';
+    this.code = e?.code;
+  }
+}
+
+/** Wrap an fs error so it names `op` and `path` (an error that already does is passed through). */
+export const fileOpError = (op: string, path: string, err: unknown): Error => (err instanceof FileOpError ? err : new FileOpError(op, path, err));
+
 export const tempName = (target: string): string =>
   join(dirname(target), `.kilo-tmp-${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}`);
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
+  await mkdir(dirname(target), { recursive: true }).catch((err) => {
+    throw fileOpError('create folder for', target, err);
+  });
   const tmp = tempName(target);
+  let op = 'write';
   try {
     const fh = await open(tmp, 'w', 0o644);
     try {
       await fh.writeFile(data);
+      op = 'fsync';
       await fh.sync();
     } finally {
       await fh.close();
     }
+    op = 'rename into place';
     await rename(tmp, target);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw fileOpError(op, target, err);
   }
 }
 
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(target), { recursive: true });
+  let op = 'create folder for';
   const tmp = tempName(target);
   try {
+    mkdirSync(dirname(target), { recursive: true });
+    op = 'write';
     const fd = openSync(tmp, 'w', 0o644);
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      op = 'fsync';
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    op = 'rename into place';
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw fileOpError(op, target, err);
   }
 }
 

@@ -108,3 +108,21 @@ describe('Logger', () => {
     expect(loggerOptionsFromConfig(cfg, '/home/k')).toEqual({ file: '/home/k/data/trading.log', maxBytes: 5 * 1024 * 1024, keepFiles: 3, level: 'info' });
   });
 });
+
+describe('repeating conditions', () => {
+  it('are logged when they start, when they change and when they end (with a count), not every time', async () => {
+    const { Logger } = await import('../../src/log/logger.js');
+    const log = new Logger();
+    for (let round = 0; round < 100; round++) log.condition('unknown:XYZ/USDT', 'warn', 'XYZ/USDT is not listed on binance; skipped', 'XYZ/USDT');
+    log.condition('unknown:XYZ/USDT', 'warn', 'XYZ/USDT is not listed on binance (markets refreshed); skipped', 'XYZ/USDT');
+    log.endCondition('unknown:XYZ/USDT', 'XYZ/USDT is listed again');
+    log.endCondition('unknown:XYZ/USDT');
+    const lines = log.entries().map((e) => `${e.level} ${e.message}`);
+    expect(lines).toEqual([
+      'warn XYZ/USDT is not listed on binance; skipped',
+      'warn XYZ/USDT is not listed on binance (markets refreshed); skipped',
+      'info XYZ/USDT is listed again (seen 1 time)',
+    ]);
+    expect(log.hasCondition('unknown:XYZ/USDT')).toBe(false);
+  });
+});
