@@ -237,7 +237,11 @@ export class MarketFeed {
   private health(): SourceHealth | null {
     const s = this.source as unknown as SourceHealth;
     if (s.waitingMessage) return s;
-    if (s.inner?.waitingMessage) return { ...s.inner, degraded: s.degraded?.bind(s) };
+    const inner = s.inner;
+    if (inner?.waitingMessage) {
+      // The candle store in front of a ccxt source: waiting is the exchange's, degraded the store's.
+      return { waiting: inner.waiting, waitingMessage: () => inner.waitingMessage!(), degraded: s.degraded?.bind(s) };
+    }
     return s.degraded ? s : null;
   }
 
