@@ -37,6 +37,7 @@ import { decideRetrain, type RetrainDecision } from './policy/retrain.js';
 import { WARMUP_BARS } from './features/index.js';
 import { loadCredentials } from './credentials/index.js';
 import { MarketFeed } from './engine/feed.js';
+import { MarketClockDriver } from './engine/market-clock.js';
 import { EngineStore } from './engine/store.js';
 import { Trainer, type ManualRequest } from './engine/trainer.js';
 import { modelViews, emptyPortfolio } from './engine/views.js';
@@ -126,8 +127,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     if (lock.swept.length) logger.warn(`removed ${lock.swept.length} temp file(s) left by an interrupted write: ${lock.swept.slice(0, 3).join(', ')}${lock.swept.length > 3 ? ', ...' : ''}`);
     const state = await EngineStateFile.open(join(dataDir, 'engine-state.json'));
     const simulated = config.data.source !== 'exchange';
-    const marketClock =
-      opts.marketClock ?? (simulated ? new ManualClock(Math.floor((opts.marketStart ?? state.data.marketTime ?? clock.now()) / step) * step) : null);
+    // data (market clock): sim from where it stopped; a CSV folder replayed from inside its data.
+    const marketDriver = await MarketClockDriver.create({ config, home, now: clock.now(), given: opts.marketClock, start: opts.marketStart, resumeAt: state.data.marketTime ?? null, log: (m) => logger.info(m) });
+    const marketClock = marketDriver.clock;
     const marketNow = (): number => (marketClock ?? clock).now();
 
     const market =
@@ -312,7 +314,14 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     }
 
     // ----- the round -----
-    const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400);
+    const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400, {
+      maxStaleCandles: config.data.max_staleness_candles,
+      windowCandles: WARMUP_BARS + config.model.window,
+      suspect: { factor: config.data.suspect_move_factor, minMove: config.data.suspect_min_move },
+      log: (level, msg, symbol) => logger.log(level, msg, symbol),
+      statusFile: join(dataDir, 'market-status.json'),
+      clockNote: () => marketDriver.note(),
+    });
     const signalDeps: SignalDeps = {
       effectiveConfig,
       registry,
@@ -329,7 +338,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     async function runRound(): Promise<void> {
       if (roundRunning) return roundRunning;
       roundRunning = (async () => {
-        if (round > 0 && marketClock && !opts.marketClock) marketClock.advance(step);
+        if (round > 0 && marketClock && !opts.marketClock) marketDriver.advance();
         round++;
         const now = marketNow();
         await cov.refreshUniverse();
@@ -345,7 +354,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         cov.recompute();
         await cov.queueUntrained();
         cov.recompute();
-        const signals = await signalsFor(signalDeps, [...poll.fresh.keys()]);
+        // data gate: no signal on a stale, half-filled or unconfirmed-suspicious window.
+        const signals = await signalsFor(signalDeps, poll.signalable);
         for (const s of signals) {
           lastSignals.set(s.symbol, s);
           store.emit('signal', s);
@@ -436,7 +446,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
           tier: row?.tier ?? tierOf(symbol, cfg),
           // A live symbol being retrained keeps trading on its champion; show that it trains.
           state: running && row?.state === 'live' ? 'training' : (row?.state ?? 'blocked'),
-          stateReason: row?.reason ?? '',
+          stateReason: [feed.holdReason(symbol), row?.reason].filter(Boolean).join('; '),
           price: candles.length ? candles[candles.length - 1].close : null,
           sparkline: candles.slice(-SPARK).map((c) => c.close),
           candles: candles.length,
@@ -465,6 +475,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         now: clock.now(),
         marketNow: marketNow(),
         round,
+        dataSource: feed.describe(),
         portfolio: broker.view(),
         overallWinRate: outcomes.overall().winRate,
         jobsRunning: trainer.running,

@@ -65,9 +65,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const missing = symbols.filter((s) => !available.includes(s));
   if (missing.length) throw new Error(`${csvDir}: no ${tf} candles for ${missing.join(', ')}`);
 
-  const series = await Promise.all(symbols.map((s) => probe.allCandles(s, tf)));
-  const firstTs = Math.max(...series.map((c) => c[0].timestamp));
-  const lastTs = Math.min(...series.map((c) => c[c.length - 1].timestamp));
+  // The files' ranges come from their streaming index: a large CSV is never held whole.
+  const series = await Promise.all(symbols.map((s) => probe.range(s, tf)));
+  const empty = symbols.filter((_, i) => series[i].first === null);
+  if (empty.length) throw new Error(`${csvDir}: no ${tf} candles for ${empty.join(', ')}`);
+  const firstTs = Math.max(...series.map((c) => c.first!));
+  const lastTs = Math.min(...series.map((c) => c.last!));
   // Default start leaves the history policy enough past to train on.
   const from = Math.floor((o.from ?? firstTs + (o.config.model.min_history_days_to_train + 30) * DAY_MS) / step) * step;
   const to = Math.min(o.to ?? lastTs + step, lastTs + step);

@@ -38,6 +38,14 @@ const dataSchema = z.strictObject({
   cache_dir: z.string().default('data/candles'),
   cache_expiry_h: z.number().positive().default(1),
   round_interval_s: z.number().min(0).max(86_400).default(2),
+  csv_start: z
+    .string()
+    .refine((v) => Number.isFinite(Date.parse(v)), 'expected a date like "2023-05-01T00:00Z"')
+    .nullable()
+    .default(null),
+  max_staleness_candles: z.number().positive().max(10_000).default(2),
+  suspect_move_factor: z.number().positive().max(10_000).default(25),
+  suspect_min_move: z.number().positive().max(100).default(0.05),
 });
 
 const universeSchema = z.strictObject({
@@ -67,6 +75,7 @@ const modelSchema = z.strictObject({
   block_short_history_symbols: z.boolean().default(true),
   fallback_map: z.record(z.string(), symbol).default({}),
   fallback_default: symbol.nullable().default('BTC/USDT'),
+  allow_foreign_source: z.boolean().default(false),
 });
 
 const assetsSchema = z.strictObject({

@@ -46,6 +46,17 @@ data:
   # sim / csv only: real seconds between rounds; each round the simulated market moves one candle.
   # (A live exchange round follows the candle closes of exchange.timeframe instead.)
   round_interval_s: 2
+  # csv only: market time the replay starts at (e.g. "2023-05-01T00:00Z"); null: the first candle
+  # + model.min_history_days_to_train + 30 days, so symbols start with the history they need.
+  csv_start: null
+  # A symbol whose newest closed candle is older than this many timeframes is stale: no new
+  # signals and no new entries until fresh candles arrive.
+  max_staleness_candles: 2
+  # A candle that moves more than this multiple of the symbol's typical absolute move (and more
+  # than suspect_min_move) is suspicious: not traded on until the next candle confirms it.
+  suspect_move_factor: 25
+  # Smallest relative move ever called suspicious (stablecoins have a tiny typical move).
+  suspect_min_move: 0.05
 
 universe:
   # list: trade \`symbols\`; top_volume: the top_n pairs by 24h quote volume.
@@ -104,6 +115,9 @@ model:
   fallback_map: {}
   # Model borrowed by pairs without their own and without a fallback_map entry (null: none).
   fallback_default: BTC/USDT
+  # Serve models trained on another kind of data source than data.source (a simulator-trained
+  # model on exchange prices). false: such a model is refused, and the reason is shown.
+  allow_foreign_source: false
 
 assets:
   # Pairs expected to ship with trained models.

@@ -38,7 +38,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   if (!opts.skipTf) checks.push(await tfCheck());
   checks.push(await rnnKernelCheck());
   checks.push(check);
-  const builtIn: DoctorCheck[] = [(c) => exchangeCheck(c, !!opts.checkExchange, opts.ccxt), marketsCacheCheck, credentialsCheck, diskCheck, writableCheck, engineLockCheck, memoryCheck, tmuxCheck];
+  const builtIn: DoctorCheck[] = [(c) => exchangeCheck(c, !!opts.checkExchange, opts.ccxt), marketsCacheCheck, marketDataCheck, credentialsCheck, diskCheck, writableCheck, engineLockCheck, memoryCheck, tmuxCheck];
   for (const fn of [...builtIn, ...(opts.extraChecks ?? [])]) {
     try {
       const r = await fn(ctx);
@@ -127,6 +127,29 @@ async function marketsCacheCheck(ctx: DoctorContext): Promise<CheckResult> {
   const n = Object.keys(cache.markets).length;
   const stale = ageH > x.markets_cache_max_age_h;
   return result('markets cache', stale ? 'warn' : 'ok', `${n} markets, ${ageH.toFixed(1)} h old (max ${x.markets_cache_max_age_h} h)`, stale ? 'refreshed automatically when the exchange answers' : null);
+}
+
+/**
+ * What the engine last said about its market data (data/market-status.json, written by the feed
+ * when it changes): waiting for an unreachable exchange, stale, holed or suspicious symbols.
+ */
+async function marketDataCheck(ctx: DoctorContext): Promise<CheckResult[]> {
+  const file = join(ctx.home, 'data', 'market-status.json');
+  let st: { source?: string; waiting?: string | null; held?: Record<string, { kind: string; reason: string }>; updated_at?: number };
+  try {
+    const { readFile } = await import('node:fs/promises');
+    st = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return [result('market data', 'ok', 'no engine status yet (written by a running engine)')];
+  }
+  const when = typeof st.updated_at === 'number' ? ` (engine, ${new Date(st.updated_at).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : '';
+  const out: CheckResult[] = [];
+  if (st.waiting) out.push(result('market data', 'warn', `${st.waiting}${when}`, 'check the network/proxy settings; the engine retries by itself and trades nothing meanwhile'));
+  const held = Object.entries(st.held ?? {});
+  for (const [symbol, h] of held.slice(0, 10)) out.push(result(`data ${symbol}`, 'warn', `${h.kind}: ${h.reason}${when}`, h.kind === 'stale' || h.kind === 'gap' ? 'resumes by itself when the candles arrive' : null));
+  if (held.length > 10) out.push(result('market data', 'warn', `${held.length - 10} more symbol(s) held`));
+  if (!out.length) out.push(result('market data', 'ok', `${st.source ?? 'source'}: every symbol fresh${when}`));
+  return out;
 }
 
 async function credentialsCheck(ctx: DoctorContext): Promise<CheckResult> {

@@ -14,6 +14,7 @@ import type { PaperBroker } from '../trading/broker.js';
 import { computeCoverage, type CoverageReport } from '../assets/coverage.js';
 import { tierOf } from '../assets/tiers.js';
 import { classifyUnknownAsset, type UnknownAssetJudgement } from '../policy/tier.js';
+import { marketListOf, universeEntries, validateConfiguredSymbols } from '../market/symbols.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,6 +45,8 @@ export class CoverageKeeper {
   readonly judgements = new Map<string, UnknownAssetJudgement>();
   private readonly judging = new Set<string>();
   private universeAt = -Infinity;
+  /** Configured symbols already reported as skipped (warned once, not every refresh). */
+  private readonly skipped = new Set<string>();
 
   constructor(private readonly d: CoverageDeps) {}
 
@@ -57,9 +60,12 @@ export class CoverageKeeper {
     const now = clock.now();
     if (this.universe.length && now - this.universeAt < config.universe.refresh_interval_h * 3_600_000) return;
     this.universeAt = now;
-    const withCore = (xs: string[]): string[] => [...new Set([...config.universe.core_symbols, ...xs])];
+    // data: configured symbols the source does not list are skipped, naming the key (once).
+    const checked = validateConfiguredSymbols(universeEntries(config.universe, config.universe.mode), await marketListOf(source));
+    for (const r of checked.rejected) if (!this.skipped.has(`${r.key}=${r.symbol}`) && this.skipped.add(`${r.key}=${r.symbol}`)) logger.warn(`config ${r.key}: ${r.symbol} skipped: ${r.reason}`, r.symbol);
+    const withCore = (xs: string[]): string[] => [...new Set([...checked.symbols, ...xs])];
     if (config.universe.mode === 'list') {
-      this.universe = withCore(config.universe.symbols);
+      this.universe = withCore([]);
       return;
     }
     try {

@@ -5,23 +5,25 @@
  */
 import type { Clock } from '../clock.js';
 import { CandleStore } from '../market/candle-store.js';
-import type { Candle, MarketDataSource, SymbolInfo, Timeframe } from '../market/types.js';
+import type { Candle, DataSourceInfo, MarketDataSource, SymbolInfo, Timeframe } from '../market/types.js';
 
 export class StoredSource implements MarketDataSource {
   readonly kind: MarketDataSource['kind'];
   readonly description: string;
+  readonly listName?: string;
 
   private readonly staleSymbols = new Set<string>();
   /** Told once per outage per symbol when cached candles stand in for the exchange. */
   onStale?: (symbol: string, message: string) => void;
 
   constructor(
-    private readonly inner: MarketDataSource,
+    readonly inner: MarketDataSource,
     readonly store: CandleStore,
     private readonly storeName: string,
   ) {
     this.kind = inner.kind;
     this.description = inner.description;
+    this.listName = inner.listName;
   }
 
   static create(inner: MarketDataSource, root: string, storeName: string, clock: Clock, expiryMs: number): StoredSource {
@@ -32,6 +34,20 @@ export class StoredSource implements MarketDataSource {
     return this.inner.listSymbols();
   }
 
+  async listedSymbols(): Promise<string[]> {
+    return this.inner.listedSymbols ? this.inner.listedSymbols() : (await this.inner.listSymbols()).map((s) => s.symbol);
+  }
+
+  provenance(symbols: readonly string[], tf: Timeframe): Promise<DataSourceInfo> {
+    if (!this.inner.provenance) throw new Error(`${this.description}: no provenance`);
+    return this.inner.provenance(symbols, tf);
+  }
+
+  /** True while `symbol` is served from the cache because the exchange failed (its newest candles may be missing). */
+  degraded(symbol: string): boolean {
+    return this.staleSymbols.has(symbol);
+  }
+
   /**
    * Candles from the store, topped up from the exchange. When the exchange cannot be reached the
    * cached candles are served (the caller is told once through `onStale`) so the engine keeps
@@ -40,7 +56,7 @@ export class StoredSource implements MarketDataSource {
   async fetchCandles(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {
     try {
       const got = await this.store.get(this.inner, this.storeName, symbol, tf, since, until);
-      this.staleSymbols.delete(symbol);
+      if (this.staleSymbols.delete(symbol)) this.onStale?.(symbol, `${symbol}: exchange answers again; cache topped up`);
       return got;
     } catch (err) {
       const cached = (await this.store.read(this.storeName, symbol, tf).catch(() => [])).filter((c) => c.timestamp >= since && c.timestamp < until);
@@ -54,8 +70,15 @@ export class StoredSource implements MarketDataSource {
     }
   }
 
-  latestClosedCandle(symbol: string, tf: Timeframe): Promise<Candle | undefined> {
-    return this.inner.latestClosedCandle(symbol, tf);
+  /** The exchange's newest closed candle; while it is unreachable, the newest cached one. */
+  async latestClosedCandle(symbol: string, tf: Timeframe): Promise<Candle | undefined> {
+    try {
+      return await this.inner.latestClosedCandle(symbol, tf);
+    } catch (err) {
+      const cached = await this.store.read(this.storeName, symbol, tf).catch(() => []);
+      if (!cached.length) throw err;
+      return cached[cached.length - 1];
+    }
   }
 
   async close(): Promise<void> {

@@ -231,6 +231,7 @@ export class Trainer {
         ...buildJobSpec(config, {
           symbols,
           candles: { ...others, [symbol]: candles },
+          dataSource: await this.d.source.provenance?.(symbols, config.exchange.timeframe), // data: provenance
           models: req.models,
           quick: req.quick !== false,
           version: decision.version,

@@ -2,7 +2,7 @@ import ccxt, { type Exchange, type OHLCV } from 'ccxt';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { scrubSecrets, type Credentials } from '../credentials/index.js';
-import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
+import { TIMEFRAME_MS, type Candle, type DataSourceInfo, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
 import { validateCandles } from './validate.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withRetry, type BackoffPolicy } from './retry.js';
@@ -42,6 +42,7 @@ export class ExchangeConfigError extends Error {
 export interface CcxtSourceOptions {
   home: string;
   clock: Clock;
+  /** Only to scrub them from messages: market data is public and goes out unsigned (no key is given to ccxt). */
   credentials?: Credentials;
   log?: (level: 'info' | 'warn', msg: string) => void;
   /** Backoff waits go through this (tests record the delays). Default: real timers. */
@@ -50,6 +51,16 @@ export interface CcxtSourceOptions {
   backoffBaseMs?: number;
   /** Candles per request; binance allows 1000. */
   pageLimit?: number;
+  /** First wait before asking an unreachable exchange for its markets again (doubles up to 15 min). @default 30000 */
+  reconnectBaseMs?: number;
+}
+
+/** The exchange could not be reached and no markets were cached: nothing to trade until it answers. */
+export interface ExchangeWaiting {
+  since: number;
+  retryAt: number;
+  attempts: number;
+  reason: string;
 }
 
 /** Replace scheme://host[:port] of every string in urls.api (nested), keeping the paths. */
@@ -61,7 +72,12 @@ export function rewriteApiUrls(api: unknown, base: string): unknown {
   return api;
 }
 
-export function createCcxtExchange(config: Config, creds?: Credentials): Exchange {
+/**
+ * The public ccxt client. It never holds an API key: kilo only paper trades, and with a key ccxt's
+ * binance loadMarkets also signs requests to the private margin endpoints (/sapi/v1/margin/...),
+ * whose failure used to stop `kilo run`. Public market data goes out unsigned.
+ */
+export function createCcxtExchange(config: Config): Exchange {
   const x = config.exchange;
   const ids = ccxt.exchanges as string[];
   if (!ids.includes(x.id)) throw new ExchangeConfigError(`exchange.id: unknown ccxt exchange "${x.id}"`);
@@ -71,7 +87,6 @@ export function createCcxtExchange(config: Config, creds?: Credentials): Exchang
     timeout: x.timeout_ms,
     // Binance: one request for markets (spot only, no currencies endpoint, which needs a key).
     options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false },
-    ...(creds?.apiKey ? { apiKey: creds.apiKey, secret: creds.secret } : {}),
   });
   if (x.sandbox) {
     if (!ex.urls || !(ex.urls as Record<string, unknown>).test) throw new ExchangeConfigError(`exchange.sandbox: ${x.id} has no sandbox/testnet in ccxt`);
@@ -118,7 +133,10 @@ const isRetryable = (err: unknown): boolean => err instanceof ccxt.OperationFail
 export class CcxtMarketSource implements MarketDataSource {
   readonly kind = 'exchange' as const;
   readonly description: string;
+  readonly listName: string;
   readonly exchange: Exchange;
+  /** Set while the exchange cannot be reached and no markets are known (cleared when it answers). */
+  waiting: ExchangeWaiting | null = null;
   /** Set when markets came from a stale cache because the exchange did not answer. */
   marketsNotice: string | null = null;
   private marketsReady: Promise<void> | null = null;
@@ -129,8 +147,9 @@ export class CcxtMarketSource implements MarketDataSource {
     private readonly config: Config,
     private readonly opts: CcxtSourceOptions,
   ) {
-    this.exchange = createCcxtExchange(config, opts.credentials);
+    this.exchange = createCcxtExchange(config);
     this.description = `${config.exchange.id} (ccxt${config.exchange.sandbox ? ', sandbox' : ''})`;
+    this.listName = `${config.exchange.id}${config.exchange.sandbox ? ' (sandbox)' : ''}`;
     this.pageLimit = opts.pageLimit ?? 1000;
     this.policy = {
       maxRetries: config.exchange.max_retries,
@@ -147,13 +166,61 @@ export class CcxtMarketSource implements MarketDataSource {
     return primaryApiUrl(this.exchange);
   }
 
-  /** Markets from the disk cache when fresh, else from the exchange (then cached). */
+  /**
+   * Markets from the disk cache when fresh, else from the exchange (then cached). When the exchange
+   * cannot be reached and nothing is cached the source is `waiting`: calls fail at once with the
+   * waiting message until `retryAt`, then one attempt is made (backoff doubling up to 15 min), so
+   * an engine without network stays up, cheap and honest instead of hammering the exchange.
+   */
   ensureMarkets(opts: { maxRetries?: number } = {}): Promise<void> {
-    this.marketsReady ??= this.loadMarketsCached(opts.maxRetries ?? this.policy.maxRetries).catch((err: unknown) => {
-      this.marketsReady = null;
-      throw err;
-    });
+    if (this.marketsReady) return this.marketsReady;
+    const w = this.waiting;
+    const now = this.opts.clock.now();
+    if (w && now < w.retryAt) return Promise.reject(new ExchangeUnreachableError(this.waitingMessage(now), this.config.exchange.id, this.url));
+    const retries = w ? 0 : (opts.maxRetries ?? this.policy.maxRetries);
+    this.marketsReady = this.loadMarketsCached(retries).then(
+      () => {
+        if (this.waiting) this.opts.log?.('info', `${this.config.exchange.id} answers again after ${this.waiting.attempts} attempt(s): markets loaded`);
+        this.waiting = null;
+      },
+      (err: unknown) => {
+        this.marketsReady = null;
+        if (err instanceof ExchangeUnreachableError) {
+          const attempts = (w?.attempts ?? 0) + 1;
+          const base = this.opts.reconnectBaseMs ?? 30_000;
+          const at = this.opts.clock.now();
+          this.waiting = { since: w?.since ?? at, retryAt: at + Math.min(15 * 60_000, base * 2 ** (attempts - 1)), attempts, reason: err.message };
+        }
+        throw err;
+      },
+    );
     return this.marketsReady;
+  }
+
+  /** "waiting for binance since 12:04 UTC, retry in 30 s (...)"; empty when not waiting. */
+  waitingMessage(now = this.opts.clock.now()): string {
+    const w = this.waiting;
+    if (!w) return '';
+    const hhmm = new Date(w.since).toISOString().slice(11, 16);
+    const inS = Math.max(0, Math.ceil((w.retryAt - now) / 1000));
+    return `waiting for ${this.config.exchange.id} since ${hhmm} UTC, retry in ${inS} s (${w.reason})`;
+  }
+
+  async listedSymbols(): Promise<string[]> {
+    await this.ensureMarkets();
+    return Object.values(this.exchange.markets ?? {})
+      .filter((m) => m && m.spot && m.active !== false)
+      .map((m) => m.symbol);
+  }
+
+  async provenance(): Promise<DataSourceInfo> {
+    let host = this.url;
+    try {
+      host = new URL(this.url).host;
+    } catch {
+      // keep the raw value
+    }
+    return { kind: 'exchange', exchange: this.config.exchange.id, sandbox: this.config.exchange.sandbox, api_host: host };
   }
 
   async listSymbols(): Promise<SymbolInfo[]> {
@@ -222,7 +289,7 @@ export class CcxtMarketSource implements MarketDataSource {
       const broken = !rep.ok || last.some((c) => !Number.isFinite(c.close));
       if (!broken && (rep.gaps.length === 0 || gaps === previousGaps)) return last;
       previousGaps = broken ? null : gaps;
-      this.opts.log?.('warn', `${symbol} ${tf}: suspicious page at ${new Date(since).toISOString()} (${describeReport(rep)}), asking again`);
+      this.opts.log?.('warn', `${this.config.exchange.id} ${symbol} ${tf}: suspicious page at ${new Date(since).toISOString()} (${describeReport(rep)}${absurdAt(rep)}), asking again`);
       // A gap is confirmed by asking again at once; a corrupt page waits like any transient fault.
       if (broken && attempt < this.policy.maxRetries) await this.policy.sleep(Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** attempt));
     }
@@ -230,7 +297,8 @@ export class CcxtMarketSource implements MarketDataSource {
     // contiguous and its next top-up asks again from there; keeping the candles after it would leave
     // a hole behind the store's end that no later fetch refills once the exchange answers soundly.
     const rep = validateCandles(last, tf);
-    const bad = [...rep.nonPositive, ...rep.inconsistentOhlc, ...rep.duplicates, ...rep.outOfOrder, ...last.filter((c) => !Number.isFinite(c.close)).map((c) => c.timestamp)];
+    if (rep.absurd.length) this.opts.log?.('warn', `${this.config.exchange.id} ${symbol} ${tf}: rejected absurd candle(s)${absurdAt(rep)}; kept only the candles before them`);
+    const bad = [...rep.nonPositive, ...rep.absurd, ...rep.inconsistentOhlc, ...rep.duplicates, ...rep.outOfOrder, ...last.filter((c) => !Number.isFinite(c.close)).map((c) => c.timestamp)];
     if (!bad.length) return last;
     const firstBad = Math.min(...bad);
     return last.filter((c) => c.timestamp < firstBad);
@@ -295,8 +363,12 @@ const describeReport = (r: ReturnType<typeof validateCandles>): string =>
     r.duplicates.length && `${r.duplicates.length} duplicate`,
     r.outOfOrder.length && `${r.outOfOrder.length} out of order`,
     r.nonPositive.length && `${r.nonPositive.length} non-positive`,
+    r.absurd.length && `${r.absurd.length} absurd`,
     r.inconsistentOhlc.length && `${r.inconsistentOhlc.length} inconsistent`,
     r.gaps.length && `${r.missing} missing`,
   ]
     .filter(Boolean)
     .join(', ') || 'unparseable';
+
+const absurdAt = (r: ReturnType<typeof validateCandles>): string =>
+  r.absurd.length ? ` at ${r.absurd.slice(0, 3).map((t) => new Date(t).toISOString()).join(', ')}` : '';

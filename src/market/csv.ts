@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Candle } from './types.js';
+import { absurdCandle } from './validate.js';
 
 export const CSV_HEADER = 'timestamp,open,high,low,close,volume';
 
@@ -18,34 +19,46 @@ export interface ParsedCsv {
  * Parse `timestamp,open,high,low,close,volume` text. Rows that do not parse are reported with their
  * line and never kept; semantic checks (gaps, OHLC consistency) are validateCandles' job.
  */
+export type ParsedLine = { candle: Candle } | { bad: BadRow } | null;
+
+/**
+ * One line of the file (without its newline); `line` is 1-based. Null for blank lines and a good
+ * header; a bad header, a row that does not parse or an absurd row is a BadRow with its line.
+ */
+export function parseCandleLine(raw: string, line: number): ParsedLine {
+  const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  if (text.trim() === '') return null;
+  if (line === 1 && /^[a-z]/i.test(text)) {
+    return text.trim() === CSV_HEADER ? null : { bad: { line: 1, reason: `unexpected header "${text}" (expected ${CSV_HEADER})` } };
+  }
+  const cells = text.split(',');
+  if (cells.length !== 6) return { bad: { line, reason: `expected 6 columns, got ${cells.length}` } };
+  const nums = cells.map((c) => (c.trim() === '' ? NaN : Number(c)));
+  const badCol = nums.findIndex((n) => !Number.isFinite(n));
+  if (badCol >= 0) return { bad: { line, reason: `${CSV_HEADER.split(',')[badCol]} is not a number: "${cells[badCol]}"` } };
+  if (!Number.isInteger(nums[0])) return { bad: { line, reason: `timestamp is not an integer: "${cells[0]}"` } };
+  const [timestamp, open, high, low, close, volume] = nums;
+  const candle = { timestamp, open, high, low, close, volume };
+  // Quarantined with its line, like a row that does not parse: it never becomes a candle.
+  const absurd = absurdCandle(candle);
+  if (absurd) return { bad: { line, reason: absurd } };
+  return { candle };
+}
+
+/**
+ * Parse `timestamp,open,high,low,close,volume` text. Rows that do not parse (or carry absurd
+ * values) are reported with their line and never kept; semantic checks (gaps, OHLC consistency)
+ * are validateCandles' job.
+ */
 export function parseCandleCsv(text: string): ParsedCsv {
   const candles: Candle[] = [];
   const badRows: BadRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    if (i === 0 && /^[a-z]/i.test(line)) {
-      if (line.trim() !== CSV_HEADER) badRows.push({ line: 1, reason: `unexpected header "${line}" (expected ${CSV_HEADER})` });
-      continue;
-    }
-    const cells = line.split(',');
-    if (cells.length !== 6) {
-      badRows.push({ line: i + 1, reason: `expected 6 columns, got ${cells.length}` });
-      continue;
-    }
-    const nums = cells.map((c) => (c.trim() === '' ? NaN : Number(c)));
-    const badCol = nums.findIndex((n) => !Number.isFinite(n));
-    if (badCol >= 0) {
-      badRows.push({ line: i + 1, reason: `${CSV_HEADER.split(',')[badCol]} is not a number: "${cells[badCol]}"` });
-      continue;
-    }
-    if (!Number.isInteger(nums[0])) {
-      badRows.push({ line: i + 1, reason: `timestamp is not an integer: "${cells[0]}"` });
-      continue;
-    }
-    const [timestamp, open, high, low, close, volume] = nums;
-    candles.push({ timestamp, open, high, low, close, volume });
+    const r = parseCandleLine(lines[i], i + 1);
+    if (!r) continue;
+    if ('bad' in r) badRows.push(r.bad);
+    else candles.push(r.candle);
   }
   return { candles, badRows };
 }

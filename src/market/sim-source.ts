@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { TIMEFRAME_MS, type Candle, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
+import { TIMEFRAME_MS, type Candle, type DataSourceInfo, type MarketDataSource, type SymbolInfo, type Timeframe } from './types.js';
 import { HOUR, SIM_ORIGIN, SIM_UNIVERSE, SimPaths, extraSimAssets, type SimAsset } from './sim-model.js';
 import { Rng, hashSeed } from './prng.js';
 import { UnknownSymbolError } from './csv-source.js';
@@ -22,6 +22,7 @@ export interface SimOptions {
 export class SimMarketSource implements MarketDataSource {
   readonly kind = 'sim' as const;
   readonly description: string;
+  readonly listName: string;
   /** The configured assets, then the generated extras on their own seeded paths. */
   private readonly groups: SimPaths[] = [];
   private readonly index = new Map<string, { paths: SimPaths; i: number }>();
@@ -34,6 +35,7 @@ export class SimMarketSource implements MarketDataSource {
   ) {
     const assets = opts.assets ?? SIM_UNIVERSE;
     this.description = `simulator seed ${seed}`;
+    this.listName = `the simulator (seed ${seed})`;
     const created = opts.createdAt ?? clock.now();
     const extras = extraSimAssets(seed, Math.max(0, Math.floor(opts.extraSymbols ?? 0)));
     // A separate rng stream for the extras keeps the base symbols' paths identical with or without them.
@@ -61,6 +63,14 @@ export class SimMarketSource implements MarketDataSource {
       out.push({ symbol, base, quote, quoteVolume24h });
     }
     return out;
+  }
+
+  async listedSymbols(): Promise<string[]> {
+    return [...this.index.keys()];
+  }
+
+  async provenance(): Promise<DataSourceInfo> {
+    return { kind: 'sim', seed: this.seed };
   }
 
   async fetchCandles(symbol: string, tf: Timeframe, since: number, until: number): Promise<Candle[]> {

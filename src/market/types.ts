@@ -40,7 +40,19 @@ export interface MarketDataSource {
   /** The most recent fully closed candle at the source's notion of "now". */
   latestClosedCandle(symbol: string, timeframe: Timeframe): Promise<Candle | undefined>;
   close?(): Promise<void>;
+  /** Name used in "not listed on <name>" (default: description). */
+  readonly listName?: string;
+  /** Every symbol the source lists (no volumes, no extra request when markets are cached). */
+  listedSymbols?(): Promise<string[]>;
+  /** Where the candles of these symbols come from, for an artifact's metadata (never credentials). */
+  provenance?(symbols: readonly string[], timeframe: Timeframe): Promise<DataSourceInfo>;
 }
+
+/** The kind of source and what identifies it; recorded in every artifact as `data_source`. */
+export type DataSourceInfo =
+  | { kind: 'exchange'; exchange: string; sandbox: boolean; api_host: string }
+  | { kind: 'csv'; dir: string; files: Record<string, string> }
+  | { kind: 'sim'; seed: number };
 
 /** "BTC/USDT" -> "BTC-USDT" (file names), and back. */
 export const symbolToFileStem = (symbol: string): string => symbol.replace('/', '-');

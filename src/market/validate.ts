@@ -1,6 +1,28 @@
 import { TIMEFRAME_MS, type Candle, type Timeframe } from './types.js';
 import type { BadRow } from './csv.js';
 
+/**
+ * Bounds no real spot candle reaches: a price of 1e308 is well-formed JSON and a finite double,
+ * but one such candle turns every sum it enters (PnL, equity, features) into Infinity or NaN.
+ * 1e12 leaves room for pairs quoted in small units (BTC/IDR ~ 1e9); volumes of meme coins reach
+ * ~1e13 units an hour.
+ */
+export const MAX_PRICE = 1e12;
+export const MIN_PRICE = 1e-12;
+export const MAX_VOLUME = 1e18;
+
+/** Why a parsed candle is absurd, or null. */
+export function absurdCandle(c: { open: number; high: number; low: number; close: number; volume: number }): string | null {
+  for (const k of ['open', 'high', 'low', 'close'] as const) {
+    const v = c[k];
+    if (!Number.isFinite(v)) return `${k} is not finite (${v})`;
+    if (v > MAX_PRICE) return `${k} ${v} is absurd (above ${MAX_PRICE})`;
+    if (v > 0 && v < MIN_PRICE) return `${k} ${v} is absurd (below ${MIN_PRICE})`;
+  }
+  if (!Number.isFinite(c.volume) || c.volume > MAX_VOLUME) return `volume ${c.volume} is absurd (above ${MAX_VOLUME})`;
+  return null;
+}
+
 export interface Gap {
   /** Open time of the first missing candle. */
   from: number;
@@ -19,6 +41,8 @@ export interface ValidationReport {
   /** Timestamps seen more than once (each extra occurrence counted). */
   duplicates: number[];
   nonPositive: number[];
+  /** Prices or volumes no real candle has (1e308, Infinity): see absurdCandle. */
+  absurd: number[];
   inconsistentOhlc: number[];
   outOfOrder: number[];
   offGrid: number[];
@@ -41,6 +65,7 @@ export function validateCandles(candles: readonly Candle[], tf: Timeframe, opts:
   const step = TIMEFRAME_MS[tf];
   const duplicates: number[] = [];
   const nonPositive: number[] = [];
+  const absurd: number[] = [];
   const inconsistentOhlc: number[] = [];
   const outOfOrder: number[] = [];
   const offGrid: number[] = [];
@@ -48,6 +73,7 @@ export function validateCandles(candles: readonly Candle[], tf: Timeframe, opts:
   let prev: number | null = null;
   for (const c of candles) {
     if (!(c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0) || c.volume < 0) nonPositive.push(c.timestamp);
+    if (absurdCandle(c)) absurd.push(c.timestamp);
     if (c.high < Math.max(c.open, c.close) || c.low > Math.min(c.open, c.close) || c.low > c.high) inconsistentOhlc.push(c.timestamp);
     if (c.timestamp % step !== 0) offGrid.push(c.timestamp);
     if (prev !== null) {
@@ -73,12 +99,13 @@ export function validateCandles(candles: readonly Candle[], tf: Timeframe, opts:
     missing: gaps.reduce((s, g) => s + g.missing, 0),
     duplicates,
     nonPositive,
+    absurd,
     inconsistentOhlc,
     outOfOrder,
     offGrid,
     stale,
     badRows,
-    ok: !duplicates.length && !nonPositive.length && !inconsistentOhlc.length && !outOfOrder.length && !offGrid.length && !badRows.length,
+    ok: !duplicates.length && !nonPositive.length && !absurd.length && !inconsistentOhlc.length && !outOfOrder.length && !offGrid.length && !badRows.length,
   };
 }
 
@@ -102,7 +129,7 @@ export function historyStats(candles: readonly Candle[], tf: Timeframe, windowDa
   return { historyDays, coveragePct: expected === 0 ? 0 : Math.min(1, inWindow.size / expected) };
 }
 
-/** Keep only what is safe to store: sorted, deduplicated, positive and consistent. */
+/** Keep only what is safe to store: sorted, deduplicated, positive, consistent and not absurd. */
 export function cleanCandles(candles: readonly Candle[], tf: Timeframe): Candle[] {
   const step = TIMEFRAME_MS[tf];
   const byTs = new Map<number, Candle>();
@@ -110,7 +137,8 @@ export function cleanCandles(candles: readonly Candle[], tf: Timeframe): Candle[
     const good =
       c.timestamp % step === 0 &&
       c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0 && c.volume >= 0 &&
-      c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close);
+      c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close) &&
+      absurdCandle(c) === null;
     if (good && !byTs.has(c.timestamp)) byTs.set(c.timestamp, c);
   }
   return [...byTs.values()].sort((a, b) => a.timestamp - b.timestamp);

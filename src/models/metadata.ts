@@ -2,6 +2,8 @@
  * The metadata.json written beside every artifact. The registry reads it (with documented
  * defaults for older files); training writes it. Field names follow the seed (snake_case).
  */
+import type { DataSourceInfo } from '../market/types.js';
+
 export type ModelKind = 'gru' | 'gbdt' | 'ppo';
 export type TrainingMode = 'single_symbol' | 'multi_symbol';
 export type SymbolEncoding = 'one_hot' | 'index';
@@ -48,7 +50,15 @@ export interface ModelMetadata {
   /** Seconds the training took (the queue's time estimates are built from these). */
   training_duration_s?: number;
   profile?: 'full' | 'quick';
+  /** What data trained it (absent in artifacts written before it was recorded). */
+  data_source?: DataProvenance;
 }
+
+/**
+ * The source kind and identity (exchange id, sandbox, API host - never credentials; CSV folder and
+ * each file's sha256; simulator seed), plus the range and sha256 of the training candles.
+ */
+export type DataProvenance = DataSourceInfo & { candles: { from: number | null; to: number | null; count: number; sha256: string } };
 
 /** Layout: models/v<version>/<SYMBOL-STEM | multi>/{metadata.json, manifest.json, model files}. */
 export const METADATA_FILE = 'metadata.json';

@@ -15,6 +15,8 @@ import { compareVersions, parseVersion } from '../registry/version.js';
 
 export const DAY_MS = 86_400_000;
 
+const SOURCE_WORDS: Record<string, string> = { sim: 'simulator', csv: 'CSV', exchange: 'exchange' };
+
 export interface ScoreParts {
   symbols: number;
   recency: number;
@@ -62,6 +64,11 @@ export function artifactMismatch(config: Config, a: DiscoveredArtifact): string 
   if (m.training_mode !== config.model.training_mode) return `training mode ${m.training_mode}, config wants ${config.model.training_mode}`;
   if (config.model.training_mode === 'multi_symbol' && m.symbol_encoding_type !== config.model.symbol_encoding) {
     return `symbol encoding ${m.symbol_encoding_type}, config wants ${config.model.symbol_encoding}`;
+  }
+  // data: a model trained on another kind of source never serves these prices (unknown = older artifact: allowed).
+  const trainedOn = m.data_source?.kind;
+  if (trainedOn && trainedOn !== config.data.source && !config.model.allow_foreign_source) {
+    return `trained on ${SOURCE_WORDS[trainedOn] ?? trainedOn} data, the engine reads ${SOURCE_WORDS[config.data.source]} prices (model.allow_foreign_source: false)`;
   }
   return null;
 }

@@ -125,5 +125,6 @@ export function normalizeMetadata(raw: unknown, file: string, folderVersion: str
   if (typeof raw.training_duration_s === 'number') metadata.training_duration_s = raw.training_duration_s;
   if (raw.profile === 'full' || raw.profile === 'quick') metadata.profile = raw.profile;
   if (typeof raw.rnn_kernel === 'string') metadata.rnn_kernel = raw.rnn_kernel;
+  if (isObj(raw.data_source) && typeof raw.data_source.kind === 'string') metadata.data_source = raw.data_source as unknown as ModelMetadata['data_source'];
   return { metadata, warnings };
 }

@@ -12,6 +12,8 @@
  */
 import type { SignalView } from '../engine-api.js';
 import { GuardedStore } from './guarded-store.js';
+import { checkSymbolSyntax } from '../market/symbols.js';
+import { MAX_PRICE } from '../market/validate.js';
 import {
   parsePerformance,
   emptyPerformance,
@@ -52,6 +54,11 @@ export interface RetrainInputs {
 
 const NO_VERSION = 'none';
 
+/** A price kilo will score against: positive, finite, not absurd (market/validate.ts MAX_PRICE). */
+const soundPrice = (p: number): boolean => Number.isFinite(p) && p > 0 && p <= MAX_PRICE;
+/** Largest relative move a signal may resolve with (x100 or down 99.99%); beyond it the outcome is void. */
+const MAX_MOVE = 100;
+
 const emptyBook = (): SymbolBook => ({
   stats: { signals: 0, correct: 0, pnlSum: 0, lastRetrainAt: null, signalsSinceRetrain: 0, correctSinceRetrain: 0, pnlSinceRetrain: 0 },
   byVersion: {},
@@ -79,7 +86,32 @@ export class OutcomeTracker {
       parse: (raw) => parsePerformance(raw, file),
       onWarn: opts.onWarn,
     });
-    return new OutcomeTracker(store, opts);
+    const t = new OutcomeTracker(store, opts);
+    t.rejectBadEntries(file);
+    return t;
+  }
+
+  /**
+   * Symbols and figures read from the file get the same checks as live ones: a book or pending
+   * signal whose symbol is not BASE/QUOTE, or whose figures are not finite, is dropped with the
+   * file and entry named (and the cleaned file is written at the next save).
+   */
+  private rejectBadEntries(file: string): void {
+    const warn = (m: string) => this.opts.onWarn?.(`${file}: ${m}; entry rejected`);
+    for (const symbol of Object.keys(this.data.symbols)) {
+      const r = checkSymbolSyntax(symbol, { normalise: false });
+      const s = this.data.symbols[symbol].stats;
+      if (!r.ok) warn(`symbols[${JSON.stringify(symbol)}]: ${r.reason}`);
+      else if (![s.pnlSum, s.pnlSinceRetrain].every(Number.isFinite)) warn(`symbols[${JSON.stringify(symbol)}]: non-finite PnL (${s.pnlSum})`);
+      else continue;
+      delete this.data.symbols[symbol];
+    }
+    this.data.pending = this.data.pending.filter((p) => {
+      const r = checkSymbolSyntax(p.symbol, { normalise: false });
+      if (r.ok && soundPrice(p.price)) return true;
+      warn(`pending ${p.id}: ${r.ok ? `price ${p.price} is not a sound price` : r.reason}`);
+      return false;
+    });
   }
 
   private get data(): PerformanceData {
@@ -94,7 +126,7 @@ export class OutcomeTracker {
   record(signal: Pick<SignalView, 'symbol' | 'at' | 'direction' | 'confidence' | 'modelVersion'>, o: RecordOptions): PendingSignal | null {
     if (signal.direction === 'neutral') return null;
     if (signal.at <= this.lastRecordedAt(signal.symbol)) return null;
-    if (!(o.price > 0) || !Number.isFinite(o.price)) throw new RangeError(`invalid signal price ${o.price} for ${signal.symbol}`);
+    if (!soundPrice(o.price)) throw new RangeError(`invalid signal price ${o.price} for ${signal.symbol}`);
     if (!Number.isInteger(o.horizonBars) || o.horizonBars < 1) throw new RangeError(`invalid horizon ${o.horizonBars} for ${signal.symbol}`);
     const rec: PendingSignal = {
       id: `s${this.data.nextId++}`,
@@ -118,7 +150,10 @@ export class OutcomeTracker {
 
   /** Count a closed candle of `symbol`; resolves and returns the signals whose horizon it completes. */
   observe(symbol: string, candle: { timestamp: number; close: number }): ResolvedSignal[] {
-    if (!(candle.close > 0) || !Number.isFinite(candle.close)) return [];
+    if (!soundPrice(candle.close)) {
+      this.opts.onWarn?.(`${symbol}: candle ${new Date(candle.timestamp).toISOString()} close ${candle.close} is not a sound price; not scored against`);
+      return [];
+    }
     const resolved: ResolvedSignal[] = [];
     const keep: PendingSignal[] = [];
     for (const p of this.data.pending) {
@@ -129,14 +164,22 @@ export class OutcomeTracker {
       p.barsSeen++;
       p.lastBarAt = candle.timestamp;
       if (p.barsSeen < p.horizonBars) keep.push(p);
-      else resolved.push(this.resolve(p, candle.close, candle.timestamp));
+      else {
+        const r = this.resolve(p, candle.close, candle.timestamp);
+        if (r) resolved.push(r);
+      }
     }
     this.data.pending = keep;
     return resolved;
   }
 
-  private resolve(p: PendingSignal, exitPrice: number, at: number): ResolvedSignal {
+  /** Score a signal; null (void, warned) when the move is not finite or implausibly large. */
+  private resolve(p: PendingSignal, exitPrice: number, at: number): ResolvedSignal | null {
     const move = (exitPrice - p.price) / p.price;
+    if (!Number.isFinite(move) || move > MAX_MOVE || move < -0.9999) {
+      this.opts.onWarn?.(`${p.symbol}: signal ${p.id} would resolve with a ${move * 100}% move (${p.price} -> ${exitPrice}); voided, not counted in the stats`);
+      return null;
+    }
     const sign = p.direction === 'bullish' ? 1 : -1;
     const correct = sign * move > this.epsilon;
     const pnlPct = (sign * move - 2 * this.opts.feeRate) * 100;

@@ -197,6 +197,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     created_at: new Date(createdAt).toISOString(),
     training_duration_s: round2(durationS),
     profile: spec.profile.name,
+    ...(spec.dataSource ? { data_source: spec.dataSource } : {}),
   };
   const dir = await writeArtifact({ modelsDir: spec.modelsDir, version: spec.version, key, files, metadata, signal });
   hooks.onProgress?.({ phase: 'save', epoch: 0, epochs: 0, loss: null, valMetric: null, fraction: 1, etaS: 0 });

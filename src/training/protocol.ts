@@ -4,7 +4,7 @@
  * never a silently half-read object.
  */
 import type { JobProgress, LogLevel } from '../engine-api.js';
-import type { ClassMetrics, ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
+import type { ClassMetrics, DataProvenance, ModelKind, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import type { TrainingProfile } from '../config/schema.js';
 import type { Timeframe } from '../market/types.js';
 import type { GateScores } from './gate.js';
@@ -41,6 +41,8 @@ export interface PipelineJobSpec {
   rnnCell: 'gru' | 'lstm';
   /** Round-trip fee rate for the paper PnL in evaluation (fee per side). */
   feeRate: number;
+  /** Where the candles came from, their range and hash: copied into metadata.json as data_source. */
+  dataSource?: DataProvenance;
   seed?: number;
   /**
    * Champion/challenger: after training, the worker scores the serving artifact and the new one

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { orderQueue, retryDelayMs } from '../policy/queue-order.js';
 import { backupPath, loadQueueFile, type QueueEntry, type QueueFileData } from './queue-store.js';
 import { withFileLock } from './file-lock.js';
+import { checkSymbolSyntax } from '../market/symbols.js';
 
 export { QueueCorruptError, type QueueEntry, type QueueEntryState } from './queue-store.js';
 
@@ -34,6 +35,8 @@ export interface TrainingQueueOptions {
   maxAttempts: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Told when an entry is rejected after open() (a bad symbol written into the file while running). */
+  onWarn?: (message: string) => void;
   /**
    * Put entries left `running` by a crash back to `queued`. Only the engine (the one that runs
    * trainings) should do this; the CLI looking at a live engine's queue must not.
@@ -55,6 +58,8 @@ export class TrainingQueue {
   readonly warnings: string[] = [];
   private readonly db: Low<QueueFileData>;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Entries already reported as rejected (warned once per process, not at every reload). */
+  private readonly rejected = new Set<string>();
 
   private constructor(private readonly opts: TrainingQueueOptions) {
     this.db = new Low<QueueFileData>(new JSONFile<QueueFileData>(opts.file), { queued_symbols: [], queued_at: {}, entries: [], next_seq: 1 });
@@ -75,7 +80,7 @@ export class TrainingQueue {
     const loaded = await loadQueueFile(this.opts.file, this.opts.clock.now());
     this.warnings.push(...loaded.warnings);
     this.db.data = loaded.data;
-    let dirty = loaded.dirty;
+    let dirty = this.rejectBadSymbols() || loaded.dirty;
     if (this.opts.recoverRunning) {
       for (const e of this.db.data.entries.filter((x) => x.state === 'running')) {
         e.state = 'queued';
@@ -117,6 +122,34 @@ export class TrainingQueue {
     const loaded = await loadQueueFile(this.opts.file, this.opts.clock.now());
     this.warnings.push(...loaded.warnings);
     this.db.data = loaded.data;
+    this.rejectBadSymbols();
+  }
+
+  /**
+   * A symbol read from the file goes through the same check as one typed by the operator: a
+   * planted `X/../../` entry once made the engine read a CSV outside csv_dir. A bad active entry
+   * fails for good (never retried), named with the file and its id; true when something changed.
+   */
+  private rejectBadSymbols(): boolean {
+    let changed = false;
+    for (const e of this.db.data.entries) {
+      const r = checkSymbolSyntax(e.symbol, { normalise: false });
+      if (r.ok) continue;
+      const what = `${this.opts.file}: entry ${e.id}: symbol ${r.reason.replace(/^expected a symbol like BTC\/USDT, got /, '')} is not a symbol like BTC/USDT; entry rejected, never retried`;
+      if (!this.rejected.has(e.id)) {
+        this.rejected.add(e.id);
+        this.warnings.push(what);
+        this.opts.onWarn?.(what);
+      }
+      if (isActive(e)) {
+        e.state = 'failed';
+        e.last_error = what;
+        e.next_attempt_at = null;
+        e.finished_at = this.opts.clock.now();
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   private async persist(): Promise<void> {
@@ -157,6 +190,8 @@ export class TrainingQueue {
   /** Queue a symbol; an active entry for it is returned instead of a duplicate. */
   add(symbol: string, o: AddOptions = {}): Promise<{ entry: QueueEntry; added: boolean }> {
     const now = this.opts.clock.now();
+    const ok = checkSymbolSyntax(symbol, { normalise: false });
+    if (!ok.ok) return Promise.reject(new RangeError(`queue add: ${ok.reason}`));
     return this.mutate((d) => {
       const existing = d.entries.find((e) => e.symbol === symbol && isActive(e));
       if (existing) return { entry: { ...existing }, added: false };

@@ -9,7 +9,8 @@
  *   srv.failNext({ kind: 'delay', ms: 3000 });            // one response held past the client timeout
  *   srv.failNext({ kind: 'truncated' });                  // half a JSON body
  *   srv.failNext({ kind: 'exchange-error', code: -1121, msg: 'Invalid symbol.', status: 400 });
- *   srv.corruptNext('gap' | 'duplicate' | 'zero-price' | 'negative-price' | 'out-of-order');
+ *   srv.corruptNext('gap' | 'duplicate' | 'zero-price' | 'negative-price' | 'out-of-order' | 'absurd-price');
+ *   srv.clearFaults();                                    // the exchange is healthy again
  *   srv.count('/api/v3/klines'); srv.requests; srv.setNow(ms); await srv.close();
  *
  * Faults are consumed in order by requests whose path starts with `fault.path` (default: every
@@ -26,11 +27,13 @@ export type Fault =
   | { kind: 'truncated'; path?: string }
   | { kind: 'exchange-error'; code: number; msg: string; status?: number; path?: string };
 
-export type CandleDefect = 'gap' | 'duplicate' | 'zero-price' | 'negative-price' | 'out-of-order';
+export type CandleDefect = 'gap' | 'duplicate' | 'zero-price' | 'negative-price' | 'out-of-order' | 'absurd-price';
 
 export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
+  /** Request headers (lower-case names), to assert what a client sent (e.g. no API key). */
+  headers: Record<string, string>;
   at: number;
   fault: string | null;
 }
@@ -51,6 +54,8 @@ export interface BinanceServer {
   count(pathPrefix?: string): number;
   failNext(fault: Fault, times?: number): void;
   corruptNext(defect: CandleDefect, times?: number): void;
+  /** Drop every pending fault and defect. */
+  clearFaults(): void;
   setNow(ms: number): void;
   /** Stop accepting and drop open sockets (also used to simulate "exchange down"). */
   close(): Promise<void>;
@@ -132,6 +137,11 @@ export async function startBinanceServer(opts: BinanceServerOptions = {}): Promi
       case 'out-of-order':
         [out[mid], out[mid + 1]] = [out[mid + 1], out[mid]];
         break;
+      case 'absurd-price':
+        // Well-formed and finite, and no real candle's price.
+        out[mid][2] = '1e308';
+        out[mid][4] = '1e308';
+        break;
     }
     return out;
   };
@@ -141,7 +151,8 @@ export async function startBinanceServer(opts: BinanceServerOptions = {}): Promi
     const query = Object.fromEntries(u.searchParams.entries());
     const idx = faults.findIndex((f) => !f.path || u.pathname.startsWith(f.path));
     const fault = idx >= 0 ? faults.splice(idx, 1)[0] : undefined;
-    requests.push({ path: u.pathname, query, at: Date.now(), fault: fault ? fault.kind + ('status' in fault ? ` ${fault.status}` : '') : null });
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+    requests.push({ path: u.pathname, query, headers, at: Date.now(), fault: fault ? fault.kind + ('status' in fault ? ` ${fault.status}` : '') : null });
     if (fault?.kind === 'status') return send(res, fault.status, fault.status === 429 || fault.status === 418 ? { code: -1003, msg: 'Too many requests.' } : { code: -1000, msg: 'Internal error' });
     if (fault?.kind === 'exchange-error') return send(res, fault.status ?? 400, { code: fault.code, msg: fault.msg });
     const answer = () => route(u, query, res, fault?.kind === 'truncated');
@@ -213,6 +224,10 @@ export async function startBinanceServer(opts: BinanceServerOptions = {}): Promi
     },
     corruptNext(defect, times = 1) {
       for (let i = 0; i < times; i++) defects.push(defect);
+    },
+    clearFaults() {
+      faults.length = 0;
+      defects.length = 0;
     },
     setNow(ms) {
       nowFn = () => ms;

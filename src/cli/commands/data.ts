@@ -29,8 +29,10 @@ export function registerData(program: Command): void {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await configFor(configPath);
       if (note) process.stdout.write(`${note}\n`);
-      const symbol = opts.symbol.toUpperCase();
-      if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) throw new CliError(`--symbol: expected a pair like BTC/USDT, got "${opts.symbol}"`, 2);
+      const { checkSymbolSyntax, validateSymbol, marketListOf } = await import('../../market/symbols.js');
+      const syntax = checkSymbolSyntax(opts.symbol);
+      if (!syntax.ok) throw new CliError(`--symbol: ${syntax.reason}`, 2);
+      const symbol = syntax.symbol;
       const days = opts.days === undefined ? config.model.target_history_days : Number(opts.days);
       if (!Number.isFinite(days) || days <= 0) throw new CliError(`--days: expected a positive number, got "${opts.days}"`, 2);
       const tf = parseTimeframe(opts.timeframe ?? config.exchange.timeframe);
@@ -39,7 +41,17 @@ export function registerData(program: Command): void {
       const { createMarketSource, CandleStore } = await import('../../market/index.js');
       const log = (level: string, msg: string) => process.stderr.write(`${level}: ${msg}\n`);
       const created = await createMarketSource(config, { home, clock: systemClock, log });
+      // No simulator stands in for an unreachable exchange: say why and fail.
+      if (created.waiting) {
+        await created.source.close?.();
+        throw new CliError(`data fetch ${symbol}: ${created.waiting}`, 1);
+      }
       if (created.notice) process.stdout.write(`note: ${created.notice}\n`);
+      const listed = validateSymbol(symbol, await marketListOf(created.source));
+      if (!listed.ok) {
+        await created.source.close?.();
+        throw new CliError(`--symbol ${symbol}: ${listed.reason}`, 2);
+      }
       process.stdout.write(`fetching ${symbol} ${tf}, ${days} days, from ${created.source.description}\n`);
       const store = new CandleStore(resolve(home, config.data.cache_dir), systemClock, { expiryMs: config.data.cache_expiry_h * 3_600_000 });
       try {
@@ -59,40 +71,48 @@ export function registerData(program: Command): void {
 
   data
     .command('check')
-    .description('validation report of the candle store (and the csv folder when data.source is csv)')
+    .description('validation report of the candle store (and the csv folder when data.source is csv); exit 0 sound, 1 unusable candles, 4 holes or stale data')
     .option('--symbol <symbol>', 'only this pair')
     .option('--json', 'print the reports as JSON')
     .action(async (opts: { symbol?: string; json?: boolean }, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config } = await configFor(configPath);
-      const { checkCandleFolders } = await import('../../market/check.js');
+      const { checkCandleFolders, checkExitCode } = await import('../../market/check.js');
       const { resolve } = await import('node:path');
-      const folders = [resolve(home, config.data.cache_dir)];
-      if (config.data.source === 'csv') folders.push(resolve(home, config.data.csv_dir));
+      const folders: { dir: string; origin: 'store' | 'csv' }[] = [{ dir: resolve(home, config.data.cache_dir), origin: 'store' }];
+      if (config.data.source === 'csv') folders.push({ dir: resolve(home, config.data.csv_dir), origin: 'csv' });
       const reports = await checkCandleFolders(folders, {
         symbol: opts.symbol?.toUpperCase(),
         now: Date.now(),
         windowDays: config.model.target_history_days,
+        maxStaleCandles: config.data.max_staleness_candles,
+        minCoverage: config.model.min_history_coverage_pct,
+        suspect: { factor: config.data.suspect_move_factor, minMove: config.data.suspect_min_move },
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       else {
-        if (!reports.length) process.stdout.write(`no candle files under ${folders.join(', ')}\n`);
+        if (!reports.length) process.stdout.write(`no candle files under ${folders.map((f) => f.dir).join(', ')}\n`);
         for (const r of reports) {
           const problems = [
             r.duplicates.length && `${r.duplicates.length} duplicate(s)`,
             r.outOfOrder.length && `${r.outOfOrder.length} out of order`,
             r.nonPositive.length && `${r.nonPositive.length} non-positive`,
+            r.absurd.length && `${r.absurd.length} absurd`,
             r.inconsistentOhlc.length && `${r.inconsistentOhlc.length} inconsistent OHLC`,
             r.badRows.length && `${r.badRows.length} bad row(s): ${r.badRows.slice(0, 3).map((b) => `line ${b.line}: ${b.reason}`).join('; ')}`,
+            ...r.problems.filter((p) => p !== 'unusable rows or candles'),
           ].filter(Boolean);
+          const label = r.exitCode === 0 ? 'ok  ' : r.exitCode === 1 ? 'FAIL' : 'WARN';
           process.stdout.write(
-            `${r.ok ? 'ok  ' : 'FAIL'} ${r.file}\n     ${r.candles} candles ${iso(r.first)} .. ${iso(r.last)}; ${r.gaps.length} gap(s), ${r.missing} missing; ` +
+            `${label} ${r.file}\n     ${r.candles} candles ${iso(r.first)} .. ${iso(r.last)}; ${r.gaps.length} gap(s), ${r.missing} missing` +
+              `${r.confirmedGaps.length ? ` (${r.confirmedGaps.length} confirmed by the source)` : ''}; ` +
               `coverage ${(r.coveragePct * 100).toFixed(1)}% of the last ${config.model.target_history_days} days${r.stale ? '; stale' : ''}\n` +
               (problems.length ? `     ${problems.join('; ')}\n` : '') +
-              r.gaps.slice(0, 5).map((g) => `     gap ${iso(g.from)} .. ${iso(g.to)} (${g.missing})\n`).join(''),
+              r.gaps.slice(0, 5).map((g) => `     gap ${iso(g.from)} .. ${iso(g.to)} (${g.missing})${r.openGaps.includes(g) ? ' not confirmed' : ''}\n`).join('') +
+              r.suspects.slice(0, 10).map((x) => `     suspicious ${iso(x.timestamp)} (${x.status}): ${x.reason}\n`).join(''),
           );
         }
       }
-      process.exitCode = reports.every((r) => r.ok) ? 0 : 1;
+      process.exitCode = checkExitCode(reports);
     });
 }

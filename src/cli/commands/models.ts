@@ -64,6 +64,8 @@ export function registerModels(program: Command): void {
           versions: toModelVersionViews(reg.list(), selection, config),
           candidates: selection.candidates,
           serving: reg.servingMap(),
+          // data: what trained each artifact (kind, exchange/CSV files/seed, candle range and hash).
+          data_sources: Object.fromEntries(reg.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
           notes: note ? [note] : [],
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -71,5 +73,8 @@ export function registerModels(program: Command): void {
       }
       if (note) process.stdout.write(`note: ${note}\n`);
       process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config));
+      const { describeProvenance } = await import('../../market/provenance.js');
+      const trained = reg.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
+      if (trained.length) process.stdout.write(`data sources:\n${trained.join('\n')}\n`);
     });
 }

@@ -5,7 +5,7 @@ import { CliError } from '../errors.js';
 import type { QueueEntry, TrainingQueue } from '../../training/queue.js';
 import { loadCommandConfig } from './models.js';
 
-const SYMBOL_RE = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+import { SYMBOL_RE } from '../../market/symbols.js';
 
 async function openQueue(cmd: Command): Promise<{ queue: TrainingQueue; notes: string[] }> {
   const { home, configPath } = globalOptions(cmd);
@@ -41,7 +41,7 @@ type Opts = Record<string, string | boolean | undefined>;
  * Run one queue action: `prepare` checks the arguments before the queue file is opened (bad input
  * changes nothing), then its result runs against the queue. `--json` may sit on `queue` or the action.
  */
-function action(prepare: (args: string[], opts: Opts) => (q: TrainingQueue) => Promise<Output>) {
+function action(prepare: (args: string[], opts: Opts) => (q: TrainingQueue, cmd: Command) => Promise<Output>) {
   return async (...all: unknown[]): Promise<void> => {
     const cmd = all[all.length - 1] as Command;
     const opts = all[all.length - 2] as Opts;
@@ -50,7 +50,7 @@ function action(prepare: (args: string[], opts: Opts) => (q: TrainingQueue) => P
     const { queue, notes } = await openQueue(cmd);
     let out: Output;
     try {
-      out = await run(queue);
+      out = await run(queue, cmd);
     } catch (err) {
       if (err instanceof Error && err.name === 'QueueEntryNotFoundError') throw new CliError(err.message, 1);
       throw err;
@@ -64,6 +64,24 @@ function parseSymbol(s: string): string {
   const up = s.toUpperCase();
   if (!SYMBOL_RE.test(up)) throw new CliError(`symbol: expected a pair like SOL/USDT, got "${s}"`, 2);
   return up;
+}
+
+/** A symbol the configured source does not list is refused (exit 2) before anything is written. */
+async function assertListed(cmd: Command, symbol: string): Promise<void> {
+  const { home, configPath } = globalOptions(cmd);
+  const { config } = await loadCommandConfig(configPath);
+  const [{ createMarketSource }, { validateSymbol, marketListOf }, { systemClock }] = await Promise.all([
+    import('../../market/index.js'),
+    import('../../market/symbols.js'),
+    import('../../clock.js'),
+  ]);
+  const market = await createMarketSource(config, { home, clock: systemClock });
+  try {
+    const r = validateSymbol(symbol, await marketListOf(market.source));
+    if (!r.ok) throw new CliError(`${symbol}: ${r.reason}; not queued`, 2);
+  } finally {
+    await market.source.close?.();
+  }
 }
 
 function parseNumber(what: string, s: string): number {
@@ -93,7 +111,8 @@ export function registerQueue(program: Command): void {
       action(([symbol], o) => {
         const sym = parseSymbol(symbol);
         const priority = parseNumber('--priority', String(o.priority));
-        return async (q) => {
+        return async (q, cmd) => {
+          await assertListed(cmd, sym);
           const { entry, added } = await q.add(sym, { priority, reason: String(o.reason) });
           return { json: { entry, added }, text: added ? `queued ${entry.symbol} as ${entry.id}\n` : `${entry.symbol} is already ${entry.state} as ${entry.id}\n` };
         };

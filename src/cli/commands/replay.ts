@@ -5,7 +5,7 @@ import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
 
 interface ReplayCliOpts {
-  csv: string;
+  csv?: string;
   from?: string;
   to?: string;
   speed: string;
@@ -27,7 +27,7 @@ export function registerReplay(program: Command): void {
   program
     .command('replay')
     .description('drive the engine over historical CSV candles with a simulated clock, then print a summary')
-    .requiredOption('--csv <dir>', 'folder of BTC-USDT-1h.csv style files')
+    .option('--csv <dir>', 'folder of BTC-USDT-1h.csv style files (default data.csv_dir)')
     .option('--from <date>', 'first simulated candle (default: first candle + min history + 30 days)')
     .option('--to <date>', 'end of the replay (default: last candle)')
     .option('--speed <n>', 'rounds (candles) per second; 0 = as fast as possible', '0')
@@ -47,7 +47,7 @@ export function registerReplay(program: Command): void {
       const summary = await runReplay({
         config,
         configPath,
-        csvDir: resolve(home, o.csv),
+        csvDir: resolve(home, o.csv ?? config.data.csv_dir),
         stateDir: resolve(home, o.state ?? join(home, 'replay')),
         from: parseDate('--from', o.from),
         to: parseDate('--to', o.to),

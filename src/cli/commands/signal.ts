@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import type { SignalAnswer } from '../../engine/signal-request.js';
 
 export function registerSignal(program: Command): void {
   program
@@ -11,8 +12,10 @@ export function registerSignal(program: Command): void {
     .option('--json', 'print the answer as JSON')
     .action(async (o: { symbol: string; json?: boolean }, cmd: Command) => {
       const { home } = globalOptions(cmd);
-      const symbol = o.symbol.toUpperCase();
-      if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) throw new CliError(`--symbol: expected a symbol like BTC/USDT, got "${o.symbol}"`, 2);
+      const { checkSymbolSyntax, validateSymbol, marketListOf } = await import('../../market/symbols.js');
+      const syntax = checkSymbolSyntax(o.symbol);
+      if (!syntax.ok) throw new CliError(`--symbol: ${syntax.reason}`, 2);
+      const symbol = syntax.symbol;
       const { config, note } = await loadConfigOrDefaults(globalOptions(cmd).configPath);
       if (note && !o.json) process.stderr.write(`${note}\n`);
       const [{ systemClock }, { createMarketSource, CsvMarketSource }, { ModelRegistry, registryPaths }, { requestSignal }] = await Promise.all([
@@ -23,15 +26,19 @@ export function registerSignal(program: Command): void {
       ]);
       const market = await createMarketSource(config, { home, clock: systemClock });
       if (market.notice && !o.json) process.stderr.write(`${market.notice}\n`);
+      // A symbol the source does not list is "Asset not supported" (exit 3), with why.
+      const listed = validateSymbol(symbol, await marketListOf(market.source));
       const registry = new ModelRegistry(registryPaths(home));
       await registry.refresh();
       // A CSV folder is "live" up to its last candle; the simulator and exchanges up to now.
       let now = systemClock.now();
-      if (market.source instanceof CsvMarketSource) {
-        const all = await market.source.allCandles(symbol, config.exchange.timeframe).catch(() => []);
-        if (all.length) now = all[all.length - 1].timestamp + 2 * 3_600_000;
+      if (listed.ok && market.source instanceof CsvMarketSource) {
+        const r = await market.source.range(symbol, config.exchange.timeframe).catch(() => null);
+        if (r?.last != null) now = r.last + 2 * 3_600_000;
       }
-      const answer = await requestSignal({ config, source: market.source, registry, symbol, now })
+      const answer = await (listed.ok
+        ? requestSignal({ config, source: market.source, registry, symbol, now })
+        : Promise.resolve<SignalAnswer>({ kind: 'error', symbol, error: 'Asset not supported', reason: listed.reason }))
         .catch((err: Error) => {
           throw new CliError(`${symbol}: ${err.message}`, 1);
         })

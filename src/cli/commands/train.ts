@@ -4,7 +4,7 @@ import { globalOptions } from '../context.js';
 import { loadConfigOrDefaults } from '../load-config.js';
 import type { Config } from '../../config/schema.js';
 import type { ClassMetrics, ModelKind } from '../../models/metadata.js';
-import type { Candle } from '../../market/types.js';
+import type { Candle, DataSourceInfo } from '../../market/types.js';
 import type { JobProgress } from '../../engine-api.js';
 
 interface TrainOpts {
@@ -72,7 +72,14 @@ export async function loadConfigForCli(configPath: string, out: (s: string) => v
 }
 
 /** Candles for every symbol of the job through the configured market source. */
-export async function fetchJobCandles(config: Config, home: string, symbols: string[], days: number, out: (s: string) => void): Promise<Record<string, Candle[]>> {
+export async function fetchJobCandles(
+  config: Config,
+  home: string,
+  symbols: string[],
+  days: number,
+  out: (s: string) => void,
+  meta: { dataSource?: DataSourceInfo } = {},
+): Promise<Record<string, Candle[]>> {
   const [{ createMarketSource }, { systemClock }, { fetchTrainingCandles }] = await Promise.all([
     import('../../market/index.js'),
     import('../../clock.js'),
@@ -86,6 +93,7 @@ export async function fetchJobCandles(config: Config, home: string, symbols: str
       candles[s] = await fetchTrainingCandles(source, s, config.exchange.timeframe, days);
       out(`fetched ${candles[s].length} ${config.exchange.timeframe} candles of ${s} from ${source.description}\n`);
     }
+    meta.dataSource = await source.provenance?.(symbols, config.exchange.timeframe);
     return candles;
   } finally {
     await source.close?.();
@@ -147,8 +155,9 @@ async function runTrain(o: RunTrain): Promise<void> {
   if (existsSync(target)) throw new CliError(`${target} already exists; versions are immutable (pass --version X.Y for a new one)`, 1);
   const profile = config.training[o.quick ? 'quick' : 'full'];
   out(`training ${symbols.join(', ')} (${o.models.join(', ')}, ${o.quick ? 'quick' : 'full'} profile, ${profile.data_days} days) as v${decision.version}: ${decision.reason}\n`);
-  const candles = await fetchJobCandles(config, o.home, symbols, profile.data_days, out);
-  const spec = buildJobSpec(config, { symbols, candles, models: o.models, quick: o.quick, version: decision.version, modelsDir });
+  const meta: { dataSource?: DataSourceInfo } = {};
+  const candles = await fetchJobCandles(config, o.home, symbols, profile.data_days, out, meta);
+  const spec = buildJobSpec(config, { symbols, candles, dataSource: meta.dataSource, models: o.models, quick: o.quick, version: decision.version, modelsDir });
   const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: config.resources.training_timeout_s * 1000 });
   const ac = new AbortController();
   const onSigint = (): void => {
