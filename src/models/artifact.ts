@@ -16,23 +16,11 @@ import { Preprocessor, type FeatureMetadata } from '../features/preprocess.js';
 import { GbdtModel } from './gbdt/model.js';
 import { PpoAgent, type SerializedPpoAgent } from './ppo/agent.js';
 import { deserializeLayersModel } from './tf-io.js';
+import { inferFileEntries } from './artifact-files.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
-export class ArtifactExistsError extends Error {
-  constructor(readonly dir: string) {
-    super(`artifact ${dir} already exists; versions are immutable (train a new version or remove it)`);
-    this.name = 'ArtifactExistsError';
-  }
-}
-export class ArtifactCorruptError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly file: string,
-    detail: string,
-  ) {
-    super(`artifact ${dir}: ${file} ${detail}`);
-    this.name = 'ArtifactCorruptError';
-  }
-}
+export { ArtifactExistsError, ArtifactCorruptError } from './artifact-errors.js';
+import { ArtifactExistsError, ArtifactCorruptError } from './artifact-errors.js';
 
 /** manifest.json: one entry per file in the folder except the manifest itself. */
 export type Manifest = Record<string, { sha256: string; size: number }>;
@@ -146,39 +134,73 @@ export interface VerifiedArtifact {
   dir: string;
   metadata: ModelMetadata;
   manifest: Manifest;
+  /** What was repaired or assumed for an older artifact (no manifest, no `files` list). */
+  warnings: string[];
   /** File contents by name, already checked against the manifest. */
   read(file: string): Buffer;
 }
 
 /**
+ * An older artifact without manifest.json: its checksums are computed from the folder and recorded
+ * beside it (atomically) so every later load verifies against them. A folder that cannot be written
+ * (read-only) still loads, with the checksums held in memory only.
+ */
+async function recordMissingManifest(dir: string, warnings: string[]): Promise<Manifest> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== MANIFEST_FILE).map((e) => e.name);
+  if (!names.includes(METADATA_FILE)) throw new ArtifactCorruptError(dir, MANIFEST_FILE, 'is missing and so is metadata.json', true);
+  const files = await Promise.all(names.sort().map(async (file) => ({ file, data: await readFile(join(dir, file)) })));
+  const manifest = buildManifest(files);
+  try {
+    await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    warnings.push(`${MANIFEST_FILE} was missing (an older artifact): checksums of ${names.length} files computed and recorded in ${join(dir, MANIFEST_FILE)}`);
+  } catch (err) {
+    warnings.push(`${MANIFEST_FILE} was missing (an older artifact): checksums of ${names.length} files computed but not recorded (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return manifest;
+}
+
+/**
  * Read and verify an artifact folder: manifest present and parseable, every listed file present with
  * the recorded size and sha256, no unlisted model file, metadata parseable. Any problem throws
- * ArtifactCorruptError naming the file.
+ * ArtifactCorruptError naming the file. An older folder without manifest.json gets one (see
+ * recordMissingManifest); metadata without `files` gets the list inferred from the file names.
  */
 export async function readVerifiedArtifact(dir: string): Promise<VerifiedArtifact> {
+  const warnings: string[] = [];
   let manifest: Manifest;
+  let manifestText: string | null = null;
   try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+    manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
-    throw new ArtifactCorruptError(dir, MANIFEST_FILE, `is missing or unreadable (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`artifact ${dir}: cannot read ${MANIFEST_FILE} (${(err as Error).message})`);
+  }
+  if (manifestText === null) manifest = await recordMissingManifest(dir, warnings);
+  else {
+    try {
+      manifest = JSON.parse(manifestText) as Manifest;
+    } catch (err) {
+      throw new ArtifactCorruptError(dir, MANIFEST_FILE, `is unreadable (${(err as Error).message})`, true);
+    }
   }
   if (typeof manifest !== 'object' || manifest === null || !manifest[METADATA_FILE]) {
-    throw new ArtifactCorruptError(dir, MANIFEST_FILE, 'does not list metadata.json');
+    throw new ArtifactCorruptError(dir, MANIFEST_FILE, 'does not list metadata.json', true);
   }
   const contents = new Map<string, Buffer>();
   for (const [file, entry] of Object.entries(manifest)) {
     let data: Buffer;
     try {
       data = await readFile(join(dir, file));
-    } catch {
-      throw new ArtifactCorruptError(dir, file, 'is listed in the manifest but missing');
+    } catch (err) {
+      // Only a file that is not there is damage; EMFILE/EIO say nothing about the artifact.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactCorruptError(dir, file, 'is listed in the manifest but missing', true);
+      throw new Error(`artifact ${dir}: cannot read ${file} (${(err as Error).message})`);
     }
-    if (data.byteLength !== entry.size) throw new ArtifactCorruptError(dir, file, `has ${data.byteLength} bytes, manifest says ${entry.size}`);
-    if (sha256(data) !== entry.sha256) throw new ArtifactCorruptError(dir, file, 'checksum does not match the manifest (tampered or corrupt)');
+    if (data.byteLength !== entry?.size) throw new ArtifactCorruptError(dir, file, `has ${data.byteLength} bytes, manifest says ${entry?.size}`, true);
+    if (sha256(data) !== entry.sha256) throw new ArtifactCorruptError(dir, file, 'checksum does not match the manifest (tampered or corrupt)', true);
     contents.set(file, data);
   }
   for (const f of await readdir(dir)) {
-    if (f !== MANIFEST_FILE && !manifest[f] && !f.startsWith('.')) throw new ArtifactCorruptError(dir, f, 'is not listed in the manifest');
+    if (f !== MANIFEST_FILE && !manifest[f] && !f.startsWith('.')) throw new ArtifactCorruptError(dir, f, 'is not listed in the manifest', true);
   }
   let metadata: ModelMetadata;
   try {
@@ -186,13 +208,21 @@ export async function readVerifiedArtifact(dir: string): Promise<VerifiedArtifac
   } catch (err) {
     throw new ArtifactCorruptError(dir, METADATA_FILE, `is not valid JSON (${(err as Error).message})`);
   }
-  for (const f of metadata.files ?? []) {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new ArtifactCorruptError(dir, METADATA_FILE, 'is not a JSON object');
+  if (metadata.files === undefined) {
+    metadata.files = inferFileEntries(Object.keys(manifest));
+    warnings.push(`${METADATA_FILE} has no "files" list (an older artifact): inferred ${metadata.files.map((f) => f.file).join(', ') || 'nothing'} from the file names`);
+  } else if (!Array.isArray(metadata.files) || !metadata.files.every((f) => typeof f === 'object' && f !== null && typeof f.file === 'string')) {
+    throw new ArtifactCorruptError(dir, METADATA_FILE, '"files" should be a list of {type, file}');
+  }
+  for (const f of metadata.files) {
     if (!contents.has(f.file)) throw new ArtifactCorruptError(dir, f.file, 'is named in metadata.json but not in the manifest');
   }
   return {
     dir,
     metadata,
     manifest,
+    warnings,
     read(file: string): Buffer {
       const b = contents.get(file);
       if (!b) throw new ArtifactCorruptError(dir, file, 'is not part of this artifact');
@@ -244,6 +274,8 @@ export interface LoadedArtifact {
   backend: string | null;
   /** The tfjs instance the networks live in (absent when the artifact has no network). */
   tf?: Tf;
+  /** Repairs and assumptions made while loading an older artifact (shown once by the caller). */
+  warnings: string[];
   dispose(): void;
 }
 
@@ -270,7 +302,7 @@ export async function loadArtifact(dir: string, opts: { tf?: Tf } = {}): Promise
   const preFile = need('preprocessor', '.json');
   const preprocessor = Preprocessor.fromJSON(json(preFile), `${dir}/${preFile}`);
   const featureMetadata = json(need('feature_metadata', '.json')) as FeatureMetadata;
-  const loaded: LoadedArtifact = { dir, metadata: m, featureMetadata, preprocessor, backend: null, dispose: () => undefined };
+  const loaded: LoadedArtifact = { dir, metadata: m, featureMetadata, preprocessor, backend: null, warnings: v.warnings, dispose: () => undefined };
   const gbdtFile = fileOfType(m, 'gbdt', '.json');
   if (gbdtFile) loaded.gbdt = GbdtModel.fromJSON(json(gbdtFile), `${dir}/${gbdtFile}`);
   const gruJson = fileOfType(m, 'gru', '.json');
@@ -290,7 +322,12 @@ export async function loadArtifact(dir: string, opts: { tf?: Tf } = {}): Promise
       loaded.ppo = await PpoAgent.deserialize(tf, s, `${dir}/${ppoJson}`);
     }
   }
+  // Idempotent: tfjs throws "Container '...' is already disposed." on a second dispose, and a
+  // cleanup path must never fail the work it cleans up after.
+  let disposed = false;
   loaded.dispose = () => {
+    if (disposed) return;
+    disposed = true;
     loaded.rnn?.dispose();
     loaded.ppo?.dispose();
   };

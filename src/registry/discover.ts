@@ -23,6 +23,10 @@ export interface DiscoveredArtifact {
   key: string;
   dir: string;
   complete: boolean;
+  /** A file's bytes differ from the manifest (its size, or its sha256 when verified). */
+  corrupt: boolean;
+  /** Every file's sha256 was checked against the manifest in this scan. */
+  verified: boolean;
   problems: string[];
   /** Old-metadata defaults that were applied, and other non-fatal notes. */
   warnings: string[];
@@ -55,6 +59,11 @@ async function listDirs(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const ents = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return ents.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
 }
 
 async function readJson(path: string): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
@@ -99,6 +108,7 @@ function parseManifest(raw: unknown): Record<string, ManifestEntry> | string {
 export async function inspectArtifact(version: string, key: string, dir: string, opts: DiscoverOptions = {}): Promise<DiscoveredArtifact> {
   const problems: string[] = [];
   const warnings: string[] = [];
+  let corrupt = false;
   let sizeBytes = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const s = await stat(join(dir, name)).catch(() => null);
@@ -107,7 +117,13 @@ export async function inspectArtifact(version: string, key: string, dir: string,
 
   const man = await readJson(join(dir, MANIFEST_FILE));
   let manifest: Record<string, ManifestEntry> | null = null;
-  if (!man.ok) problems.push(`${MANIFEST_FILE}: ${man.error}`);
+  // An older artifact without manifest.json still serves (files from the folder); its first load
+  // records the checksums (src/models/artifact.ts), so until then there is nothing to verify.
+  let folderFiles: string[] | null = null;
+  if (!man.ok && man.error === 'missing') {
+    folderFiles = await listFiles(dir);
+    warnings.push(`${MANIFEST_FILE} missing (an older artifact): files taken from the folder; checksums are recorded on first load`);
+  } else if (!man.ok) problems.push(`${MANIFEST_FILE}: ${man.error}`);
   else {
     const parsed = parseManifest(man.value);
     if (typeof parsed === 'string') problems.push(`${MANIFEST_FILE}: ${parsed}`);
@@ -119,7 +135,7 @@ export async function inspectArtifact(version: string, key: string, dir: string,
   if (!meta.ok) problems.push(`${METADATA_FILE}: ${meta.error}`);
   else {
     try {
-      const r = normalizeMetadata(meta.value, join(dir, METADATA_FILE), version, Object.keys(manifest ?? {}));
+      const r = normalizeMetadata(meta.value, join(dir, METADATA_FILE), version, folderFiles ?? Object.keys(manifest ?? {}));
       metadata = r.metadata;
       warnings.push(...r.warnings);
     } catch (err) {
@@ -127,6 +143,10 @@ export async function inspectArtifact(version: string, key: string, dir: string,
     }
   }
 
+  if (folderFiles && metadata) {
+    for (const f of metadata.files) if (!folderFiles.includes(f.file)) problems.push(`${f.file}: missing`);
+    if (metadata.files.length === 0) problems.push('no model files found');
+  }
   if (manifest && metadata) {
     const listed = new Set([...metadata.files.map((f) => f.file), ...Object.keys(manifest)]);
     if (listed.size === 0) problems.push('no model files listed');
@@ -143,9 +163,13 @@ export async function inspectArtifact(version: string, key: string, dir: string,
       }
       if (s.size !== entry.size) {
         problems.push(`${file}: size ${s.size} bytes, manifest says ${entry.size}`);
+        corrupt = true;
         continue;
       }
-      if (opts.verifyChecksums && (await sha256File(join(dir, file))) !== entry.sha256) problems.push(`${file}: sha256 does not match the manifest`);
+      if (opts.verifyChecksums && (await sha256File(join(dir, file))) !== entry.sha256) {
+        problems.push(`${file}: sha256 does not match the manifest`);
+        corrupt = true;
+      }
     }
   }
 
@@ -153,7 +177,8 @@ export async function inspectArtifact(version: string, key: string, dir: string,
   if (metadata && servesSymbols.length === 0 && metadata.training_mode === 'single_symbol' && key !== 'multi') {
     servesSymbols = [fileStemToSymbol(key)];
   }
-  return { version, key, dir, complete: problems.length === 0, problems, warnings, metadata, servesSymbols, sizeBytes };
+  const verified = Boolean(opts.verifyChecksums && manifest && !corrupt && problems.length === 0);
+  return { version, key, dir, complete: problems.length === 0, corrupt, verified, problems, warnings, metadata, servesSymbols, sizeBytes };
 }
 
 /** Every version folder under modelsDir, ascending by version, each with its artifacts. */

@@ -10,10 +10,11 @@
  * | training_days            | 0                  |                                          |
  * | training_end_timestamp   | created_at, else null (no recency points)                     |
  * | version                  | the folder's version                                          |
- * | files                    | the manifest's file list                                      |
+ * | files                    | inferred from the file names (manifest, else the folder)      |
  * | timeframe/window/horizon | 1h / 48 / 1        | the seed's defaults                      |
  */
 import type { ModelFileEntry, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
+import { inferFileEntries, modelKindsOf } from '../models/artifact-files.js';
 
 export interface NormalizedMetadata extends Omit<ModelMetadata, 'training_end_timestamp'> {
   /** null when neither the field nor created_at says when training ended. */
@@ -97,8 +98,8 @@ export function normalizeMetadata(raw: unknown, file: string, folderVersion: str
 
   let files: ModelFileEntry[];
   if (raw.files === undefined) {
-    defaulted('files', 'the manifest list');
-    files = manifestFiles.map((f) => ({ type: 'feature_metadata', file: f }) as ModelFileEntry);
+    files = inferFileEntries(manifestFiles);
+    defaulted('files', `inferred from the file names (${modelKindsOf(files).join(', ') || 'no model files'})`);
   } else if (Array.isArray(raw.files) && raw.files.every((f) => isObj(f) && typeof f.file === 'string')) {
     files = raw.files as ModelFileEntry[];
   } else return bad('files', 'a list of {type, file}');
