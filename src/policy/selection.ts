@@ -2,7 +2,8 @@
  * Which model version serves the current config. Pure: (config, discovered models, now) -> decision.
  *
  * Compatible = complete and trained the way the config asks (same training_mode; in multi_symbol
- * mode also the same symbol encoding, since inputs are shaped by it). Among compatible versions:
+ * mode also the same symbol encoding, since inputs are shaped by it; every model kind that
+ * model.models lists). Among compatible versions:
  *   score = 10 x trained symbols + recency (max(0, 365 - age in whole days), newer is more)
  *           + version (major x 100 + minor)
  * highest total wins, ties go to the higher version. A pinned version overrides the score when it
@@ -12,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import type { DiscoveredArtifact, DiscoveredVersion } from '../registry/discover.js';
 import type { SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import { compareVersions, parseVersion } from '../registry/version.js';
+import { modelKindsOf } from '../models/artifact-files.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -70,6 +72,10 @@ export function artifactMismatch(config: Config, a: DiscoveredArtifact): string 
   if (trainedOn && trainedOn !== config.data.source && !config.model.allow_foreign_source) {
     return `trained on ${SOURCE_WORDS[trainedOn] ?? trainedOn} data, the engine reads ${SOURCE_WORDS[config.data.source]} prices (model.allow_foreign_source: false)`;
   }
+  // A partial artifact (e.g. `kilo train --model ppo`) would serve an ensemble the operator did not ask for.
+  const has = modelKindsOf(m.files);
+  const missing = config.model.models.filter((k) => !has.includes(k));
+  if (missing.length) return `holds ${has.join(', ') || 'no model'}; model.models asks for ${config.model.models.join(', ')} (missing ${missing.join(', ')})`;
   return null;
 }
 

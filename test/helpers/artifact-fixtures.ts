@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { fileKindFromName } from '../../src/models/artifact-files.js';
 
 export const DAY = 86_400_000;
 
@@ -26,7 +27,7 @@ export interface FixtureSpec {
   profile?: 'full' | 'quick';
   /** Metadata keys to leave out (to imitate old trainers). */
   omit?: string[];
-  /** Model files: name -> size in bytes. */
+  /** Model files: name -> size in bytes (the kind is read from the name, as the registry does). */
   files?: Record<string, number>;
   /** Raw metadata.json text instead of the generated one. */
   rawMetadata?: string;
@@ -44,7 +45,14 @@ export async function writeArtifact(modelsDir: string, spec: FixtureSpec): Promi
   const key = spec.key ?? (mode === 'multi_symbol' ? 'multi' : symbols[0].replace('/', '-'));
   const dir = join(modelsDir, `v${spec.version}`, key);
   await mkdir(dir, { recursive: true });
-  const files = spec.files ?? { [`gru_model_${key}.json`]: 64, [`gru_model_${key}.bin`]: 256 };
+  // One file per model kind by default: a partial artifact never serves a config asking for all three.
+  const files = spec.files ?? {
+    [`gru_model_${key}.json`]: 64,
+    [`gru_model_${key}.bin`]: 256,
+    [`gbdt_model_${key}.json`]: 96,
+    [`ppo_model_${key}.json`]: 48,
+    [`ppo_model_${key}.bin`]: 128,
+  };
   const manifest: Record<string, { sha256: string; size: number }> = {};
   for (const [name, size] of Object.entries(files)) {
     const bytes = Buffer.alloc(size, name.length % 251);
@@ -68,7 +76,7 @@ export async function writeArtifact(modelsDir: string, spec: FixtureSpec): Promi
     feature_schema_hash: 'fixture',
     backend: 'wasm',
     created_at: new Date(spec.trainingEnd ?? Date.UTC(2026, 0, 1)).toISOString(),
-    files: Object.keys(files).map((file) => ({ type: 'gru', file })),
+    files: Object.keys(files).map((file) => ({ type: fileKindFromName(file) ?? 'gru', file })),
     training_duration_s: spec.durationS ?? 120,
     profile: spec.profile ?? 'full',
   };
