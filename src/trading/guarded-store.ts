@@ -13,7 +13,7 @@ import { corruptAsideName, writeJsonAtomic } from '../util/atomic.js';
 export class StoreCorruptError extends Error {
   constructor(
     readonly file: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${file} is corrupt and could not be recovered: ${detail}`);
     this.name = 'StoreCorruptError';
@@ -90,7 +90,8 @@ export class GuardedStore<T> {
   write(): Promise<void> {
     const snapshot = structuredClone(this.db.data);
     const next = this.chain.then(async () => {
-      await this.db.adapter.write(snapshot);
+      // Not lowdb's adapter: it renames without fsync, so a power cut could leave an empty file.
+      await writeJsonAtomic(this.file, snapshot);
       await writeJsonAtomic(`${this.file}.bak`, snapshot);
     });
     this.chain = next.catch(() => undefined);
