@@ -150,7 +150,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         : market.source;
     if (source instanceof StoredSource) source.onStale = (symbol, msg) => logger.warn(msg, symbol);
 
-    const registry = new ModelRegistry({ ...registryPaths(home) });
+    const registry = new ModelRegistry({ ...registryPaths(home), onWarn: (m) => logger.warn(m) });
     await registry.refresh();
     const queue = await TrainingQueue.open({
       file: join(dataDir, QUEUE_FILE_NAME),
@@ -252,12 +252,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       if (clock.now() - lastCleanup < 10 * 60_000) return false;
       lastCleanup = clock.now();
       const cfg = effectiveConfig();
-      const protect = cov.universe
-        .map((s) => registry.servingArtifactFor(cfg, s, marketNow()))
-        .filter((a) => a !== null)
-        .map((a) => ({ version: a.artifact.version, why: `serving ${a.artifact.servesSymbols.join(', ')}` }));
-      // The selected version matters only through the symbols it serves, which are protected above.
-      if (pinned) protect.push({ version: pinned, why: 'pinned' });
+      // The selected version matters only through the symbols it serves, which are protected here.
+      const protect = registry.protectedVersions(cfg, cov.universe, marketNow());
       const report = await cleanupModels({
         modelsDir,
         versions: registry.list(),
@@ -591,9 +587,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       }),
     };
 
-    registry.on('changed', () => {
-      predictors.clear();
-    });
+    // Only predictors whose folder left models/ are dropped; a new serving choice reloads on its own.
+    registry.on('changed', (versions) => predictors.retain(new Set(versions.flatMap((v) => v.artifacts.map((a) => a.dir)))));
     // Show the tfjs backend before any model loads (the header reads it); detection does not train.
     void import('./models/tf-backend.js')
       .then((m) => m.detectBackend())

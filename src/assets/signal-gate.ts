@@ -1,6 +1,7 @@
 /**
  * What to answer when someone asks for a signal on a symbol. Pure decision:
  *   covered                         -> signal
+ *   its model broken, none older    -> fallback (below), with why
  *   unsupported (config or judged)  -> error "Asset not supported"
  *   untrained, blocking on          -> error "Model not trained" (can_train + time estimate,
  *                                      or can_train false when history is too short)
@@ -23,6 +24,11 @@ export interface SignalGateInput {
   pastTrainings: readonly PastTraining[];
   /** Whether a TA-only signal can be computed for the symbol (candles available). */
   taAvailable: boolean;
+  /**
+   * Why the symbol's own promoted/pinned model cannot serve (corrupt, unusable) when no older
+   * version can stand in (registry.unservable): the symbol falls back instead of being "not trained".
+   */
+  unservable?: string | null;
   config: Config;
 }
 
@@ -36,6 +42,7 @@ export type SignalGateDecision =
 export function resolveSignalRequest(input: SignalGateInput): SignalGateDecision {
   const { symbol, tier, covered, judgement, config } = input;
   if (covered.has(symbol)) return { kind: 'signal' };
+  if (input.unservable) return fallbackFor(symbol, covered, input.taAvailable, config, input.unservable);
   if (tier === 'unsupported') return { kind: 'error', error: 'Asset not supported', reason: `${symbol} is listed in assets.unsupported` };
   if (tier === 'unknown' && judgement && (judgement.verdict === 'stablecoin' || judgement.verdict === 'illiquid')) {
     return { kind: 'error', error: 'Asset not supported', reason: `${symbol}: ${judgement.reason}` };

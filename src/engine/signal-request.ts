@@ -33,7 +33,7 @@ export function pastTrainings(registry: ModelRegistry): PastTraining[] {
     .map((m) => ({ durationS: m!.training_duration_s as number, profile: m!.profile }));
 }
 
-export async function requestSignal(o: { config: Config; source: MarketDataSource; registry: ModelRegistry; symbol: string; now: number }): Promise<SignalAnswer> {
+export async function requestSignal(o: { config: Config; source: MarketDataSource; registry: ModelRegistry; symbol: string; now: number; retried?: boolean; onWarn?: (m: string) => void }): Promise<SignalAnswer> {
   const { config, symbol, registry } = o;
   const tf = config.exchange.timeframe as Timeframe;
   const until = Math.floor(o.now / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
@@ -41,7 +41,8 @@ export async function requestSignal(o: { config: Config; source: MarketDataSourc
   const candles = tier === 'unsupported' ? [] : await o.source.fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until);
   const covered = new Set(registry.coveredSymbols(config));
   const judgement = tier === 'unknown' && !covered.has(symbol) ? classifyUnknownAsset(candles, tf, config) : null;
-  const d = resolveSignalRequest({ symbol, tier, covered, judgement, pastTrainings: pastTrainings(registry), taAvailable: candles.length >= 40, config });
+  const unservable = registry.unservable(config, symbol, o.now);
+  const d = resolveSignalRequest({ symbol, tier, covered, judgement, pastTrainings: pastTrainings(registry), taAvailable: candles.length >= 40, unservable, config });
   if (d.kind === 'error') return { symbol, ...d };
   const via = d.kind === 'signal' ? symbol : d.via;
   if (via === 'hold') return { kind: 'signal', symbol, direction: 'neutral', confidence: 0, contributions: {}, model_version: 'none', fallback: true, reason: d.kind === 'fallback' ? d.reason : '', at: until };
@@ -49,9 +50,25 @@ export async function requestSignal(o: { config: Config; source: MarketDataSourc
     const ta = taSignal(candles);
     return { kind: 'signal', symbol, direction: ta.direction, confidence: ta.confidence, contributions: ta.contributions, model_version: 'ta', fallback: true, reason: d.kind === 'fallback' ? d.reason : '', at: candles.at(-1)?.timestamp ?? until };
   }
-  const serving = registry.servingArtifactFor(config, via, o.now);
-  if (!serving) return { kind: 'error', symbol, error: 'Model not trained', can_train: true, reason: `no artifact serves ${via}` };
-  const p = new SymbolPredictor(await loadArtifact(serving.artifact.dir));
+  // Verified as it loads; a damaged or unusable artifact is taken out of service and the next choice used.
+  const got = await registry.loadServing(config, via, o.now, async (a) => {
+    const art = await loadArtifact(a.dir);
+    for (const w of art.warnings) o.onWarn?.(`${a.dir}: ${w}`);
+    try {
+      return new SymbolPredictor(art);
+    } catch (err) {
+      art.dispose();
+      throw err;
+    }
+  });
+  if (!got) {
+    // Nothing of its own can serve any more: answer as the gate does for a broken model.
+    const why = registry.unservable(config, via, o.now);
+    if (why && via === symbol && !o.retried) return requestSignal({ ...o, retried: true });
+    return { kind: 'error', symbol, error: 'Model not trained', can_train: true, reason: why ?? `no artifact serves ${via}` };
+  }
+  const p = got.value;
+  const fellBack = got.serving.via === 'fallback' ? got.serving.reason : null;
   try {
     const pred = p.predict(symbol, candles);
     return {
@@ -62,7 +79,7 @@ export async function requestSignal(o: { config: Config; source: MarketDataSourc
       contributions: pred.contributions as Record<string, number>,
       model_version: pred.modelVersion,
       at: pred.at,
-      ...(d.kind === 'fallback' ? { fallback: true as const, reason: d.reason } : {}),
+      ...(d.kind === 'fallback' ? { fallback: true as const, reason: d.reason } : fellBack ? { fallback: true as const, reason: fellBack } : {}),
     };
   } finally {
     p.artifact.dispose();

@@ -60,6 +60,7 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
       judgement: d.judgements.get(symbol) ?? null,
       pastTrainings: [],
       taAvailable: candles.length >= 40,
+      unservable: d.registry.unservable(cfg, symbol, d.marketNow()),
       config: cfg,
     });
     if (decision.kind === 'signal') modelReqs.push({ symbol, via: symbol });
@@ -85,10 +86,10 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
     // Let keystrokes and timers in between symbols: a round never holds the main thread long.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      const serving = d.registry.servingArtifactFor(cfg, r.via, d.marketNow());
-      if (!serving) continue;
-      const p = await d.predictors.get(r.via, serving.artifact.dir);
-      if (!p) continue;
+      // Verified as it loads; a corrupt or unusable artifact is replaced by the next choice at once.
+      const got = await d.predictors.serving(d.registry, cfg, r.via, d.marketNow());
+      if (!got) continue;
+      const p = got.predictor;
       const candles = d.feed.candles(r.symbol);
       if (candles.length < p.minCandles) continue;
       const pred = p.predict(r.symbol, candles, portfolioState(d.broker, d.feed, r.symbol));
@@ -101,7 +102,11 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
         confidence: pred.confidence,
         contributions: pred.contributions,
         modelVersion: pred.modelVersion,
-        ...(r.via !== r.symbol ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` } : {}),
+        ...(r.via !== r.symbol
+          ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` }
+          : got.serving.via === 'fallback'
+            ? { fallback: true, reason: got.serving.reason }
+            : {}),
       });
     } catch (err) {
       d.logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);

@@ -21,8 +21,8 @@ describe.skipIf(!hasData)('storage limit', () => {
     home = await mkdtemp(join(tmpdir(), 'kilo-storage-'));
     const models = join(home, 'models');
     // An old XRP model nobody uses (2 MB) and an old BTC model that serves BTC (1 MB); ETH needs training.
-    const old = await writeArtifact(models, { version: '0.1', symbols: ['XRP/USDT'], trainingEnd: START - 400 * 86_400_000, files: { 'gru_model_XRP-USDT.json': 2_000_000 } });
-    const serving = await writeArtifact(models, { version: '0.2', symbols: ['BTC/USDT'], trainingEnd: START - 400 * 86_400_000, files: { 'gru_model_BTC-USDT.json': 1_000_000 } });
+    const old = await writeArtifact(models, { version: '0.1', symbols: ['XRP/USDT'], trainingEnd: START - 400 * 86_400_000, files: { 'gbdt_model_XRP-USDT.json': 2_000_000 } });
+    const serving = await writeArtifact(models, { version: '0.2', symbols: ['BTC/USDT'], trainingEnd: START - 400 * 86_400_000, files: { 'gbdt_model_BTC-USDT.json': 1_000_000 } });
     const config = testConfig((c) => {
       c.universe.symbols = ['BTC/USDT', 'ETH/USDT'];
       c.resources.storage_limit_mb = 4;

@@ -13,7 +13,8 @@ export function registerModels(program: Command): void {
     .command('models')
     .description('list discovered model versions and the selection for the current config')
     .option('--json', 'print JSON')
-    .option('--verify', 'also check every file against its manifest sha256 (slower)')
+    .option('--verify', 'check every file against its manifest sha256 (the default)')
+    .option('--no-verify', 'check file sizes only (faster on very large models)')
     .option('--cleanup', 'remove versions older than resources.cleanup_max_age_days beyond the newest cleanup_keep_top_n (never serving, pinned or selected)')
     .option('--dry-run', 'with --cleanup: only report what would be removed')
     .action(async (opts: { json?: boolean; verify?: boolean; cleanup?: boolean; dryRun?: boolean }, cmd: Command) => {
@@ -23,10 +24,17 @@ export function registerModels(program: Command): void {
       const { toModelVersionViews } = await import('../../registry/views.js');
       const { formatModelsReport } = await import('../../registry/report.js');
       const paths = registryPaths(home);
-      const reg = new ModelRegistry({ ...paths, verifyChecksums: opts.verify ?? false });
+      const warnings: string[] = [];
+      // Verified by default: a flipped byte in a promoted model must not read "files complete".
+      const reg = new ModelRegistry({ ...paths, verifyChecksums: opts.verify !== false, onWarn: (w) => warnings.push(w) });
       await reg.refresh();
       const now = Date.now();
       const selection = reg.selection(config, now);
+      const u = config.universe;
+      const symbols = [
+        ...new Set([...(u.mode === 'list' ? u.symbols : []), ...u.core_symbols, ...Object.keys(reg.servingMap()), ...reg.list().flatMap((v) => v.artifacts.flatMap((a) => a.servesSymbols))]),
+      ].sort();
+      const serving = symbols.map((s) => reg.servingFor(config, s, now));
       if (opts.cleanup) {
         const { cleanupModels, protectedVersions } = await import('../../registry/cleanup.js');
         const r = config.resources;
@@ -66,13 +74,16 @@ export function registerModels(program: Command): void {
           serving: reg.servingMap(),
           // data: what trained each artifact (kind, exchange/CSV files/seed, candle range and hash).
           data_sources: Object.fromEntries(reg.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
-          notes: note ? [note] : [],
+          serving_by_symbol: serving,
+          quarantine: reg.quarantineList(),
+          notes: [...(note ? [note] : []), ...warnings],
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
       if (note) process.stdout.write(`note: ${note}\n`);
-      process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config));
+      for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+      process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config, { serving, quarantine: reg.quarantineList() }));
       const { describeProvenance } = await import('../../market/provenance.js');
       const trained = reg.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
       if (trained.length) process.stdout.write(`data sources:\n${trained.join('\n')}\n`);

@@ -28,7 +28,8 @@ export function registerSignal(program: Command): void {
       if (market.notice && !o.json) process.stderr.write(`${market.notice}\n`);
       // A symbol the source does not list is "Asset not supported" (exit 3), with why.
       const listed = validateSymbol(symbol, await marketListOf(market.source));
-      const registry = new ModelRegistry(registryPaths(home));
+      const onWarn = (m: string): boolean => process.stderr.write(`warning: ${m}\n`);
+      const registry = new ModelRegistry({ ...registryPaths(home), onWarn });
       await registry.refresh();
       // A CSV folder is "live" up to its last candle; the simulator and exchanges up to now.
       let now = systemClock.now();
@@ -37,7 +38,7 @@ export function registerSignal(program: Command): void {
         if (r?.last != null) now = r.last + 2 * 3_600_000;
       }
       const answer = await (listed.ok
-        ? requestSignal({ config, source: market.source, registry, symbol, now })
+        ? requestSignal({ config, source: market.source, registry, symbol, now, onWarn })
         : Promise.resolve<SignalAnswer>({ kind: 'error', symbol, error: 'Asset not supported', reason: listed.reason }))
         .catch((err: Error) => {
           throw new CliError(`${symbol}: ${err.message}`, 1);
