@@ -99,7 +99,7 @@ export function normalizeMetadata(raw: unknown, file: string, folderVersion: str
   let files: ModelFileEntry[];
   if (raw.files === undefined) {
     files = inferFileEntries(manifestFiles);
-    defaulted('files', `inferred from the file names (${modelKindsOf(files).join(', ') || 'no model files'})`);
+    warnings.push(`files missing (an older artifact): inferred from the file names (${modelKindsOf(files).join(', ') || 'no model files'})`);
   } else if (Array.isArray(raw.files) && raw.files.every((f) => isObj(f) && typeof f.file === 'string')) {
     files = raw.files as ModelFileEntry[];
   } else return bad('files', 'a list of {type, file}');
