@@ -72,20 +72,31 @@ export async function cleanupModels(input: CleanupInput): Promise<CleanupReport>
   return report;
 }
 
-/** Total bytes of every file under modelsDir (including in-progress writes: they use disk too). */
+/**
+ * Total bytes of every file under modelsDir (including in-progress writes: they use disk too).
+ * A worker renames its `.tmp-*` folder into place at any moment, so an entry that vanished between
+ * readdir and stat is skipped (it is counted under its new name or not at all), never an error.
+ */
 export async function modelsDirSizeBytes(modelsDir: string): Promise<number> {
+  const gone = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
   let total = 0;
   let ents;
   try {
     ents = await readdir(modelsDir, { withFileTypes: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if (gone(err)) return 0;
     throw err;
   }
   for (const e of ents) {
     const p = join(modelsDir, e.name);
     if (e.isDirectory()) total += await modelsDirSizeBytes(p);
-    else if (e.isFile()) total += (await stat(p)).size;
+    else if (e.isFile()) {
+      try {
+        total += (await stat(p)).size;
+      } catch (err) {
+        if (!gone(err)) throw err;
+      }
+    }
   }
   return total;
 }

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fileKindFromName } from '../../src/models/artifact-files.js';
 
 export const DAY = 86_400_000;
 
@@ -76,7 +75,7 @@ export async function writeArtifact(modelsDir: string, spec: FixtureSpec): Promi
     feature_schema_hash: 'fixture',
     backend: 'wasm',
     created_at: new Date(spec.trainingEnd ?? Date.UTC(2026, 0, 1)).toISOString(),
-    files: Object.keys(files).map((file) => ({ type: fileKindFromName(file) ?? 'gru', file })),
+    files: Object.keys(files).map((file) => ({ type: /^(gru|gbdt|ppo)_model_/.exec(file)?.[1] ?? 'gru', file })),
     training_duration_s: spec.durationS ?? 120,
     profile: spec.profile ?? 'full',
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discoverModels } from '../../src/registry/discover.js';
 import { cleanupModels, modelsDirSizeBytes } from '../../src/registry/cleanup.js';
@@ -49,5 +50,31 @@ describe('cleanupModels', () => {
     const r = await cleanupModels({ modelsDir, versions: await discoverModels(modelsDir), usage: {}, protect: [], maxAgeDays: 30, keepTopN: 1, now: NOW, dryRun: true });
     expect(r.removed.map((x) => x.version)).toEqual(['1.0']);
     expect(existsSync(join(modelsDir, 'v1.0'))).toBe(true);
+  });
+});
+
+describe('modelsDirSizeBytes while workers publish', () => {
+  it('an in-progress .tmp- folder renamed into place during the walk is not an error (it failed the queue pump with ENOENT)', async () => {
+    const modelsDir = join(await tempHome(), 'models');
+    const folders = Array.from({ length: 30 }, (_, i) => join(modelsDir, `.tmp-${i}`));
+    for (const f of folders) {
+      await mkdir(f, { recursive: true });
+      for (let k = 0; k < 10; k++) await writeFile(join(f, `ppo_model_${k}.bin`), Buffer.alloc(100));
+    }
+    const total = 30 * 10 * 100;
+    expect(await modelsDirSizeBytes(modelsDir)).toBe(total);
+    // Workers publishing: every folder moves back and forth while sizes are measured.
+    let moving = true;
+    const mover = (async () => {
+      for (let round = 0; moving; round++) {
+        await Promise.all(folders.map((f, i) => rename(round % 2 ? join(modelsDir, `v9.${i}`) : f, round % 2 ? f : join(modelsDir, `v9.${i}`))));
+      }
+    })();
+    try {
+      for (let i = 0; i < 15; i++) expect(await modelsDirSizeBytes(modelsDir)).toBeLessThanOrEqual(total);
+    } finally {
+      moving = false;
+      await mover;
+    }
   });
 });

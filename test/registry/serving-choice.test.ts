@@ -8,6 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { ModelRegistry, registryPaths } from '../../src/registry/registry.js';
+import { ManualClock } from '../../src/clock.js';
+import { createEngine } from '../../src/engine.js';
 import { DAY, runKilo, tempHome, writeArtifact } from '../helpers/artifact-fixtures.js';
 
 const NOW = Date.UTC(2026, 5, 1);
@@ -36,6 +38,7 @@ describe('pins, per symbol', () => {
     await reg.setServing('SOL/USDT', '2.1');
 
     const pinned = cfg({ pinned_version: '1.0' });
+    expect(reg.servingArtifactFor(pinned, 'BTC/USDT', NOW)?.artifact.version).toBe('1.0');
     expect(reg.servingFor(pinned, 'BTC/USDT', NOW)).toMatchObject({ version: '1.0', via: 'pinned', fallback: false, reason: 'v1.0 is pinned (model.pinned_version)' });
     expect(reg.servingFor(pinned, 'ETH/USDT', NOW)).toMatchObject({ version: '1.0', via: 'pinned' });
     expect(reg.servingFor(pinned, 'SOL/USDT', NOW)).toMatchObject({ version: '2.1', via: 'promoted' });
@@ -74,6 +77,34 @@ describe('pins, per symbol', () => {
     const after = await runKilo(h, ['models']);
     expect(after.stdout).toMatch(/^ {2}BTC\/USDT +v2\.1 +promoted /m);
     expect(after.stdout).toMatch(/^ {2}ETH\/USDT +v2\.1 +selected /m);
+  });
+});
+
+describe('the console pin (engine.pinModel) in a running engine', () => {
+  it('Enter on v1.0 in the models panel serves 1.0 for every symbol it covers until unpinned, whatever serving.json says', async () => {
+    const { home: h, modelsDir, reg } = await home();
+    for (const v of ['1.0', '2.1']) for (const s of ['BTC/USDT', 'ETH/USDT']) await writeArtifact(modelsDir, { version: v, symbols: [s], trainingEnd: NOW - DAY });
+    await reg.refresh();
+    await reg.setServing('BTC/USDT', '2.1');
+    const c = cfg();
+    c.data.source = 'sim';
+    c.universe.symbols = ['BTC/USDT', 'ETH/USDT'];
+    c.universe.core_symbols = [];
+    c.auto_training.enabled = false;
+    const clock = new ManualClock(NOW);
+    const engine = await createEngine({ home: h, config: c, configPath: join(h, 'config.yaml'), clock, marketClock: clock });
+    await engine.start({ loop: false });
+    const rows = (): [string, string | null][] => engine.getSnapshot().symbols.map((r) => [r.symbol, r.modelVersion]);
+    try {
+      expect(rows()).toEqual([['BTC/USDT', '2.1'], ['ETH/USDT', '2.1']]);
+      expect((await engine.pinModel('1.0')).ok).toBe(true);
+      expect(rows()).toEqual([['BTC/USDT', '1.0'], ['ETH/USDT', '1.0']]);
+      expect(engine.registry.servingFor({ ...c, model: { ...c.model, pinned_version: '1.0' } }, 'BTC/USDT', NOW).via).toBe('pinned');
+      expect((await engine.pinModel(null)).ok).toBe(true);
+      expect(rows()).toEqual([['BTC/USDT', '2.1'], ['ETH/USDT', '2.1']]);
+    } finally {
+      await engine.stop();
+    }
   });
 });
 
