@@ -59,7 +59,6 @@ const META_CASES: [string, Breaker, RegExp][] = [
   ['AE-USDT', rawMeta(metaWith({ window: 'big' }, 'AE-USDT')), /metadata\.json: .*"window" should be a number/],
   ['AF-USDT', rawMeta(metaWith({ training_mode: 'both' }, 'AF-USDT')), /metadata\.json: .*"training_mode"/],
   ['AG-USDT', rawMeta(metaWith({ files: { a: 1 } }, 'AG-USDT')), /metadata\.json: .*files/],
-  ['AH-USDT', async (d) => rm(join(d, 'manifest.json')), /manifest\.json: missing/],
   ['AI-USDT', async (d) => writeFile(join(d, 'manifest.json'), '{"metadata.json": {"size": 3}'), /manifest\.json: malformed JSON/],
   ['AJ-USDT', async (d) => rewriteJson(join(d, 'manifest.json'), (m) => ({ ...m, 'gbdt_model_AJ-USDT.json': { size: 10 } })), /manifest\.json: entry "gbdt_model_AJ-USDT\.json"/],
   // Same size, different bytes: only the checksum can tell (kilo models --verify).
@@ -90,6 +89,13 @@ describe('hostile model metadata and manifests', () => {
     }
     expect(failures).toEqual([]);
     expect((await inspectArtifact('2.0', 'OK-USDT', good, { verifyChecksums: true })).complete).toBe(true);
+    // A folder without manifest.json is an older artifact, not a broken one (issue 13 item 7): it
+    // serves with a note, and its first load records the checksums (test/models/artifact-old.test.ts).
+    const oldDir = await writeArtifact(modelsDir, { version: '1.1', symbols: ['AH/USDT'], key: 'AH-USDT', files: { 'gbdt_model_AH-USDT.json': 64 } });
+    await rm(join(oldDir, 'manifest.json'));
+    const old = await inspectArtifact('1.1', 'AH-USDT', oldDir, { verifyChecksums: true });
+    expect(old.complete).toBe(true);
+    expect(old.warnings).toContain('manifest.json missing (an older artifact): files taken from the folder; checksums are recorded on first load');
 
     // The CLI a user runs: kilo models --json --verify lists them incomplete with the problems; nothing changes.
     const before = await hashTree(h);
