@@ -6,9 +6,11 @@
  * is judged only against a wide bound (its price doubling or halving within one candle).
  *
  * A flagged candle is `pending` until the next `confirmCandles` candles say what it was:
- *  - `confirmed`: they stay near its level - a real move; trading resumes on it.
- *  - `reverted`: the price went back near the last trusted close - a bad print; it never becomes
- *    the reference, and the candles after it are judged against the trusted close.
+ *  - `confirmed`: they keep at least half of the move (a real move, or one that goes on further);
+ *    it becomes the reference and trading resumes.
+ *  - `reverted`: the price gave back more than half of it - a bad print (or a wick the market did
+ *    not keep); it never becomes the reference: the candles after it are judged against the
+ *    trusted close.
  * Pure: candles in, verdicts out; the engine's feed and `kilo data check` share it.
  */
 import type { Candle } from './types.js';
@@ -76,14 +78,15 @@ export function findSuspects(candles: readonly Candle[], opts: Partial<SuspectOp
       // The newest candles cannot be judged yet; nothing after them to learn from either.
       break;
     }
-    const holds = after.every((a) => Math.abs(Math.log(a.close / c.close)) <= thr / 2);
+    // Kept at least half of the move, on the same side of the trusted close.
+    const holds = after.every((a) => Math.sign(Math.log(a.close / ref)) === Math.sign(move) && Math.abs(Math.log(a.close / ref)) >= Math.abs(move) / 2);
     if (holds) {
-      out.push({ ...base, status: 'confirmed', reason: `moved ${fmt(base.movePct)} in one candle (plausible: ${base.thresholdPct.toFixed(1)}%), confirmed by the next ${o.confirmCandles} candle(s)` });
+      out.push({ ...base, status: 'confirmed', reason: `moved ${fmt(base.movePct)} in one candle (plausible: ${base.thresholdPct.toFixed(1)}%), kept by the next ${o.confirmCandles} candle(s)` });
       learn(Math.abs(move));
       ref = c.close;
     } else {
       // A bad print (or a wick the market did not keep): the trusted close stays where it was.
-      out.push({ ...base, status: 'reverted', reason: `moved ${fmt(base.movePct)} in one candle (plausible: ${base.thresholdPct.toFixed(1)}%) and did not hold: treated as a bad print` });
+      out.push({ ...base, status: 'reverted', reason: `moved ${fmt(base.movePct)} in one candle (plausible: ${base.thresholdPct.toFixed(1)}%) and gave back more than half of it: treated as a bad print` });
     }
   }
   return out;
