@@ -8,6 +8,8 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { ManualClock } from '../../src/clock.js';
 import { DATA, hasData, testConfig, waitFor } from './helpers.js';
@@ -81,5 +83,23 @@ describe.skipIf(!hasData)('CSV folder as the live market', () => {
     const ends = engine.logger.entries().filter((e) => /CSV replay reached the end of the data \(last candle 2023-12-30 18:00\)/.test(e.message));
     expect(ends).toHaveLength(1);
     expect(engine.getSnapshot().symbols[0].price).not.toBeNull();
+  });
+
+  it('kilo replay takes the folder from data.csv_dir when --csv is not given', async () => {
+    home = await mkdtemp(join(tmpdir(), 'kilo-csvlive-'));
+    await writeFile(join(home, 'config.yaml'), `data:\n  source: csv\n  csv_dir: ${DATA}\nmodel:\n  auto_train_new_symbols: false\n`);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+      const p = spawn(process.execPath, [join(import.meta.dirname, '../../bin/kilo.js'), '--home', home, 'replay', '--symbols', 'BTC/USDT', '--from', '2023-06-01', '--to', '2023-06-01T03:00Z', '--json']);
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (code) => res({ code, stdout, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ rounds: 3, symbols: ['BTC/USDT'], from: Date.UTC(2023, 5, 1) });
+    expect(summary.lastPrices['BTC/USDT']).toBeGreaterThan(20_000);
   });
 });
