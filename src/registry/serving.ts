@@ -42,22 +42,28 @@ export function parseServingMap(file: string, raw: unknown): ServingMap {
   return out;
 }
 
-/** A decision as data/promotions.json records it (only the fields serving depends on). */
+/**
+ * A decision as data/promotions.json records it (only the fields serving depends on). Older files
+ * say `promoted: boolean` and "-" for no challenger; newer ones a typed `kind` and null.
+ */
 interface RecordedDecision {
   symbol: string;
+  kind?: string;
+  promoted?: boolean;
   championVersion: string | null;
-  challengerVersion: string;
-  promoted: boolean;
+  challengerVersion: string | null;
 }
 
 /**
- * What each symbol serves after the decisions, applied in order: the challenger when promoted,
- * else the champion it kept (the engine writes exactly this to serving.json after each decision).
+ * What each symbol serves after the decisions, applied in order: the challenger when it was put in
+ * service (promoted, or a rollback to it), else the champion it kept (the engine writes exactly
+ * this to serving.json after each decision).
  */
 export function servingFromDecisions(decisions: readonly RecordedDecision[]): ServingMap {
   const out: ServingMap = {};
   for (const d of decisions) {
-    const v = d.promoted ? d.challengerVersion : d.championVersion;
+    const putInService = d.kind !== undefined ? d.kind === 'promoted' || d.kind === 'rollback' : d.promoted === true;
+    const v = putInService ? d.challengerVersion : d.championVersion;
     if (v && parseVersion(v)) out[d.symbol] = v;
   }
   return out;
@@ -71,7 +77,7 @@ async function readDecisions(file: string): Promise<{ decisions: RecordedDecisio
       if (!Array.isArray(raw.decisions)) continue;
       const decisions = raw.decisions.filter(
         (d): d is RecordedDecision =>
-          typeof d === 'object' && d !== null && typeof d.symbol === 'string' && typeof d.challengerVersion === 'string' && typeof d.promoted === 'boolean',
+          typeof d === 'object' && d !== null && typeof d.symbol === 'string' && (typeof d.kind === 'string' || typeof d.promoted === 'boolean'),
       );
       return { decisions, from: f };
     } catch {

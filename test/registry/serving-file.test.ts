@@ -76,7 +76,18 @@ describe('serving.json', () => {
     expect(Object.keys(await readServingMap(file, opts)).sort()).toEqual([...symbols].sort());
   });
 
-  it('servingFromDecisions replays decisions in order', () => {
+  it('servingFromDecisions replays decisions in order, old (promoted: boolean) and typed (kind) alike', () => {
     expect(servingFromDecisions([decision('A/USDT', null, '1.0', true, 1), decision('A/USDT', '1.0', '1.1', false, 2), decision('B/USDT', null, '1.0', false, 3)])).toEqual({ 'A/USDT': '1.0' });
+    const typed = (symbol: string, kind: string, championVersion: string | null, challengerVersion: string | null) => ({ symbol, kind, championVersion, challengerVersion });
+    expect(
+      servingFromDecisions([
+        typed('A/USDT', 'promoted', null, '1.0'),
+        typed('A/USDT', 'promoted', '1.0', '1.2'),
+        typed('A/USDT', 'rollback', '1.2', '1.0'),
+        typed('B/USDT', 'promoted', null, '1.1'),
+        typed('B/USDT', 'failed', '1.1', null),
+        typed('B/USDT', 'no_edge', '1.1', '1.3'),
+      ]),
+    ).toEqual({ 'A/USDT': '1.0', 'B/USDT': '1.1' });
   });
 });
