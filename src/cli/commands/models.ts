@@ -1,41 +1,50 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
-import type { Config } from '../../config/schema.js';
+import { loadConfigOrDefaults } from '../load-config.js';
+import { isSymbol } from '../../util/symbol.js';
 
 /** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
-import { loadConfigOrDefaults } from '../load-config.js';
-
 export const loadCommandConfig = loadConfigOrDefaults;
+
+interface ModelsOpts {
+  json?: boolean;
+  verify?: boolean;
+  cleanup?: boolean;
+  dryRun?: boolean;
+  rollback?: string;
+  reason?: string;
+}
 
 export function registerModels(program: Command): void {
   program
     .command('models')
-    .description('list discovered model versions and the selection for the current config')
+    .description('list discovered model versions, the selection and the version serving each symbol')
     .option('--json', 'print JSON')
     .option('--verify', 'also check every file against its manifest sha256 (slower)')
     .option('--cleanup', 'remove versions older than resources.cleanup_max_age_days beyond the newest cleanup_keep_top_n (never serving, pinned or selected)')
     .option('--dry-run', 'with --cleanup: only report what would be removed')
-    .action(async (opts: { json?: boolean; verify?: boolean; cleanup?: boolean; dryRun?: boolean }, cmd: Command) => {
+    .option('--rollback <symbol>', 'return SYMBOL to the version that served it before the current one, at once')
+    .option('--reason <text>', 'with --rollback: why (logged and kept in data/promotions.json)')
+    .action(async (opts: ModelsOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadCommandConfig(configPath);
-      const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
-      const { toModelVersionViews } = await import('../../registry/views.js');
-      const { formatModelsReport } = await import('../../registry/report.js');
-      const paths = registryPaths(home);
-      const reg = new ModelRegistry({ ...paths, verifyChecksums: opts.verify ?? false });
-      await reg.refresh();
-      const now = Date.now();
-      const selection = reg.selection(config, now);
+      if (opts.rollback !== undefined) return rollback(home, configPath, opts.rollback, opts.reason, Boolean(opts.json));
+      const { loadOfflineParts, offlineSnapshot } = await import('../../engine/offline.js');
+      const parts = await loadOfflineParts(home, config, { verifyChecksums: opts.verify ?? false });
+      const { registryPaths } = await import('../../registry/registry.js');
+      const modelsDir = registryPaths(home).modelsDir;
+      const notes = [note, ...parts.notes].filter((n): n is string => !!n);
       if (opts.cleanup) {
         const { cleanupModels, protectedVersions } = await import('../../registry/cleanup.js');
         const r = config.resources;
-        // Prediction counts live in the engine; from the files alone "most used" falls back to newest.
+        const now = Date.now();
         const report = await cleanupModels({
-          modelsDir: paths.modelsDir,
-          versions: reg.list(),
-          usage: {},
-          protect: protectedVersions(reg.servingMap(), config.model.pinned_version, selection.winner),
+          modelsDir,
+          versions: parts.registry.list(),
+          // The engine persists its prediction counts: "most used" is the engine's own figure.
+          usage: { ...parts.state.usage },
+          protect: protectedVersions(parts.registry.servingMap(), config.model.pinned_version, parts.registry.selection(config, now).winner),
           maxAgeDays: r.cleanup_max_age_days,
           keepTopN: r.cleanup_keep_top_n,
           now,
@@ -54,27 +63,42 @@ export function registerModels(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
         return;
       }
+      const snap = await offlineSnapshot(parts);
+      const serving = Object.fromEntries(snap.symbols.map((s) => [s.symbol, s.modelVersion]));
       if (opts.json) {
         const out = {
-          modelsDir: paths.modelsDir,
-          config: { training_mode: config.model.training_mode, symbol_encoding: config.model.symbol_encoding, pinned_version: config.model.pinned_version },
-          selected: selection.winner,
-          reason: selection.reason,
-          pin: selection.pin,
-          versions: toModelVersionViews(reg.list(), selection, config),
-          candidates: selection.candidates,
-          serving: reg.servingMap(),
+          modelsDir,
+          config: { training_mode: config.model.training_mode, symbol_encoding: config.model.symbol_encoding, pinned_version: snap.pinnedVersion },
+          selected: snap.selection.winner,
+          reason: snap.selection.reason,
+          pin: snap.selection.pin,
+          versions: snap.models,
+          serving,
+          servingVia: Object.fromEntries(snap.symbols.map((s) => [s.symbol, s.servingVia])),
           // data: what trained each artifact (kind, exchange/CSV files/seed, candle range and hash).
-          data_sources: Object.fromEntries(reg.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
-          notes: note ? [note] : [],
+          data_sources: Object.fromEntries(parts.registry.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
+          notes,
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      if (note) process.stdout.write(`note: ${note}\n`);
-      process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config));
+      const { formatModelsReport } = await import('../../registry/report.js');
+      for (const n of notes) process.stdout.write(`note: ${n}\n`);
+      process.stdout.write(formatModelsReport(modelsDir, parts.registry.list(), parts.registry.selection({ ...config, model: { ...config.model, pinned_version: snap.pinnedVersion } }, Date.now()), config));
+      const rows = snap.symbols.map((s) => `  ${s.symbol.padEnd(12)} ${s.modelVersion ? `v${s.modelVersion}` : 'none'}${s.servingVia ? ` (${s.servingVia})` : ''}`);
+      process.stdout.write(`Serving per symbol:\n${rows.length ? rows.join('\n') : '  (empty universe)'}\n`);
       const { describeProvenance } = await import('../../market/provenance.js');
-      const trained = reg.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
+      const trained = parts.registry.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
       if (trained.length) process.stdout.write(`data sources:\n${trained.join('\n')}\n`);
     });
+}
+
+async function rollback(home: string, configPath: string, raw: string, reason: string | undefined, json: boolean): Promise<void> {
+  const symbol = raw.toUpperCase();
+  if (!isSymbol(symbol)) throw new CliError(`--rollback: expected a symbol like BTC/USDT, got "${raw}"`, 2);
+  const { withEngineOrFiles } = await import('../engine-access.js');
+  const r = await withEngineOrFiles(home, configPath, (api) => api.rollback(symbol, reason ?? 'rolled back by the operator (kilo models --rollback)'));
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else process.stdout.write(`${r.message}\n`);
+  if (!r.ok) process.exitCode = 1;
 }
