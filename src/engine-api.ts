@@ -239,6 +239,19 @@ export interface SelectionView {
 /** A change of what serves a symbol that is not a promotion decision: pins, fallbacks. */
 export type ServingEventKind = 'pin' | 'unpin' | 'fallback' | 'fallback_end';
 
+/** One line of `kilo history SYMBOL`: what served the symbol from then on, and why. */
+export interface HistoryEntry {
+  at: number;
+  kind: DecisionKind | ServingEventKind;
+  /** The version serving the symbol after this entry (for a pin: the pinned one; null: none / the selection). */
+  version: string | null;
+  /** The version serving it before, when the entry changed it. */
+  from: string | null;
+  reason: string;
+  championScore: number | null;
+  challengerScore: number | null;
+}
+
 export interface ServingEvent {
   at: number;
   /** Null for a pin/unpin, which applies to every symbol the version covers. */

@@ -10,6 +10,8 @@ import type { CoverageReport } from '../assets/coverage.js';
 import { tierOf } from '../assets/tiers.js';
 import type {
   EngineSnapshot,
+  HistoryEntry,
+  ServingEvent,
   JobProgress,
   JobView,
   LogEntry,
@@ -18,6 +20,7 @@ import type {
   PromotionDecision,
   SymbolRow,
 } from '../engine-api.js';
+import { servingAfter } from '../engine-api.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { QueueEntry } from '../training/queue.js';
 import type { PaperBroker } from '../trading/broker.js';
@@ -244,4 +247,27 @@ function projectPortfolio(src: ProjectionSources): PortfolioDetail {
     trades: src.state.trades.slice(-TRADES_SHOWN).reverse(),
     buyAndHoldCurve: [...src.state.benchmark.curve],
   };
+}
+
+/**
+ * `kilo history SYMBOL`: the symbol's decisions (promotions, kept, failed, rollbacks) and its pins
+ * and fallbacks, oldest first, each with the version serving it from then on.
+ */
+export function projectHistory(symbol: string, decisions: readonly PromotionDecision[], events: readonly ServingEvent[]): HistoryEntry[] {
+  const fromDecisions: HistoryEntry[] = decisions
+    .filter((d) => d.symbol === symbol)
+    .map((d) => ({
+      at: d.at,
+      kind: d.kind,
+      version: servingAfter(d),
+      from: d.kind === 'promoted' || d.kind === 'rollback' ? d.championVersion : null,
+      reason: d.reason,
+      championScore: d.championScore,
+      challengerScore: d.challengerScore,
+    }));
+  const fromEvents: HistoryEntry[] = events
+    .filter((e) => e.symbol === symbol || e.symbol === null)
+    .map((e) => ({ at: e.at, kind: e.kind, version: e.kind === 'unpin' ? null : e.version, from: null, reason: e.reason, championScore: null, challengerScore: null }));
+  // Stable: a decision and an event at the same time keep their own order (decisions first).
+  return [...fromDecisions, ...fromEvents].map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
 }
