@@ -1,38 +1,33 @@
 /**
- * Repeating conditions (a symbol whose data keeps failing, an asset that cannot be judged) are
- * logged when they start, when they change, and when they end with how many times they were seen -
- * not once per round, which floods the log at hundreds of symbols. A change is a different message
- * once its numbers are set aside: a retried request names a new time range every round, which is
- * the same outage.
+ * Repeating conditions of the round (a symbol whose data keeps failing, an asset that cannot be
+ * judged) go to the logger's conditions (logged when they start, change and end, with a count).
+ * What counts as a change here is a different message once its numbers are set aside: a retried
+ * request names a new time range every round, and that is still the same outage.
  */
 import type { Logger } from '../log/logger.js';
 
 export class ConditionLog {
-  private readonly open = new Map<string, { message: string; sig: string; count: number }>();
+  private readonly sigs = new Map<string, string>();
+  /** The message logged when the condition began: the logger counts repeats of it. */
+  private readonly first = new Map<string, string>();
 
   constructor(private readonly logger: Logger) {}
 
-  /** `message` null: the condition is over (logged only if it was open). */
+  /** `message` null: the condition is over (logged only if it was on). */
   report(key: string, message: string | null, symbol?: string): void {
-    const cur = this.open.get(key);
     if (message === null) {
-      if (!cur) return;
-      this.open.delete(key);
-      this.logger.info(`${key}: resolved after ${cur.count} occurrence${cur.count === 1 ? '' : 's'} (last: ${cur.message})`, symbol);
+      this.first.delete(key);
+      if (this.sigs.delete(key)) this.logger.endCondition(key);
       return;
     }
     const sig = message.replace(/\d+(\.\d+)?/g, '#');
-    if (cur && cur.sig === sig) {
-      cur.count += 1;
-      cur.message = message;
+    if (this.sigs.get(key) === sig) {
+      // Same condition: let the logger count it without logging it again.
+      this.logger.condition(key, 'warn', this.first.get(key) ?? message, symbol);
       return;
     }
-    this.open.set(key, { message, sig, count: 1 });
-    this.logger.warn(cur ? `${message} (was: ${cur.message}, ${cur.count}x)` : message, symbol);
-  }
-
-  /** Keys currently open (for tests and the status view). */
-  active(): string[] {
-    return [...this.open.keys()];
+    this.sigs.set(key, sig);
+    this.first.set(key, message);
+    this.logger.condition(key, 'warn', message, symbol);
   }
 }
