@@ -40,11 +40,18 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+// `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
+// recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
+const first = process.argv[2];
+if ((first === '--version' || first === '-V') && process.argv.length === 3) {
+  process.stdout.write(`${packageVersion()}\n`);
+  process.exit(0);
+}
+
 const program = new Command();
 program
   .name('kilo')
-  .description('Operator console for an ML-driven crypto trading bot (paper trading unless explicitly enabled).')
-  .version(packageVersion(), '-V, --version', 'print the version')
+  .description('Operator console for an ML-driven crypto trading bot (paper trading unless explicitly enabled).\n`kilo --version` prints the version.')
   .option('-c, --config <file>', 'config file', 'config.yaml')
   .option('--home <dir>', 'folder holding config.yaml, models/ and data/', process.cwd())
   // Subcommand help lists these too: every subcommand takes them.

@@ -13,11 +13,11 @@ export class ConditionLog {
 
   constructor(private readonly logger: Logger) {}
 
-  /** `message` null: the condition is over (logged only if it was on). */
-  report(key: string, message: string | null, symbol?: string): void {
+  /** `message` null: the condition is over (logged, with `endMessage` if given, only if it was on). */
+  report(key: string, message: string | null, symbol?: string, endMessage?: string): void {
     if (message === null) {
       this.first.delete(key);
-      if (this.sigs.delete(key)) this.logger.endCondition(key);
+      if (this.sigs.delete(key)) this.logger.endCondition(key, endMessage);
       return;
     }
     const sig = message.replace(/\d+(\.\d+)?/g, '#');

@@ -92,11 +92,8 @@ export class RoundRunner {
     }
     const universe = [...cov.universe];
     const poll = await d.feed.poll(universe, now);
-    const failed = new Map(poll.failures.map((f) => [f.symbol, f.error]));
-    for (const symbol of universe) {
-      const err = failed.get(symbol);
-      d.conditions.report(`market data ${symbol}`, err === undefined ? null : `${symbol}: market data failed, skipped: ${err}`, symbol);
-    }
+    // The feed reports a failure when it starts or changes, and says when data flows again.
+    for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
     for (const symbol of universe) cov.judgeUnknown(symbol);
     for (const [symbol, candles] of poll.fresh) for (const c of candles) d.desk.onCandle(symbol, c);
     cov.recompute();
