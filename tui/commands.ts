@@ -3,7 +3,7 @@
  * Every action here is also a `kilo` subcommand; this is the in-console shortcut.
  */
 import type { CommandResult, EngineApi } from '../src/engine-api.js';
-import { isSymbol } from '../src/util/symbol.js';
+import { SYMBOL_RE } from '../src/market/symbols.js';
 
 export type ParsedCommand =
   | { kind: 'train'; symbol: string; quick: boolean }
@@ -33,7 +33,7 @@ export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unp
 function symbolArg(arg: string | undefined, ctx: CommandContext, cmd: string): string {
   const s = (arg ?? ctx.selectedSymbol ?? '').toUpperCase();
   if (!s) throw new CommandLineError(`:${cmd} needs a symbol, e.g. :${cmd} BTC/USDT`);
-  if (!isSymbol(s)) throw new CommandLineError(`:${cmd}: "${arg}" is not a symbol like BTC/USDT`);
+  if (!SYMBOL_RE.test(s)) throw new CommandLineError(`:${cmd}: "${arg}" is not a symbol like BTC/USDT`);
   return s;
 }
 

@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { TrainingQueue } from '../training/queue.js';
 import { tierOf } from '../assets/tiers.js';
-import { isSymbol } from '../util/symbol.js';
+import { SYMBOL_RE } from '../market/symbols.js';
 import type { CoverageKeeper } from './coverage.js';
 import type { ModelDecisions } from './decisions.js';
 import type { EngineState } from './state.js';
@@ -38,7 +38,7 @@ export function engineCommands(d: CommandDeps): EngineCommands {
   return {
     async train(req: TrainRequest): Promise<CommandResult> {
       const symbol = req.symbol;
-      if (!isSymbol(symbol)) return notSymbol(symbol);
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
       state.request(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
       const { entry, added } = await queue.add(symbol, { priority: 100, trigger: 'operator', reason: req.reason ?? 'operator request' });
@@ -69,7 +69,7 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       }
     },
     async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
-      if (!isSymbol(symbol)) return notSymbol(symbol);
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       state.block(symbol, reason);
       d.coverage.recompute();
       await state.flush();
@@ -77,7 +77,7 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       return { ok: true, message: `${symbol} blocked` };
     },
     async unblock(symbol: string): Promise<CommandResult> {
-      if (!isSymbol(symbol)) return notSymbol(symbol);
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       const had = state.unblock(symbol);
       d.coverage.recompute();
       await state.flush();
@@ -102,7 +102,7 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
     },
     async rollback(symbol: string, reason = 'rolled back by the operator'): Promise<CommandResult> {
-      if (!isSymbol(symbol)) return notSymbol(symbol);
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       const r = await d.decisions.rollback(symbol, reason);
       if (!r.ok) logger.warn(r.message, symbol);
       d.coverage.recompute();

@@ -6,10 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { isSymbol } from '../util/symbol.js';
+import { SYMBOL_RE } from '../market/symbols.js';
 import type { Config } from '../config/schema.js';
 
-const symbolKey = z.string().refine(isSymbol, { message: 'not a symbol like BTC/USDT' });
+const symbolKey = z.string().refine((s) => SYMBOL_RE.test(s), { message: 'not a symbol like BTC/USDT' });
 const version = z.string().regex(/^\d+\.\d+$/, 'expected a version like "1.0"');
 const finite = z.number().refine(Number.isFinite, { message: 'not a finite number' });
 

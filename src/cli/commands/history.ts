@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
-import { isSymbol } from '../../util/symbol.js';
+import { SYMBOL_RE } from '../../market/symbols.js';
 
 const when = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 const score = (x: number | null): string => (x === null ? '' : x.toFixed(4));
@@ -14,7 +14,7 @@ export function registerHistory(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: string, opts: { json?: boolean }, cmd: Command) => {
       const symbol = raw.toUpperCase();
-      if (!isSymbol(symbol)) throw new CliError(`symbol: expected a pair like BTC/USDT, got "${raw}"`, 2);
+      if (!SYMBOL_RE.test(symbol)) throw new CliError(`symbol: expected a pair like BTC/USDT, got "${raw}"`, 2);
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadConfigOrDefaults(configPath);
       const [{ loadOfflineParts, offlineSnapshot }, { projectHistory }] = await Promise.all([import('../../engine/offline.js'), import('../../engine/project.js')]);

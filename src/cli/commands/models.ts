@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
-import { isSymbol } from '../../util/symbol.js';
+import { SYMBOL_RE } from '../../market/symbols.js';
 
 /** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
 export const loadCommandConfig = loadConfigOrDefaults;
@@ -95,7 +95,7 @@ export function registerModels(program: Command): void {
 
 async function rollback(home: string, configPath: string, raw: string, reason: string | undefined, json: boolean): Promise<void> {
   const symbol = raw.toUpperCase();
-  if (!isSymbol(symbol)) throw new CliError(`--rollback: expected a symbol like BTC/USDT, got "${raw}"`, 2);
+  if (!SYMBOL_RE.test(symbol)) throw new CliError(`--rollback: expected a symbol like BTC/USDT, got "${raw}"`, 2);
   const { withEngineOrFiles } = await import('../engine-access.js');
   const r = await withEngineOrFiles(home, configPath, (api) => api.rollback(symbol, reason ?? 'rolled back by the operator (kilo models --rollback)'));
   if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
