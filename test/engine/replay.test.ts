@@ -82,5 +82,6 @@ describe.skipIf(!hasData)('replay on real candles', () => {
     }
     expect(text).toMatch(/buy-and-hold/);
     expect(text).toMatch(/no-trade: \+0\.00%/);
-  });
+    // 720 rounds with real trainings: minutes on a loaded 2-core machine (figures in bench/, not here).
+  }, 400_000);
 });
