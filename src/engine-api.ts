@@ -3,6 +3,8 @@
  * The console reads only this: a store (subscribe/getSnapshot), typed events, and commands.
  */
 import type { ModelKind, TrainingMode, SymbolEncoding } from './models/metadata.js';
+import type { ServingArtifact } from './registry/registry.js';
+import type { QueueTrigger } from './training/queue-store.js';
 
 export type Direction = 'bullish' | 'bearish' | 'neutral';
 export type SymbolState = 'live' | 'blocked' | 'queued' | 'training' | 'unsupported' | 'fallback';
@@ -36,9 +38,24 @@ export interface SymbolRow {
   winRate: number | null;
   needsRetrain: boolean;
   retrainReason: string;
+  /** When the model serving this symbol was trained or promoted (market time); null when none serves it. */
   lastRetrain: number | null;
+  /** The version serving THIS symbol (symbols are served by different versions), null when none. */
   modelVersion: string | null;
+  /** How that version was chosen: promoted for it (serving.json), the selection's winner, or the newest fitting one. */
+  servingVia: ServingArtifact['via'] | null;
+  /** Why that version serves (pinned, promoted..., a fallback's cause), or why nothing can; null when no model covers it. */
+  servingReason: string | null;
   position: number;
+  /** Paper PnL of this symbol: realised (closed trades, after fees) and unrealised (open position). */
+  pnl: SymbolPnl;
+}
+
+export interface SymbolPnl {
+  realised: number;
+  unrealised: number;
+  fees: number;
+  trades: number;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -57,6 +74,8 @@ export interface JobProgress {
 export interface JobView {
   id: string;
   symbol: string;
+  /** What queued it; `reason` says the same in words. */
+  trigger: QueueTrigger;
   reason: string;
   state: JobState;
   priority: number;
@@ -66,8 +85,12 @@ export interface JobView {
   startedAt: number | null;
   finishedAt: number | null;
   progress: JobProgress | null;
-  /** Training loss per epoch of the current/last run, for the loss curve. */
+  /** Training loss per epoch of the current/last run, for the loss curve (kept after the job ends). */
   lossHistory: number[];
+  /** The validation figure per epoch beside it (what the stage reports: accuracy for the GRU). */
+  valHistory: number[];
+  /** Seconds until this job starts (queued) or ends (running), when it can be estimated. */
+  etaS: number | null;
 }
 
 export interface ScoreBreakdown {
@@ -89,21 +112,46 @@ export interface ModelVersionView {
   compatible: boolean;
   rejectReason: string | null;
   score: ScoreBreakdown | null;
+  /** The selection's winner for symbols without a promotion of their own. */
   selected: boolean;
   pinned: boolean;
   warnings: string[];
+  /** Symbols of the universe this version serves right now. */
+  servingSymbols: string[];
+  /** Where the version stands, and why (why it lost, when it did). */
+  verdict: ModelVerdict;
+  featureHash: string | null;
+  /** Oldest training-data start among its artifacts (ms), null when unknown. */
+  trainingStart: number | null;
+  createdAt: number | null;
 }
+
+export type ModelVerdictKind = 'serving' | 'selected' | 'pinned' | 'outscored' | 'rejected' | 'incomplete' | 'unscored';
+
+export interface ModelVerdict {
+  kind: ModelVerdictKind;
+  reason: string;
+}
+
+/** What a model decision did; code branches on this, `reason` is for people. */
+export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback';
+export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback'];
 
 export interface PromotionDecision {
   at: number;
   symbol: string;
+  kind: DecisionKind;
   championVersion: string | null;
-  challengerVersion: string;
+  /** Null when there was no challenger (a failed training, a rollback). */
+  challengerVersion: string | null;
   championScore: number | null;
   challengerScore: number | null;
-  promoted: boolean;
   reason: string;
 }
+
+/** The version a decision leaves serving the symbol. */
+export const servingAfter = (d: PromotionDecision): string | null =>
+  d.kind === 'promoted' || d.kind === 'rollback' ? d.challengerVersion : d.championVersion;
 
 export interface LogEntry {
   seq: number;
@@ -123,6 +171,98 @@ export interface PortfolioView {
   equityCurve: number[];
 }
 
+export interface PositionView {
+  symbol: string;
+  qty: number;
+  /** Fill price of the entry (after slippage). */
+  entryPrice: number;
+  lastPrice: number;
+  value: number;
+  /** Marked at the last price, net of the entry fee already paid. */
+  unrealisedPnl: number;
+  unrealisedPct: number;
+  openedAt: number;
+}
+
+export interface PortfolioDetail extends PortfolioView {
+  startingCash: number;
+  realisedPnl: number;
+  feesPaid: number;
+  tradeCount: number;
+  positions: PositionView[];
+  /** Most recent trades, newest first (bounded). */
+  trades: TradeEvent[];
+  /** Equal-weight buy-and-hold of the traded symbols over the same rounds as equityCurve. */
+  buyAndHoldCurve: number[];
+}
+
+/** One cell of the coverage matrix: what one version holds for one symbol. */
+export interface CoverageCell {
+  version: string;
+  state: 'serving' | 'available' | 'incompatible' | 'incomplete';
+  trainedFrom: number | null;
+  trainedTo: number | null;
+  featureHash: string | null;
+  createdAt: number | null;
+  note: string;
+}
+
+export interface CoverageRowView {
+  symbol: string;
+  tier: AssetTier;
+  state: SymbolState;
+  reason: string;
+  servingVersion: string | null;
+  cells: CoverageCell[];
+  /** The active training job of the symbol and when it should be done. */
+  job: { id: string; state: JobState; etaS: number | null } | null;
+}
+
+export interface CoverageView {
+  universeMode: 'list' | 'top_volume';
+  universe: string[];
+  trained: string[];
+  untrained: string[];
+  queued: string[];
+  training: string[];
+  blocked: { symbol: string; reason: string }[];
+  /** The config switches that shaped it, in words. */
+  configStatus: string[];
+  rows: CoverageRowView[];
+}
+
+export interface SelectionView {
+  /** The highest-scoring (or pinned) version: it serves symbols without a promotion of their own. */
+  winner: string | null;
+  reason: string;
+  pin: { version: string; honoured: boolean; reason: string } | null;
+}
+
+/** A change of what serves a symbol that is not a promotion decision: pins, fallbacks. */
+export type ServingEventKind = 'pin' | 'unpin' | 'fallback' | 'fallback_end';
+
+/** One line of `kilo history SYMBOL`: what served the symbol from then on, and why. */
+export interface HistoryEntry {
+  at: number;
+  kind: DecisionKind | ServingEventKind;
+  /** The version serving the symbol after this entry (for a pin: the pinned one; null: none / the selection). */
+  version: string | null;
+  /** The version serving it before, when the entry changed it. */
+  from: string | null;
+  reason: string;
+  championScore: number | null;
+  challengerScore: number | null;
+}
+
+export interface ServingEvent {
+  at: number;
+  /** Null for a pin/unpin, which applies to every symbol the version covers. */
+  symbol: string | null;
+  kind: ServingEventKind;
+  version: string | null;
+  reason: string;
+}
+
 export interface EngineSnapshot {
   status: 'starting' | 'running' | 'stopping' | 'stopped';
   startedAt: number | null;
@@ -136,7 +276,12 @@ export interface EngineSnapshot {
   dataSource: string;
   backend: string;
   round: number;
-  portfolio: PortfolioView;
+  /**
+   * 'engine': built by a running engine. 'files': built from the state files with no engine
+   * running (kilo status, kilo models --json ...), so prices and jobs are as last saved.
+   */
+  origin: 'engine' | 'files';
+  portfolio: PortfolioDetail;
   overallWinRate: number | null;
   jobsRunning: number;
   symbols: SymbolRow[];
@@ -144,9 +289,15 @@ export interface EngineSnapshot {
   models: ModelVersionView[];
   selectedVersion: string | null;
   pinnedVersion: string | null;
+  selection: SelectionView;
+  /** The universe's coverage, and per symbol x version: trained window, feature hash, age, state, ETA. */
+  coverage: CoverageView;
   /** Bounded tail of the log. */
   logs: LogEntry[];
+  /** Recent model decisions, newest first. */
   promotions: PromotionDecision[];
+  /** Recent pins and fallbacks, newest first. */
+  servingEvents: ServingEvent[];
 }
 
 export interface HeartbeatEvent {
@@ -163,6 +314,8 @@ export interface TradeEvent {
   price: number;
   fee: number;
   reason: string;
+  /** Sells: what the round trip earned after both fees. */
+  realisedPnl?: number;
 }
 
 export interface EngineEvents {
@@ -202,4 +355,6 @@ export interface EngineApi {
   unblock(symbol: string): Promise<CommandResult>;
   /** Pin a version (overrides the selection score) or pass null to unpin. */
   pinModel(version: string | null): Promise<CommandResult>;
+  /** Return a symbol to the version that served it before the current one, at once. */
+  rollback(symbol: string, reason?: string): Promise<CommandResult>;
 }

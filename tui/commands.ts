@@ -3,6 +3,7 @@
  * Every action here is also a `kilo` subcommand; this is the in-console shortcut.
  */
 import type { CommandResult, EngineApi } from '../src/engine-api.js';
+import { SYMBOL_RE } from '../src/market/symbols.js';
 
 export type ParsedCommand =
   | { kind: 'train'; symbol: string; quick: boolean }
@@ -11,6 +12,7 @@ export type ParsedCommand =
   | { kind: 'unblock'; symbol: string }
   | { kind: 'pin'; version: string }
   | { kind: 'unpin' }
+  | { kind: 'rollback'; symbol: string; reason?: string }
   | { kind: 'quit' };
 
 export class CommandLineError extends Error {
@@ -26,14 +28,12 @@ export interface CommandContext {
   selectedJobId: string | null;
 }
 
-export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'quit'] as const;
-
-const SYMBOL = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'rollback', 'quit'] as const;
 
 function symbolArg(arg: string | undefined, ctx: CommandContext, cmd: string): string {
   const s = (arg ?? ctx.selectedSymbol ?? '').toUpperCase();
   if (!s) throw new CommandLineError(`:${cmd} needs a symbol, e.g. :${cmd} BTC/USDT`);
-  if (!SYMBOL.test(s)) throw new CommandLineError(`:${cmd}: "${arg}" is not a symbol like BTC/USDT`);
+  if (!SYMBOL_RE.test(s)) throw new CommandLineError(`:${cmd}: "${arg}" is not a symbol like BTC/USDT`);
   return s;
 }
 
@@ -66,6 +66,11 @@ export function parseCommandLine(text: string, ctx: CommandContext): ParsedComma
     }
     case 'unpin':
       return { kind: 'unpin' };
+    case 'rollback': {
+      const symbol = symbolArg(args[0], ctx, name);
+      const reason = args.slice(1).join(' ');
+      return reason ? { kind: 'rollback', symbol, reason } : { kind: 'rollback', symbol };
+    }
     case 'quit':
     case 'q':
       return { kind: 'quit' };
@@ -89,5 +94,7 @@ export async function runCommand(engine: EngineApi, cmd: Exclude<ParsedCommand, 
       return engine.pinModel(cmd.version);
     case 'unpin':
       return engine.pinModel(null);
+    case 'rollback':
+      return engine.rollback(cmd.symbol, cmd.reason ?? 'rolled back by the operator (console)');
   }
 }

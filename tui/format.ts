@@ -15,6 +15,12 @@ export function fmtPrice(v: number | null | undefined): string {
   return v.toPrecision(4);
 }
 
+/** Selection scores are whole points; fractional ones (tests, other policies) keep 3 digits. */
+export function fmtScore(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
+
 export function fmtPct(v: number | null | undefined, digits = 1): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '-';
   return `${(v * 100).toFixed(digits)}%`;

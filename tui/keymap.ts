@@ -22,6 +22,7 @@ export type CommandId =
   | 'model.pin'
   | 'model.unpin'
   | 'symbol.retrain'
+  | 'symbol.rollback'
   | 'job.trainNow'
   | 'job.cancel'
   | 'job.priorityUp'
@@ -58,6 +59,7 @@ export const KEYMAP: readonly Binding[] = [
   { key: 'enter', label: 'pin the highlighted version', scope: 'models', command: 'model.pin' },
   { key: 'p', label: 'unpin (back to the selection score)', scope: 'models', command: 'model.unpin' },
   { key: 'r', label: 'retrain the selected symbol', scope: 'models', command: 'symbol.retrain' },
+  { key: 'R', label: 'roll the selected symbol back to its previous version', scope: 'models', command: 'symbol.rollback' },
   { key: 'up', label: 'previous job', scope: 'queue', command: 'row.up' },
   { key: 'down', label: 'next job', scope: 'queue', command: 'row.down' },
   { key: 't', label: 'train the highlighted symbol now', scope: 'queue', command: 'job.trainNow' },

@@ -101,14 +101,16 @@ export async function runInteractive(opts: InteractiveOptions): Promise<Interact
     setImmediate(() => instance?.unmount());
   };
   const live: { engine: EngineApi | null } = { engine: null };
-  // SIGTERM (systemd, kill) and SIGHUP (terminal closed) stop the engine cleanly, like q does.
+  // SIGTERM / SIGINT (systemd, kill) stop the engine cleanly like q does, exit 0; SIGHUP (the
+  // terminal closed) as well, with 129 so a wrapper can tell the terminal went away.
   const onSignal = (sig: NodeJS.Signals) => {
     const engine = live.engine;
     live.engine = null;
-    outcome = { exitCode: sig === 'SIGTERM' ? 143 : 129, message: null, forced: false };
+    outcome = { exitCode: sig === 'SIGHUP' ? 129 : 0, message: null, forced: false };
     void (engine ? engine.stop() : Promise.resolve()).finally(() => instance?.unmount());
   };
   process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
   instance = render(
     <Providers theme={opts.theme ?? themeFromEnv()}>
@@ -120,6 +122,7 @@ export async function runInteractive(opts: InteractiveOptions): Promise<Interact
     await instance.waitUntilExit();
   } finally {
     process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     process.off('SIGHUP', onSignal);
   }
   const engine = leftover as EngineApi | null;

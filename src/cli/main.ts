@@ -2,8 +2,15 @@
  * `kilo` command line. Every console action exists here as a subcommand over the same engine.
  * Command modules register their options synchronously and import heavy code (tfjs, ccxt)
  * lazily inside their actions so `kilo --help` stays fast.
+ *
+ * Exit codes (README "Exit codes"): 0 done / stopped cleanly; 1 the operation failed; 2 bad
+ * input (arguments, config.yaml, no terminal); 3 `kilo signal` answered with an error; 4 another
+ * engine runs on this home; 130 interrupted (a second Ctrl+C or signal).
  */
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
 import { registerConsole } from './commands/console.js';
 import { registerRun } from './commands/run.js';
 import { registerReplay } from './commands/replay.js';
@@ -16,15 +23,42 @@ import { registerData } from './commands/data.js';
 import { registerSetup } from './commands/setup.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSignal } from './commands/signal.js';
+import { registerHistory } from './commands/history.js';
 import { CliError } from './errors.js';
+
+/** package.json's version, found from here in the sources (src/cli) and after tsc (dist/src/cli). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'kilo' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one folder up
+    }
+  }
+  return 'unknown';
+}
+
+// `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
+// recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
+const first = process.argv[2];
+if ((first === '--version' || first === '-V') && process.argv.length === 3) {
+  process.stdout.write(`${packageVersion()}\n`);
+  process.exit(0);
+}
 
 const program = new Command();
 program
   .name('kilo')
-  .description('Operator console for an ML-driven crypto trading bot (paper trading unless explicitly enabled).')
+  .description('Operator console for an ML-driven crypto trading bot (paper trading unless explicitly enabled).\n`kilo --version` prints the version.')
   .option('-c, --config <file>', 'config file', 'config.yaml')
   .option('--home <dir>', 'folder holding config.yaml, models/ and data/', process.cwd())
-  .showHelpAfterError();
+  // Subcommand help lists these too: every subcommand takes them.
+  .configureHelp({ showGlobalOptions: true })
+  .showHelpAfterError('(add --help for usage)')
+  .showSuggestionAfterError()
+  .exitOverride();
 
 registerConsole(program);
 registerRun(program);
@@ -38,13 +72,23 @@ registerData(program);
 registerSetup(program);
 registerSignal(program);
 registerDoctor(program);
+registerHistory(program);
+// Only the root takes words it does not know, so `kilo trian` reaches the console action, which
+// answers with commander's unknown-command error and its "did you mean" instead of "too many arguments".
+program.allowExcessArguments(true);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CliError) {
+  if (err instanceof CommanderError) {
+    // Commander printed its message (help, version, or the usage error with a suggestion).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof CliError) {
     process.stderr.write(`kilo: ${err.message}\n`);
     process.exitCode = err.exitCode;
+  } else if (err instanceof Error && err.name === 'EngineRunningError') {
+    process.stderr.write(`kilo: ${err.message}\n`);
+    process.exitCode = 4;
   } else {
     const e = err instanceof Error ? err : new Error(String(err));
     process.stderr.write(`kilo: ${e.message}\n`);

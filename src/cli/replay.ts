@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ManualClock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import type { PromotionDecision, TradeEvent } from '../engine-api.js';
+import { servingAfter, type PromotionDecision, type TradeEvent } from '../engine-api.js';
 import { createEngine } from '../engine.js';
 import { CsvMarketSource } from '../market/csv-source.js';
 import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
@@ -132,11 +132,11 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     winRate: overall.winRate,
     retrains: engine.queue
       .list()
-      .filter((e) => e.reason.startsWith('retrain'))
+      .filter((e) => e.trigger === 'retrain')
       .map((e) => ({ at: e.added_at, symbol: e.symbol, reason: e.reason })),
     decisions,
-    promoted: decisions.filter((d) => d.promoted).length,
-    kept: decisions.filter((d) => !d.promoted).length,
+    promoted: decisions.filter((d) => d.kind === 'promoted').length,
+    kept: decisions.filter((d) => d.kind !== 'promoted').length,
     startingCash: config.paper_trading.starting_cash,
     finalEquity: view.equity,
     pnl: view.pnl,
@@ -161,7 +161,7 @@ export function formatReplaySummary(s: ReplaySummary): string {
     `retrains queued: ${s.retrains.length}`,
     ...s.retrains.map((r) => `  ${day(r.at)} ${r.symbol}: ${r.reason}`),
     `model decisions: ${s.decisions.length} (promoted ${s.promoted}, kept ${s.kept})`,
-    ...s.decisions.map((d) => `  ${day(d.at)} ${d.symbol}: ${d.promoted ? 'promoted' : 'kept'} ${d.promoted ? d.challengerVersion : d.championVersion} - ${d.reason}`),
+    ...s.decisions.map((d) => `  ${day(d.at)} ${d.symbol}: ${d.kind} ${servingAfter(d) ?? '-'} - ${d.reason}`),
     `trades: ${s.trades.length}, fees paid ${s.feesPaid.toFixed(2)}`,
     `paper PnL after fees: ${s.pnl.toFixed(2)} (${pct(s.pnlPct)}) | buy-and-hold (equal weight): ${pct(s.buyAndHoldPct)} | no-trade: ${pct(s.noTradePct)}`,
   ];

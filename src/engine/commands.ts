@@ -1,8 +1,9 @@
 /**
- * The operator's commands (console keys, `kilo` subcommands): train, cancel, reprioritise,
- * block/unblock and pin. Each validates its input, changes engine state through the owners
- * (queue, trainer, coverage, registry), logs what happened, republishes the snapshot and answers
- * with a CommandResult the console and CLI print as is.
+ * The operator's commands (console keys, `kilo` subcommands, the control API): train, cancel,
+ * reprioritise, block/unblock, pin and rollback. Each validates its input, changes engine state
+ * through its owners (EngineState, the queue, the trainer, the decisions), logs what happened and
+ * answers with a CommandResult the console, the CLI and the API print as is. Republishing follows
+ * from EngineState's change events.
  */
 import type { Config } from '../config/schema.js';
 import type { CommandResult, EngineApi, TrainRequest } from '../engine-api.js';
@@ -10,43 +11,41 @@ import type { Logger } from '../log/logger.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { TrainingQueue } from '../training/queue.js';
 import { tierOf } from '../assets/tiers.js';
+import { SYMBOL_RE } from '../market/symbols.js';
 import type { CoverageKeeper } from './coverage.js';
-import type { PredictorCache } from './predictors.js';
-import type { ManualRequest, Trainer } from './trainer.js';
+import type { ModelDecisions } from './decisions.js';
+import type { EngineState } from './state.js';
+import type { Trainer } from './trainer.js';
 
 export interface CommandDeps {
   config: Config;
-  effectiveConfig: () => Config;
+  state: EngineState;
   queue: TrainingQueue;
   trainer: Trainer;
   registry: ModelRegistry;
-  predictors: PredictorCache;
   coverage: CoverageKeeper;
+  decisions: ModelDecisions;
   logger: Logger;
-  requests: Map<string, ManualRequest>;
-  manualBlocks: Record<string, string>;
   marketNow: () => number;
-  /** Apply (or clear) the operator's pin to the effective config. */
-  setPin: (version: string | null) => void;
-  persist: () => Promise<void>;
-  publish: () => void;
 }
 
-export type EngineCommands = Pick<EngineApi, 'train' | 'cancelJob' | 'reprioritize' | 'block' | 'unblock' | 'pinModel'>;
+export type EngineCommands = Pick<EngineApi, 'train' | 'cancelJob' | 'reprioritize' | 'block' | 'unblock' | 'pinModel' | 'rollback'>;
+
+const notSymbol = (s: unknown): CommandResult => ({ ok: false, message: `not a symbol: ${JSON.stringify(s)} (expected like BTC/USDT)` });
 
 export function engineCommands(d: CommandDeps): EngineCommands {
-  const { config, queue, trainer, registry, logger } = d;
+  const { config, queue, trainer, registry, logger, state } = d;
   return {
     async train(req: TrainRequest): Promise<CommandResult> {
       const symbol = req.symbol;
-      if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) return { ok: false, message: `not a symbol: "${symbol}" (expected like BTC/USDT)` };
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
-      d.requests.set(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
-      const { entry, added } = await queue.add(symbol, { priority: 100, reason: req.reason ?? 'operator request' });
+      state.request(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
+      const { entry, added } = await queue.add(symbol, { priority: 100, trigger: 'operator', reason: req.reason ?? 'operator request' });
       if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
       logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
       d.coverage.recompute();
-      d.publish();
+      state.touch('jobs', symbol);
       void trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
       return { ok: true, message: `${symbol} ${added ? 'queued' : 'moved to the front'} as ${entry.id}` };
     },
@@ -56,32 +55,32 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       if (match.state === 'running') trainer.cancel(match.id);
       else await queue.cancel(match.id);
       logger.info(`${match.symbol}: job ${match.id} cancelled by the operator`, match.symbol);
-      d.publish();
+      state.touch('jobs', match.symbol);
       return { ok: true, message: `cancelled ${match.id} (${match.symbol})` };
     },
     async reprioritize(ref: string, delta: number): Promise<CommandResult> {
+      if (!Number.isFinite(delta)) return { ok: false, message: `priority change must be a number, got ${delta}` };
       try {
         const e = await queue.prioritize(ref, { delta });
-        d.publish();
+        state.touch('jobs', e.symbol);
         return { ok: true, message: `${e.id} (${e.symbol}) priority ${e.priority}` };
       } catch (err) {
         return { ok: false, message: (err as Error).message };
       }
     },
     async block(symbol: string, reason = 'blocked by the operator'): Promise<CommandResult> {
-      d.manualBlocks[symbol] = reason;
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
+      state.block(symbol, reason);
       d.coverage.recompute();
-      await d.persist();
+      await state.flush();
       logger.info(`${symbol} blocked: ${reason}`, symbol);
-      d.publish();
       return { ok: true, message: `${symbol} blocked` };
     },
     async unblock(symbol: string): Promise<CommandResult> {
-      const had = symbol in d.manualBlocks;
-      delete d.manualBlocks[symbol];
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
+      const had = state.unblock(symbol);
       d.coverage.recompute();
-      await d.persist();
-      d.publish();
+      await state.flush();
       const row = d.coverage.row(symbol);
       if (row && row.state !== 'live') {
         const msg = `${symbol} ${had ? 'unblocked by the operator but ' : ''}stays ${row.state}: ${row.reason}`;
@@ -93,14 +92,21 @@ export function engineCommands(d: CommandDeps): EngineCommands {
     },
     async pinModel(version: string | null): Promise<CommandResult> {
       if (version !== null && !registry.list().some((v) => v.version === version)) return { ok: false, message: `no model version ${version} in models/` };
-      d.setPin(version);
-      d.predictors.clear();
+      const sel0 = registry.selection(state.effectiveConfig(), d.marketNow());
+      state.setPin(version, d.marketNow(), version === null ? `unpinned by the operator (selection: ${sel0.winner ?? 'nothing'})` : 'pinned by the operator');
       d.coverage.recompute();
-      d.publish();
-      const sel = registry.selection(d.effectiveConfig(), d.marketNow());
+      await state.flush();
+      const sel = registry.selection(state.effectiveConfig(), d.marketNow());
       const msg = version === null ? `unpinned; selection picks ${sel.winner ?? 'nothing'}` : sel.pin?.honoured ? `pinned ${version}` : `pin ${version} not honoured: ${sel.pin?.reason}`;
       logger.info(msg);
       return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
+    },
+    async rollback(symbol: string, reason = 'rolled back by the operator'): Promise<CommandResult> {
+      if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
+      const r = await d.decisions.rollback(symbol, reason);
+      if (!r.ok) logger.warn(r.message, symbol);
+      d.coverage.recompute();
+      return r;
     },
   };
 }

@@ -12,7 +12,7 @@ import { TIMEFRAME_MS, type MarketDataSource, type Timeframe } from '../market/t
 import type { ModelRegistry } from '../registry/registry.js';
 import { tierOf } from '../assets/tiers.js';
 import { resolveSignalRequest } from '../assets/signal-gate.js';
-import type { PastTraining } from '../assets/estimate.js';
+import { pastTrainings } from './offline.js';
 import { classifyUnknownAsset } from '../policy/tier.js';
 import { taSignal } from '../models/baselines.js';
 import { loadArtifact } from '../models/artifact.js';
@@ -20,18 +20,10 @@ import { SymbolPredictor } from '../models/predictor.js';
 
 const DAY_MS = 86_400_000;
 
+
 export type SignalAnswer =
   | { kind: 'signal'; symbol: string; direction: string; confidence: number; contributions: Record<string, number>; model_version: string; fallback?: true; reason?: string; at: number }
   | { kind: 'error'; symbol: string; error: string; can_train?: boolean; estimated_time_s?: number; estimate_basis?: string; reason: string };
-
-export function pastTrainings(registry: ModelRegistry): PastTraining[] {
-  return registry
-    .list()
-    .flatMap((v) => v.artifacts)
-    .map((a) => a.metadata)
-    .filter((m) => m !== null && typeof m.training_duration_s === 'number')
-    .map((m) => ({ durationS: m!.training_duration_s as number, profile: m!.profile }));
-}
 
 export async function requestSignal(o: { config: Config; source: MarketDataSource; registry: ModelRegistry; symbol: string; now: number; retried?: boolean; onWarn?: (m: string) => void }): Promise<SignalAnswer> {
   const { config, symbol, registry } = o;

@@ -9,24 +9,22 @@ import type { SignalView } from '../engine-api.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PaperBroker } from '../trading/broker.js';
-import type { UnknownAssetJudgement } from '../policy/tier.js';
 import { resolveSignalRequest } from '../assets/signal-gate.js';
 import { tierOf } from '../assets/tiers.js';
 import { taSignal } from '../models/baselines.js';
 import type { MarketFeed } from './feed.js';
 import type { PredictorCache } from './predictors.js';
+import type { EngineState } from './state.js';
 
 export interface SignalDeps {
-  effectiveConfig: () => Config;
   registry: ModelRegistry;
   feed: MarketFeed;
   predictors: PredictorCache;
   broker: PaperBroker;
-  judgements: ReadonlyMap<string, UnknownAssetJudgement>;
+  /** Judgements of unknown assets, the pin in force, model usage counts. */
+  state: EngineState;
   marketNow: () => number;
   logger: Logger;
-  /** Prediction counts per version ("most used", for the storage cleanup). */
-  usage: Record<string, number>;
   /** The tfjs backend a model was loaded on (the console header shows it). */
   onBackend: (backend: string) => void;
 }
@@ -44,7 +42,8 @@ export function portfolioState(broker: PaperBroker, feed: MarketFeed, symbol: st
 }
 
 export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<SignalView[]> {
-  const cfg = d.effectiveConfig();
+  const cfg: Config = d.state.effectiveConfig();
+  const judgements = d.state.judgements();
   const covered = new Set(d.registry.coveredSymbols(cfg));
   const out: SignalView[] = [];
   const modelReqs: { symbol: string; via: string }[] = [];
@@ -57,7 +56,7 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
       // Judgements exist only for unknown-tier symbols; the gate reads stablecoin/illiquid from them.
       tier: tierOf(symbol, cfg),
       covered,
-      judgement: d.judgements.get(symbol) ?? null,
+      judgement: judgements.get(symbol) ?? null,
       pastTrainings: [],
       taAvailable: candles.length >= 40,
       unservable: d.registry.unservable(cfg, symbol, d.marketNow()),
@@ -93,7 +92,7 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
       const candles = d.feed.candles(r.symbol);
       if (candles.length < p.minCandles) continue;
       const pred = p.predict(r.symbol, candles, portfolioState(d.broker, d.feed, r.symbol));
-      d.usage[pred.modelVersion] = (d.usage[pred.modelVersion] ?? 0) + 1;
+      d.state.countUse(pred.modelVersion);
       if (p.artifact.backend) d.onBackend(p.artifact.backend);
       out.push({
         symbol: r.symbol,

@@ -25,6 +25,27 @@ export class EngineStore {
     return () => this.listeners.delete(listener);
   };
 
+  /**
+   * Take a freshly projected snapshot. A field whose content did not change keeps its previous
+   * object, so a screen selecting it does not re-render, and listeners hear nothing when nothing
+   * changed at all.
+   */
+  replace(next: EngineSnapshot): EngineSnapshot {
+    const merged = { ...next } as Record<keyof EngineSnapshot, unknown>;
+    let changed = false;
+    for (const k of Object.keys(next) as (keyof EngineSnapshot)[]) {
+      const a = this.snapshot[k];
+      const b = next[k];
+      if (a === b || (typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b))) merged[k] = a;
+      else changed = true;
+    }
+    if (changed) {
+      this.snapshot = merged as unknown as EngineSnapshot;
+      this.scheduleNotify();
+    }
+    return this.snapshot;
+  }
+
   /** Replace part of the snapshot; listeners hear about it only if a field actually changed. */
   update(patch: Partial<EngineSnapshot>): void {
     let changed = false;

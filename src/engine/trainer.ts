@@ -7,7 +7,7 @@
 import { freemem } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../clock.js';
-import type { JobProgress, JobView, PromotionDecision } from '../engine-api.js';
+import type { JobProgress, PromotionDecision } from '../engine-api.js';
 import { TIMEFRAME_MS, type Candle, type MarketDataSource, type Timeframe } from '../market/types.js';
 import { historyStats } from '../market/validate.js';
 import type { ModelRegistry } from '../registry/registry.js';
@@ -15,11 +15,14 @@ import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import type { TrainingQueue, QueueEntry } from '../training/queue.js';
 import type { WorkerPool } from '../training/pool.js';
 import { buildJobSpec, jobSymbolsFor } from '../training/pipeline-spec.js';
-import type { PipelineJobSpec, TrainResult } from '../training/protocol.js';
+import type { PipelineJobSpec } from '../training/protocol.js';
 import { canStartTraining } from '../policy/resources.js';
 import { decidePromotion } from '../policy/promotion.js';
 import type { Logger } from '../log/logger.js';
-import type { ModelKind } from '../models/metadata.js';
+import type { EngineState } from './state.js';
+import { decisionKind, type ModelDecisions } from './decisions.js';
+import type { StorageCleaner } from './storage.js';
+import type { LiveJob } from './project.js';
 
 const DAY_MS = 86_400_000;
 /** Candles scored by the champion/challenger gate: the most recent ~2 weeks of hourly bars. */
@@ -37,23 +40,12 @@ export interface TrainerDeps {
   queue: TrainingQueue;
   pool: WorkerPool;
   log: Logger;
-  /** A job progressed ('progress') or started/ended ('state'); the engine rebuilds its views. */
-  onJobChange: (what: 'progress' | 'state') => void;
-  /** Called after a decision; the engine records it, reloads predictors and re-evaluates coverage. */
-  onModelDecision: (d: PromotionDecision, result: TrainResult | null) => Promise<void>;
-  /** Storage limit reached: free space if possible; true when something was removed. */
-  onStorageFull?: () => Promise<boolean>;
-  /** The current universe (a multi_symbol model with no explicit symbol list covers all of it). */
-  universe: () => readonly string[];
-  /** Per-symbol overrides a manual `train` asked for (models, profile, version, force). */
-  requests: Map<string, ManualRequest>;
-}
-
-export interface ManualRequest {
-  models?: ModelKind[];
-  quick?: boolean;
-  force?: boolean;
-  version?: string;
+  /** Manual requests, short-history verdicts, the universe, job curves; job changes are announced through it. */
+  state: EngineState;
+  /** Where a finished training's verdict goes (recorded, served, announced). */
+  decisions: ModelDecisions;
+  /** Frees model storage when the resource gate says it is full. */
+  storage?: StorageCleaner;
 }
 
 interface Live {
@@ -63,13 +55,12 @@ interface Live {
   controller: AbortController;
   progress: JobProgress | null;
   lossHistory: number[];
+  valHistory: number[];
   promise: Promise<void>;
 }
 
 export class Trainer {
   private readonly live = new Map<string, Live>();
-  /** Short-history verdicts per symbol, for coverage (blocked with the reason, not queued again). */
-  readonly shortHistory = new Map<string, { days: number; coverage: number; reason: string }>();
   private pumping = false;
   private stopping = false;
 
@@ -93,7 +84,7 @@ export class Trainer {
     const { config } = this.d;
     if (config.model.training_mode !== 'multi_symbol') return [symbol];
     // model.multi_symbol_symbols empty means the whole universe.
-    const set = config.model.multi_symbol_symbols.length ? jobSymbolsFor(config, symbol) : [...this.d.universe(), symbol];
+    const set = config.model.multi_symbol_symbols.length ? jobSymbolsFor(config, symbol) : [...this.d.state.universe(), symbol];
     return [symbol, ...new Set(set.filter((s) => s !== symbol))];
   }
 
@@ -118,22 +109,9 @@ export class Trainer {
     if (cancelRunning) for (const l of this.live.values()) l.controller.abort(new Error('engine stopping'));
   }
 
-  jobView(e: QueueEntry): JobView {
-    const l = this.live.get(e.id);
-    return {
-      id: e.id,
-      symbol: e.symbol,
-      reason: e.reason,
-      state: e.state,
-      priority: e.priority,
-      attempts: e.attempts,
-      lastError: e.last_error,
-      queuedAt: e.added_at,
-      startedAt: e.started_at,
-      finishedAt: e.finished_at,
-      progress: l?.progress ?? null,
-      lossHistory: l?.lossHistory ?? [],
-    };
+  /** Live figures of the running jobs, by queue id (the projection reads them). */
+  liveJobs(): ReadonlyMap<string, LiveJob> {
+    return this.live;
   }
 
   /** Start as many queued jobs as the resource gate allows. */
@@ -148,7 +126,7 @@ export class Trainer {
         if (this.busySymbols().has(entry.symbol)) return;
         let gate = await this.resourceGate(entry.symbol);
         // Out of model storage: clean up old, unused, unprotected versions once, then ask again.
-        if (!gate.ok && /storage/i.test(gate.reason) && this.d.onStorageFull && (await this.d.onStorageFull())) {
+        if (!gate.ok && gate.kind === 'storage' && this.d.storage && (await this.d.storage.freeSpace())) {
           gate = await this.resourceGate(entry.symbol);
         }
         if (!gate.ok) {
@@ -185,23 +163,26 @@ export class Trainer {
     const { queue, clock, log } = this.d;
     const entry = await queue.markRunning(entry0.id, clock.now());
     const controller = new AbortController();
-    const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, lossHistory: [], promise: Promise.resolve() };
+    const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, lossHistory: [], valHistory: [], promise: Promise.resolve() };
     this.live.set(entry.id, live);
     log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);
-    this.d.onJobChange('state');
+    this.d.state.touch('jobs', entry.symbol);
     live.promise = this.execute(live).finally(() => {
+      // The curves outlive the job: the queue panel still shows them once it is done or failed.
+      if (live.lossHistory.length || live.valHistory.length) this.d.state.recordJobCurve(entry.id, live.lossHistory, live.valHistory);
       this.live.delete(entry.id);
-      this.d.onJobChange('state');
+      this.d.state.touch('jobs', entry.symbol);
       // A slot freed: the next queued job may start.
       void this.pump().catch((err) => log.error(`queue: ${(err as Error).message}`));
     });
   }
 
   private async execute(live: Live): Promise<void> {
-    const { queue, clock, log, config, registry } = this.d;
+    const { queue, clock, log, registry, state } = this.d;
+    const config = state.effectiveConfig();
     const { entry, controller } = live;
     const symbol = entry.symbol;
-    const req = this.d.requests.get(symbol) ?? {};
+    const req = state.requestFor(symbol);
     try {
       // multi_symbol mode trains the shared model over its symbol set, this symbol first (the gate scores it).
       const symbols = live.symbols;
@@ -211,17 +192,17 @@ export class Trainer {
       if (controller.signal.aborted) throw new Error('cancelled');
       const hs = this.checkHistory(symbol, candles);
       if (hs) {
-        this.shortHistory.set(symbol, hs);
+        state.setShortHistory(symbol, hs);
         await queue.markFailed(entry.id, hs.reason, clock.now());
         // No retry will help a short history: fail it for good.
         await queue.cancel(entry.id).catch(() => undefined);
         log.warn(`${symbol} stays blocked: ${hs.reason}`, symbol);
         return;
       }
-      this.shortHistory.delete(symbol);
+      state.setShortHistory(symbol, null);
       await registry.refresh();
       const champion = registry.servingArtifactFor(config, symbol, this.d.marketNow());
-      const decision = registry.resolveTrainVersion(config, { symbol, force: (Boolean(champion) && entry.reason.startsWith('retrain')) || req.force, version: req.version });
+      const decision = registry.resolveTrainVersion(config, { symbol, force: (Boolean(champion) && entry.trigger === 'retrain') || req.force, version: req.version });
       if (decision.skip) {
         log.info(`${symbol}: ${decision.reason}`, symbol);
         await queue.markDone(entry.id, clock.now());
@@ -243,13 +224,16 @@ export class Trainer {
         signal: controller.signal,
         onProgress: (p) => {
           live.progress = p;
-          if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) live.lossHistory.push(p.loss);
-          this.d.onJobChange('progress');
+          if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) {
+            live.lossHistory.push(p.loss);
+            if (p.valMetric !== null) live.valHistory.push(p.valMetric);
+          }
+          state.touch('jobs', symbol);
         },
         onLog: (level, message) => log.log(level, `${symbol}: ${message}`, symbol),
       });
       await queue.markDone(entry.id, clock.now());
-      this.d.requests.delete(symbol);
+      state.clearRequest(symbol);
       await registry.refresh();
       const gate = result.gate;
       const champ = champion ? { version: champion.artifact.version, score: gate?.scores.champion ?? Number.NaN } : null;
@@ -262,14 +246,14 @@ export class Trainer {
       const d: PromotionDecision = {
         at: this.d.marketNow(),
         symbol,
+        kind: decisionKind(verdict),
         championVersion: champion?.artifact.version ?? null,
         challengerVersion: decision.version,
         championScore: champ && Number.isFinite(champ.score) ? champ.score : null,
         challengerScore: 'score' in chall && typeof chall.score === 'number' && Number.isFinite(chall.score) ? chall.score : null,
-        promoted: verdict.promote,
         reason: gate ? `${verdict.reason} (${gate.rows} shared candles)` : verdict.reason,
       };
-      await this.d.onModelDecision(d, result);
+      await this.d.decisions.apply(d, result.notes);
     } catch (err) {
       const msg = (err as Error).message;
       if (controller.signal.aborted && this.stopping) {
@@ -286,19 +270,16 @@ export class Trainer {
         const retry = !champion && e.state === 'queued';
         log.error(`training ${symbol} failed (attempt ${e.attempts}): ${msg}${retry ? '; will retry with backoff' : champion ? '; champion kept' : ' - giving up'}`, symbol);
         if (champion) {
-          await this.d.onModelDecision(
-            {
-              at: this.d.marketNow(),
-              symbol,
-              championVersion: this.d.registry.servingArtifactFor(config, symbol, this.d.marketNow())?.artifact.version ?? null,
-              challengerVersion: '-',
-              championScore: null,
-              challengerScore: null,
-              promoted: false,
-              reason: `retrain failed, champion kept: ${msg}`,
-            },
-            null,
-          );
+          await this.d.decisions.apply({
+            at: this.d.marketNow(),
+            symbol,
+            kind: decisionKind({ promote: false }, true),
+            championVersion: champion.artifact.version,
+            challengerVersion: null,
+            championScore: null,
+            challengerScore: null,
+            reason: `retrain failed, champion kept: ${msg}`,
+          });
         }
       }
     }

@@ -13,8 +13,7 @@ import { predictRnn } from './rnn/predict.js';
 import { buildObservation, type PortfolioState } from './ppo/env.js';
 import { combineSignals, weightsFromMetadata, type ClassProbs, type EnsembleOptions, type ModelOutputs } from './ensemble.js';
 import type { LoadedArtifact } from './artifact.js';
-import { latestInputs, symbolCode } from '../training/pipeline-data.js';
-import { PPO_WINDOW, FLAT_PORTFOLIO } from '../training/pipeline-ppo.js';
+import { latestInputs, symbolCode, PPO_WINDOW, FLAT_PORTFOLIO } from './inputs.js';
 
 export interface Prediction {
   symbol: string;

@@ -185,10 +185,11 @@ export class PaperBroker {
     const fee = proceeds * this.cfg.fee_rate;
     this.cashBal += proceeds - fee;
     this.fees += fee;
-    this.realised += proceeds - fee - pos.costBasis;
+    const pnl = proceeds - fee - pos.costBasis;
+    this.realised += pnl;
     this.tradeCount++;
     this.positions.delete(symbol);
-    return { at, symbol, side: 'sell', qty: pos.qty, price: fill, fee, reason };
+    return { at, symbol, side: 'sell', qty: pos.qty, price: fill, fee, reason, realisedPnl: pnl };
   }
 
   /** Append the current equity to the bounded curve (call once per round). */

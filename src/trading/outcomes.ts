@@ -114,6 +114,15 @@ export class OutcomeTracker {
     });
   }
 
+  /**
+   * A read-only tracker over data already read (commands that answer from the files while no
+   * engine runs must not write them); save() refuses.
+   */
+  static readOnly(data: PerformanceData, opts: OutcomeTrackerOptions): OutcomeTracker {
+    const store = { data, write: () => Promise.reject(new Error('read-only performance view')) } as unknown as GuardedStore<PerformanceData>;
+    return new OutcomeTracker(store, opts);
+  }
+
   private get data(): PerformanceData {
     return this.store.data;
   }

@@ -4,22 +4,48 @@
  * decisions are dropped beyond `limit`.
  */
 import { z } from 'zod';
-import type { PromotionDecision } from '../engine-api.js';
+import { DECISION_KINDS, type DecisionKind, type PromotionDecision } from '../engine-api.js';
 import { GuardedStore } from './guarded-store.js';
 
-const decisionSchema = z.strictObject({
-  at: z.number(),
-  symbol: z.string().min(1),
-  championVersion: z.string().nullable(),
-  challengerVersion: z.string(),
-  championScore: z.number().nullable(),
-  challengerScore: z.number().nullable(),
-  promoted: z.boolean(),
-  reason: z.string(),
-});
+/**
+ * Decisions written before `kind` existed say `promoted: true|false` and use "-" for "no
+ * challenger" (a failed retrain); they are read as promoted / failed / kept.
+ */
+const decisionSchema = z
+  .strictObject({
+    at: z.number(),
+    symbol: z.string().min(1),
+    kind: z.enum(DECISION_KINDS as [DecisionKind, ...DecisionKind[]]).optional(),
+    championVersion: z.string().nullable(),
+    challengerVersion: z.string().nullable(),
+    championScore: z.number().nullable(),
+    challengerScore: z.number().nullable(),
+    promoted: z.boolean().optional(),
+    reason: z.string(),
+  })
+  .refine((d) => d.kind !== undefined || d.promoted !== undefined, { message: 'a decision needs a kind' })
+  .transform(({ promoted, kind, ...d }): PromotionDecision => {
+    const challengerVersion = d.challengerVersion === '-' ? null : d.challengerVersion;
+    return { ...d, challengerVersion, kind: kind ?? (promoted ? 'promoted' : challengerVersion === null ? 'failed' : 'kept') };
+  });
 
 const fileSchema = z.strictObject({ version: z.literal(1), decisions: z.array(decisionSchema) });
 type HistoryFile = z.infer<typeof fileSchema>;
+
+/** Validate promotions.json contents (also for readers that must not write, e.g. `kilo history`). */
+export function parsePromotionFile(raw: unknown, file: string): HistoryFile {
+  const r = fileSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new PromotionHistoryError(`${file}: invalid at "${issue.path.join('.') || '(root)'}": ${issue.message}`);
+}
+
+/** Newest first, optionally one symbol's. */
+export const decisionsOf = (data: HistoryFile, symbol?: string): PromotionDecision[] =>
+  data.decisions
+    .filter((d) => symbol === undefined || d.symbol === symbol)
+    .map((d) => ({ ...d }))
+    .reverse();
 
 export class PromotionHistoryError extends Error {
   constructor(message: string) {
@@ -40,12 +66,7 @@ export class PromotionHistory {
   static async open(file: string, opts: { limit?: number; onWarn?: (m: string) => void } = {}): Promise<PromotionHistory> {
     const store = await GuardedStore.open<HistoryFile>(file, {
       defaults: () => ({ version: 1, decisions: [] }),
-      parse: (raw) => {
-        const r = fileSchema.safeParse(raw);
-        if (r.success) return r.data;
-        const issue = r.error.issues[0];
-        throw new PromotionHistoryError(`${file}: invalid at "${issue.path.join('.') || '(root)'}": ${issue.message}`);
-      },
+      parse: (raw) => parsePromotionFile(raw, file),
       onWarn: opts.onWarn,
     });
     return new PromotionHistory(store, Math.max(1, opts.limit ?? 200));
@@ -61,10 +82,7 @@ export class PromotionHistory {
 
   /** Newest first, optionally for one symbol. */
   list(symbol?: string): PromotionDecision[] {
-    return this.store.data.decisions
-      .filter((d) => symbol === undefined || d.symbol === symbol)
-      .map((d) => ({ ...d }))
-      .reverse();
+    return decisionsOf(this.store.data, symbol);
   }
 
   latest(symbol: string): PromotionDecision | null {

@@ -1,6 +1,6 @@
 /**
- * Candles -> model inputs, shared by training (pipeline.ts) and inference (models/predictor.ts) so
- * the two build rows and windows the same way. Per symbol: features -> cleaning -> labels -> purged
+ * Candles -> training inputs (pipeline.ts). The per-row code inference needs too (symbol code, the
+ * latest window) lives in src/models/inputs.ts, so training imports it and never the reverse. Per symbol: features -> cleaning -> labels -> purged
  * time split. One preprocessor is fitted on the training rows of every symbol together (only the
  * past of each split), then applied everywhere. In multi_symbol mode a symbol code is appended.
  */
@@ -9,7 +9,6 @@ import type { SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import {
   cleanMatrix,
   computeFeatures,
-  encodeSymbol,
   makeLabels,
   Preprocessor,
   timeSplit,
@@ -19,6 +18,9 @@ import {
   type RowRange,
 } from '../features/index.js';
 import type { CandleColumns } from './protocol.js';
+import { encodingMapFor, symbolCode } from '../models/inputs.js';
+
+export { encodingMapFor, symbolCode, latestInputs } from '../models/inputs.js';
 
 export const columnsToCandles = (c: CandleColumns): Candle[] => {
   const out: Candle[] = new Array(c.timestamp.length);
@@ -73,15 +75,6 @@ export interface DataOptions {
   valFraction: number;
   testFraction: number;
   timeframeMs: number;
-}
-
-export function encodingMapFor(symbols: string[], mode: TrainingMode): Record<string, number> {
-  if (mode !== 'multi_symbol') return {};
-  return Object.fromEntries([...symbols].sort().map((s, i) => [s, i]));
-}
-
-export function symbolCode(symbol: string, map: Record<string, number>, mode: TrainingMode, encoding: SymbolEncoding): number[] {
-  return mode === 'multi_symbol' ? encodeSymbol(symbol, map, encoding) : [];
 }
 
 export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }[], o: DataOptions): TrainingData {
@@ -177,24 +170,3 @@ export function rowsWithCode(d: TrainingData, p: SymbolPart): Float32Array {
 }
 
 const len = (r: RowRange): number => Math.max(0, r.end - r.start);
-
-/**
- * Inference inputs for the latest closed candle: features over the given candles, cleaned, scaled
- * with the saved preprocessor, then the last row and the last `window` rows (+ symbol code).
- */
-export function latestInputs(
-  candles: readonly Candle[],
-  pre: Preprocessor,
-  window: number,
-  code: number[],
-  timeframeMs?: number,
-): { names: string[]; row: Float32Array; win: Float32Array; nFeatures: number; rows: Float32Array; nRows: number } {
-  const m = computeFeatures(candles, { timeframeMs });
-  if (m.nRows < window) throw new RangeError(`need ${window} feature rows for one window, got ${m.nRows} (pass more candles)`);
-  const { data } = cleanMatrix(m.data, m.nRows, m.nCols);
-  const scaled = pre.transform(data);
-  const nFeatures = m.nCols + code.length;
-  const w = buildWindows(scaled, m.nCols, { start: m.nRows - 1, end: m.nRows }, window, code);
-  const row = w.x.slice((window - 1) * nFeatures, window * nFeatures);
-  return { names: m.names, row, win: w.x, nFeatures, rows: scaled, nRows: m.nRows };
-}

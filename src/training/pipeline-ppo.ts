@@ -10,9 +10,9 @@ import { rowsWithCode, type TrainingData, type SliceName } from './pipeline-data
 import type { PipelineJobSpec } from './protocol.js';
 import type { StageHooks, TrainedStage } from './pipeline-stage.js';
 
-/** Rows of history in a PPO observation (kept short: the MLP input is window x features). */
-export const PPO_WINDOW = 8;
-export const FLAT_PORTFOLIO = { position: 0, unrealisedPnl: 0, cashShare: 1 } as const;
+import { PPO_WINDOW, FLAT_PORTFOLIO } from '../models/inputs.js';
+
+export { PPO_WINDOW, FLAT_PORTFOLIO } from '../models/inputs.js';
 
 export async function trainPpoStage(tf: Tf, data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks): Promise<TrainedStage> {
   const window = Math.min(PPO_WINDOW, spec.window);

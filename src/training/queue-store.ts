@@ -10,6 +10,21 @@ import { corruptAsideName } from '../util/atomic.js';
 
 export type QueueEntryState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/** Why an entry was queued: the engine branches on this (a retrain forces a new version), never on `reason`. */
+export const QUEUE_TRIGGERS = ['new_symbol', 'retrain', 'operator'] as const;
+export type QueueTrigger = (typeof QUEUE_TRIGGERS)[number];
+
+/**
+ * Files written before `trigger` existed carry the same fact only in `reason`, in the words the
+ * engine used then ("retrain: ...", "new symbol: ..."); this reads them once when the file is
+ * loaded, and the entry is rewritten with its trigger at the next save.
+ */
+export function legacyTrigger(reason: string): QueueTrigger {
+  if (reason.startsWith('retrain')) return 'retrain';
+  if (reason.startsWith('new symbol')) return 'new_symbol';
+  return 'operator';
+}
+
 const entrySchema = z.object({
   id: z.string().min(1),
   symbol: z.string().min(1),
@@ -23,7 +38,8 @@ const entrySchema = z.object({
   started_at: z.number().nullable().default(null),
   finished_at: z.number().nullable().default(null),
   last_trained_at: z.number().nullable().default(null),
-});
+  trigger: z.enum(QUEUE_TRIGGERS).optional(),
+}).transform((e) => ({ ...e, trigger: e.trigger ?? legacyTrigger(e.reason) }));
 
 const fileSchema = z.object({
   queued_symbols: z.array(z.string()),
@@ -86,6 +102,7 @@ function fromSeedFormat(raw: Record<string, unknown>): unknown {
     attempts: 0,
     last_error: null,
     reason: 'from the seed queue file',
+    trigger: 'new_symbol',
     next_attempt_at: null,
     added_at: Number.isFinite(Date.parse(at[s])) ? Date.parse(at[s]) : 0,
   }));

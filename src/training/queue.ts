@@ -11,11 +11,11 @@ import { JSONFile } from 'lowdb/node';
 import type { Clock } from '../clock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { orderQueue, retryDelayMs } from '../policy/queue-order.js';
-import { backupPath, loadQueueFile, type QueueEntry, type QueueFileData } from './queue-store.js';
+import { backupPath, loadQueueFile, type QueueEntry, type QueueFileData, type QueueTrigger } from './queue-store.js';
 import { withFileLock } from './file-lock.js';
 import { checkSymbolSyntax } from '../market/symbols.js';
 
-export { QueueCorruptError, type QueueEntry, type QueueEntryState } from './queue-store.js';
+export { QueueCorruptError, QUEUE_TRIGGERS, type QueueEntry, type QueueEntryState, type QueueTrigger } from './queue-store.js';
 
 export const QUEUE_FILE_NAME = 'new_symbol_training_queue.json';
 /** Finished entries kept for the history view; older ones are dropped on write. */
@@ -46,6 +46,8 @@ export interface TrainingQueueOptions {
 
 export interface AddOptions {
   priority?: number;
+  /** What queued it. @default 'operator' */
+  trigger?: QueueTrigger;
   reason?: string;
   lastTrainedAt?: number | null;
 }
@@ -208,6 +210,7 @@ export class TrainingQueue {
         started_at: null,
         finished_at: null,
         last_trained_at: o.lastTrainedAt ?? null,
+        trigger: o.trigger ?? 'operator',
       };
       d.entries.push(entry);
       return { entry: { ...entry }, added: true };

@@ -13,12 +13,18 @@ describe('kilo coverage', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.trained).toEqual(['BTC/USDT']);
-    expect(out.untrained).toEqual(['LINK/USDT', 'DOT/USDT', 'XMR/USDT']);
+    // The engine's universe: core symbols (default BTC, ETH) first, then the list.
+    expect(out.universe).toEqual(['BTC/USDT', 'ETH/USDT', 'LINK/USDT', 'DOT/USDT', 'XMR/USDT']);
+    expect(out.untrained).toEqual(['ETH/USDT', 'LINK/USDT', 'DOT/USDT', 'XMR/USDT']);
     expect(out.queued).toEqual(['LINK/USDT']);
-    expect(out.blocked).toEqual([{ symbol: 'DOT/USDT', reason: 'untrained; will be queued for training' }]);
+    expect(out.blocked).toEqual([
+      { symbol: 'ETH/USDT', reason: 'untrained; will be queued for training' },
+      { symbol: 'DOT/USDT', reason: 'untrained; will be queued for training' },
+    ]);
     expect(out.rows.find((x: { symbol: string }) => x.symbol === 'XMR/USDT').state).toBe('unsupported');
     const text = await runKilo(home, ['coverage']);
-    expect(text.stdout).toContain('Blocked (1):\n  DOT/USDT     untrained; will be queued for training');
+    expect(text.stdout).toContain('Blocked (2):\n  ETH/USDT     untrained; will be queued for training\n  DOT/USDT     untrained; will be queued for training');
+    expect(text.stdout).toMatch(/BTC\/USDT\n {4}v1\.0 .* serving/);
     expect(text.stdout).toContain('Config: block_untrained_symbols: on; auto_train_new_symbols: on');
   });
 

@@ -75,7 +75,7 @@ describe.skipIf(!hasData)('engine on real candles', () => {
     expect(jobEvents).toContain('BTC/USDT running');
     expect(jobEvents.filter((e) => e === 'BTC/USDT done')).toHaveLength(1);
     const decisions = engine.promotions.list();
-    expect(decisions[0]).toMatchObject({ symbol: 'BTC/USDT', promoted: true, challengerVersion: '1.0' });
+    expect(decisions[0]).toMatchObject({ symbol: 'BTC/USDT', kind: 'promoted', challengerVersion: '1.0' });
 
     // Short history and stablecoins never trade and are never queued.
     for (let i = 0; i < 30; i++) {
@@ -114,7 +114,7 @@ describe.skipIf(!hasData)('engine on real candles', () => {
       await engine.idle();
       return decisions.length > 0;
     }, 'a decision');
-    expect(decisions[0]).toMatchObject({ symbol: 'BTC/USDT', promoted: false, championVersion: servingVersion });
+    expect(decisions[0]).toMatchObject({ symbol: 'BTC/USDT', kind: 'failed', challengerVersion: null, championVersion: servingVersion });
     expect(decisions[0].reason).toMatch(/champion kept/);
     clock.advance(HOUR);
     await engine.runRound();

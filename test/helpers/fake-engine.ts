@@ -22,7 +22,8 @@ export type RecordedCall =
   | { name: 'reprioritize'; jobId: string; delta: number }
   | { name: 'block'; symbol: string; reason?: string }
   | { name: 'unblock'; symbol: string }
-  | { name: 'pinModel'; version: string | null };
+  | { name: 'pinModel'; version: string | null }
+  | { name: 'rollback'; symbol: string; reason?: string };
 
 type Handler = (...args: never[]) => void;
 
@@ -34,7 +35,22 @@ export function emptySnapshot(): EngineSnapshot {
     dataSource: 'simulator seed 42',
     backend: 'wasm',
     round: 0,
-    portfolio: { cash: 10_000, equity: 10_000, pnl: 0, pnlPct: 0, exposure: 0, equityCurve: [] },
+    origin: 'engine',
+    portfolio: {
+      cash: 10_000,
+      equity: 10_000,
+      pnl: 0,
+      pnlPct: 0,
+      exposure: 0,
+      equityCurve: [],
+      startingCash: 10_000,
+      realisedPnl: 0,
+      feesPaid: 0,
+      tradeCount: 0,
+      positions: [],
+      trades: [],
+      buyAndHoldCurve: [],
+    },
     overallWinRate: null,
     jobsRunning: 0,
     symbols: [],
@@ -42,8 +58,11 @@ export function emptySnapshot(): EngineSnapshot {
     models: [],
     selectedVersion: null,
     pinnedVersion: null,
+    selection: { winner: null, reason: 'no compatible complete model', pin: null },
+    coverage: { universeMode: 'list', universe: [], trained: [], untrained: [], queued: [], training: [], blocked: [], configStatus: [], rows: [] },
     logs: [],
     promotions: [],
+    servingEvents: [],
   };
 }
 
@@ -63,7 +82,9 @@ export function symbolRow(symbol: string, over: Partial<SymbolRow> = {}): Symbol
     retrainReason: '',
     lastRetrain: null,
     modelVersion: '1.0',
+    servingVia: 'serving',
     position: 0,
+    pnl: { realised: 0, unrealised: 0, fees: 0, trades: 0 },
     ...over,
   };
 }
@@ -72,6 +93,7 @@ export function jobView(id: string, symbol: string, over: Partial<JobView> = {})
   return {
     id,
     symbol,
+    trigger: 'operator',
     reason: 'test',
     state: 'queued',
     priority: 0,
@@ -82,6 +104,8 @@ export function jobView(id: string, symbol: string, over: Partial<JobView> = {})
     finishedAt: null,
     progress: null,
     lossHistory: [],
+    valHistory: [],
+    etaS: null,
     ...over,
   };
 }
@@ -102,6 +126,11 @@ export function modelView(version: string, over: Partial<ModelVersionView> = {})
     selected: false,
     pinned: false,
     warnings: [],
+    servingSymbols: [],
+    verdict: { kind: 'outscored', reason: 'not selected' },
+    featureHash: 'abc123',
+    trainingStart: Date.UTC(2023, 0, 1),
+    createdAt: Date.UTC(2023, 11, 31),
     ...over,
   };
 }
@@ -191,5 +220,8 @@ export class FakeEngine implements EngineApi {
   }
   pinModel(version: string | null): Promise<CommandResult> {
     return this.record({ name: 'pinModel', version });
+  }
+  rollback(symbol: string, reason?: string): Promise<CommandResult> {
+    return this.record(reason === undefined ? { name: 'rollback', symbol } : { name: 'rollback', symbol, reason });
   }
 }

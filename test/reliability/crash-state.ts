@@ -11,7 +11,7 @@ import { readVerifiedArtifact } from '../../src/models/artifact.js';
 import { readQueueFile, loadQueueFile, type QueueEntry } from '../../src/training/queue-store.js';
 import { OutcomeTracker } from '../../src/trading/outcomes.js';
 import { parsePerformance, type PerformanceData } from '../../src/trading/outcome-types.js';
-import { EngineStateFile } from '../../src/engine/state.js';
+import { readStateFile } from '../../src/engine/state-file.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 
@@ -136,10 +136,9 @@ export async function checkPerformance(home: string, previous: Record<string, nu
 
 /** engine-state.json loads (a torn file would need its .bak). */
 export async function checkEngineState(home: string): Promise<{ marketTime: number | null; problems: string[] }> {
-  const warnings: string[] = [];
   try {
-    const s = await EngineStateFile.open(join(home, 'data', 'engine-state.json'), (m) => warnings.push(m));
-    return { marketTime: s.data.marketTime, problems: warnings.map((w) => `engine-state: ${w}`) };
+    const s = await readStateFile(join(home, 'data', 'engine-state.json'));
+    return { marketTime: s.data.marketTime, problems: s.warnings.map((w) => `engine-state: ${w}`) };
   } catch (err) {
     return { marketTime: null, problems: [`engine-state: ${(err as Error).message}`] };
   }

@@ -30,6 +30,8 @@ describe('PaperBroker', () => {
     expect(sell.price).toBeCloseTo(109.945, 12);
     expect(sell.fee).toBeCloseTo(proceeds * 0.001, 12);
     expect(b.realisedPnl).toBeCloseTo(proceeds * 0.999 - 1001, 9);
+    // The sell carries what the round trip earned, for per-symbol PnL.
+    expect(sell.realisedPnl).toBeCloseTo(proceeds * 0.999 - 1001, 9);
     expect(b.cash).toBeCloseTo(8999 + proceeds * 0.999, 9);
     expect(b.feesPaid).toBeCloseTo(1 + proceeds * 0.001, 9);
     expect(b.exposure()).toBe(0);

@@ -6,22 +6,33 @@ const twoSymbols = () => [symbolRow('BTC/USDT'), symbolRow('ETH/USDT')];
 
 describe('models panel', () => {
   const models = [
-    modelView('1.1', { selected: true, score: { symbols: 0.5, recency: 0.4, version: 0.11, total: 1.01 } }),
-    modelView('1.0', { score: { symbols: 0.5, recency: 0.2, version: 0.1, total: 0.8 } }),
-    modelView('0.9', { compatible: false, rejectReason: 'feature schema hash differs', score: null }),
+    modelView('1.1', {
+      selected: true,
+      servingSymbols: ['BTC/USDT'],
+      verdict: { kind: 'serving', reason: 'serves BTC/USDT (highest score)' },
+      score: { symbols: 0.5, recency: 0.4, version: 0.11, total: 1.01 },
+    }),
+    modelView('1.0', { servingSymbols: ['ETH/USDT'], verdict: { kind: 'serving', reason: 'serves ETH/USDT (promoted for them)' }, score: { symbols: 0.5, recency: 0.2, version: 0.1, total: 0.8 } }),
+    modelView('0.9', { compatible: false, rejectReason: 'feature schema hash differs', score: null, verdict: { kind: 'rejected', reason: 'rejected: feature schema hash differs' } }),
   ];
+  const served = () => [symbolRow('BTC/USDT', { modelVersion: '1.1' }), symbolRow('ETH/USDT', { modelVersion: '1.0' })];
 
-  it('shows versions, the score breakdown and why the others lost', async () => {
-    const engine = new FakeEngine({ symbols: twoSymbols(), models, selectedVersion: '1.1' });
-    const r = renderApp(engine);
+  it('shows versions, the version serving each symbol, the score breakdown and why the others lost', async () => {
+    const engine = new FakeEngine({ symbols: served(), models, selectedVersion: '1.1' });
+    const r = renderApp(engine, { size: { columns: 200, rows: 30 } });
     await waitForFrame(r, 'BTC/USDT');
     await press(r, '2');
-    let f = await waitForFrame(r, 'serving (highest score)');
+    let f = await waitForFrame(r, '1.1: serves BTC/USDT (highest score)');
     expect(f).toContain('score = symbols 0.500 + recency 0.400 + version 0.110 = 1.010');
+    expect(f).toMatch(/Serving: BTC\/USDT 1\.1\s+ETH\/USDT 1\.0/);
+    // At 200 columns nothing of the score or the symbol list is cut.
+    expect(f).toMatch(/1\.1\s+serves 1\s+single\s+BTC\/USDT\s/);
+    expect(f).toContain('1.010');
+    expect(f).not.toContain('…');
     await press(r, KEYS.down);
-    f = await waitForFrame(r, 'lost to 1.1: score 0.800 < 1.010');
+    f = await waitForFrame(r, '1.0: serves ETH/USDT (promoted for them)');
     await press(r, KEYS.down);
-    f = await waitForFrame(r, 'rejected: feature schema hash differs');
+    f = await waitForFrame(r, '0.9: rejected: feature schema hash differs');
     expect(f).toMatch(/0\.9\s+.*no/);
     r.unmount();
   });
@@ -35,7 +46,7 @@ describe('models panel', () => {
     await press(r, '2');
     await waitForFrame(r, '[2 Models]');
     await press(r, KEYS.down);
-    await waitForFrame(r, 'lost to 1.1');
+    await waitForFrame(r, '1.0: serves ETH');
     await press(r, KEYS.enter);
     await waitFor(() => engine.callsNamed('pinModel').length === 1, 'pinModel');
     expect(engine.callsNamed('pinModel')[0].version).toBe('1.0');
@@ -46,6 +57,9 @@ describe('models panel', () => {
     await press(r, 'r');
     await waitFor(() => engine.callsNamed('train').length === 1, 'train');
     expect(engine.callsNamed('train')[0].req).toMatchObject({ symbol: 'ETH/USDT', force: true });
+    await press(r, 'R');
+    await waitFor(() => engine.callsNamed('rollback').length === 1, 'rollback');
+    expect(engine.callsNamed('rollback')[0].symbol).toBe('ETH/USDT');
     r.unmount();
   });
 });

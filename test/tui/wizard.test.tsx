@@ -6,7 +6,8 @@ import { Providers } from '../../tui/providers.js';
 import { Wizard, type WizardDeps, type WizardResult } from '../../tui/screens/wizard/wizard.js';
 import { defaultAnswers, wizardAnswersToPatch } from '../../tui/screens/wizard/answers.js';
 import type { ExistingModel } from '../../tui/screens/wizard/steps.js';
-import { startLaterText } from '../../tui/screens/wizard/start-later.js';
+import { defaultKiloCommand, startLaterText, systemdUnit } from '../../tui/screens/wizard/start-later.js';
+import { existsSync } from 'node:fs';
 import { FakeEngine, jobView } from '../helpers/fake-engine.js';
 import { KEYS, press, waitFor, waitForFrame } from './helpers.js';
 
@@ -55,11 +56,18 @@ describe('wizardAnswersToPatch (pure)', () => {
     expect(p['model.target_history_days']).toBe(730);
     expect(p['data.csv_dir']).toBeUndefined();
   });
-  it('start-later text names the console, headless, tmux and systemd ways', () => {
-    const t = startLaterText('/srv/my kilo');
-    expect(t).toContain("kilo --home '/srv/my kilo' run --headless");
+  it('start-later text names the console, headless, tmux and systemd ways, with absolute paths that work from a clone', () => {
+    const t = startLaterText('/srv/my kilo', { node: '/usr/bin/node', bin: '/opt/kilo/bin/kilo.js' });
+    expect(t).toContain("/usr/bin/node /opt/kilo/bin/kilo.js --home '/srv/my kilo' run --headless");
     expect(t).toContain('tmux new-session');
-    expect(t).toContain('ExecStart=');
+    expect(t).toContain('ExecStart=/usr/bin/node /opt/kilo/bin/kilo.js --home "/srv/my kilo" run --headless');
+    expect(t).toContain('WorkingDirectory="/srv/my kilo"');
+    expect(t).toContain('Restart=on-failure');
+    // The default points at this checkout's real entry and node.
+    const d = defaultKiloCommand();
+    expect(d.node).toBe(process.execPath);
+    expect(existsSync(d.bin)).toBe(true);
+    expect(systemdUnit('/h%x')).toContain('--home /h%%x run --headless');
   });
 });
 

@@ -11,6 +11,8 @@ export interface Column {
   align?: 'left' | 'right';
   /** Lower numbers survive longer when the terminal is narrow. @default 5 */
   priority?: number;
+  /** Share of the spare width this column takes on a wide terminal (long lists, reasons). @default 0 */
+  grow?: number;
 }
 
 export interface Cell {
@@ -32,7 +34,17 @@ export function layoutColumns(columns: readonly Column[], width: number): Column
     }
     kept.splice(drop, 1);
   }
-  return kept;
+  // Spare width goes to the growing columns, so a wide terminal shows whole symbol lists and reasons.
+  const spare = width - total(kept);
+  const shares = kept.reduce((s, c) => s + (c.grow ?? 0), 0);
+  if (spare <= 0 || shares === 0) return kept;
+  let left = spare;
+  const grown = kept.map((c) => {
+    const extra = c.grow ? Math.floor((spare * c.grow) / shares) : 0;
+    left -= extra;
+    return extra ? { ...c, width: c.width + extra } : c;
+  });
+  return grown;
 }
 
 export interface TableProps {

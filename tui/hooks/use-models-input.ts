@@ -29,6 +29,10 @@ export function useModelsInput({ engine, models, index, setIndex, selectedSymbol
         if (!selectedSymbol) return report({ ok: false, message: 'no symbol selected (pick one on the heartbeat panel)' });
         run(() => engine.train({ symbol: selectedSymbol, force: true, reason: 'operator retrain (models panel)' }));
       },
+      'symbol.rollback': () => {
+        if (!selectedSymbol) return report({ ok: false, message: 'no symbol selected (pick one on the heartbeat panel)' });
+        run(() => engine.rollback(selectedSymbol, 'rolled back by the operator (models panel)'));
+      },
     },
     active,
   );

@@ -56,5 +56,9 @@ export function runConsoleCommand(cmd: Command): Promise<void> {
 }
 
 export function registerConsole(program: Command): void {
-  program.action(async (_opts: unknown, cmd: Command) => runConsoleCommand(cmd));
+  program.action(async (_opts: unknown, cmd: Command) => {
+    // A word that is no subcommand (`kilo trian`): commander's own error, with its suggestion.
+    if (cmd.args.length) return (cmd as unknown as { unknownCommand(): void }).unknownCommand();
+    return runConsoleCommand(cmd);
+  });
 }

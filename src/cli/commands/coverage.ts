@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { globalOptions } from '../context.js';
 import type { Config } from '../../config/schema.js';
 import { loadCommandConfig } from './models.js';
@@ -30,40 +29,44 @@ async function universeOf(config: Config, home: string): Promise<{ symbols: stri
 export function registerCoverage(program: Command): void {
   program
     .command('coverage')
-    .description('trained, universe, untrained, queued and blocked symbols')
+    .description('trained, universe, untrained, queued and blocked symbols, and which versions hold each')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadCommandConfig(configPath);
-      const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
-      const { TrainingQueue, QUEUE_FILE_NAME } = await import('../../training/queue.js');
-      const { computeCoverage } = await import('../../assets/coverage.js');
-      const { systemClock } = await import('../../clock.js');
-      const reg = new ModelRegistry(registryPaths(home));
-      await reg.refresh();
-      const queue = await TrainingQueue.open({ file: join(home, 'data', QUEUE_FILE_NAME), clock: systemClock, maxAttempts: config.auto_training.max_attempts });
-      const universe = await universeOf(config, home);
-      const report = computeCoverage({ universe: universe.symbols, covered: reg.coveredSymbols(config), queue: queue.list(), config });
-      const notes = [note, universe.note, ...queue.warnings].filter((n): n is string => !!n);
+      const { loadOfflineParts, offlineSnapshot } = await import('../../engine/offline.js');
+      const parts = await loadOfflineParts(home, config);
+      // A top_volume universe the engine never saved is asked of the market source, as the engine would.
+      const universe = config.universe.mode === 'top_volume' && parts.state.universe.length === 0 ? await universeOf(config, home) : null;
+      const snap = await offlineSnapshot(parts, universe ? { universe: universe.symbols } : {});
+      const notes = [note, universe?.note, ...parts.notes].filter((n): n is string => !!n);
+      const c = snap.coverage;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ universeMode: config.universe.mode, universe: universe.symbols, ...report, notes }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...c, notes }, null, 2)}\n`);
         return;
       }
       const list = (xs: string[]): string => (xs.length ? xs.join(', ') : '-');
+      const day = (t: number | null): string => (t === null ? '?' : new Date(t).toISOString().slice(0, 10));
       const lines = [
         ...notes.map((n) => `note: ${n}`),
-        `Universe (${config.universe.mode}, ${universe.symbols.length}): ${list(universe.symbols)}`,
-        `Trained (${report.trained.length}): ${list(report.trained)}`,
-        `Untrained (${report.untrained.length}): ${list(report.untrained)}`,
-        `Queued (${report.queued.length}): ${list(report.queued)}`,
-        `Training (${report.training.length}): ${list(report.training)}`,
-        `Blocked (${report.blocked.length}):`,
-        ...report.blocked.map((b) => `  ${b.symbol.padEnd(12)} ${b.reason}`),
+        `Universe (${c.universeMode}, ${c.universe.length}): ${list(c.universe)}`,
+        `Trained (${c.trained.length}): ${list(c.trained)}`,
+        `Untrained (${c.untrained.length}): ${list(c.untrained)}`,
+        `Queued (${c.queued.length}): ${list(c.queued)}`,
+        `Training (${c.training.length}): ${list(c.training)}`,
+        `Blocked (${c.blocked.length}):`,
+        ...c.blocked.map((b) => `  ${b.symbol.padEnd(12)} ${b.reason}`),
         '',
         'Symbols:',
-        ...report.rows.map((r) => `  ${r.symbol.padEnd(12)} ${r.state.padEnd(11)} ${r.tier.padEnd(11)} ${r.reason}`),
+        ...c.rows.map((r) => `  ${r.symbol.padEnd(12)} ${r.state.padEnd(11)} ${r.tier.padEnd(11)} ${r.reason}`),
         '',
-        `Config: ${report.configStatus.join('; ')}`,
+        'Versions per symbol (trained window, feature hash, state):',
+        ...c.rows.flatMap((r) => [
+          `  ${r.symbol}${r.job ? `  [job ${r.job.id} ${r.job.state}${r.job.etaS !== null ? `, eta ${Math.round(r.job.etaS)} s` : ''}]` : ''}`,
+          ...(r.cells.length ? r.cells.map((x) => `    v${x.version.padEnd(6)} ${day(x.trainedFrom)}..${day(x.trainedTo)}  ${x.featureHash ?? '-'}  ${x.state}`) : ['    (no version holds it)']),
+        ]),
+        '',
+        `Config: ${c.configStatus.join('; ')}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

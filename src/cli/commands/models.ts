@@ -1,49 +1,52 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
-import type { Config } from '../../config/schema.js';
+import { loadConfigOrDefaults } from '../load-config.js';
+import { SYMBOL_RE } from '../../market/symbols.js';
 
 /** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
-import { loadConfigOrDefaults } from '../load-config.js';
-
 export const loadCommandConfig = loadConfigOrDefaults;
+
+interface ModelsOpts {
+  json?: boolean;
+  verify?: boolean;
+  cleanup?: boolean;
+  dryRun?: boolean;
+  rollback?: string;
+  reason?: string;
+}
 
 export function registerModels(program: Command): void {
   program
     .command('models')
-    .description('list discovered model versions and the selection for the current config')
+    .description('list discovered model versions, the selection and the version serving each symbol')
     .option('--json', 'print JSON')
     .option('--verify', 'check every file against its manifest sha256 (the default)')
     .option('--no-verify', 'check file sizes only (faster on very large models)')
     .option('--cleanup', 'remove versions older than resources.cleanup_max_age_days beyond the newest cleanup_keep_top_n (never serving, pinned or selected)')
     .option('--dry-run', 'with --cleanup: only report what would be removed')
-    .action(async (opts: { json?: boolean; verify?: boolean; cleanup?: boolean; dryRun?: boolean }, cmd: Command) => {
+    .option('--rollback <symbol>', 'return SYMBOL to the version that served it before the current one, at once')
+    .option('--reason <text>', 'with --rollback: why (logged and kept in data/promotions.json)')
+    .action(async (opts: ModelsOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadCommandConfig(configPath);
-      const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
-      const { toModelVersionViews } = await import('../../registry/views.js');
-      const { formatModelsReport } = await import('../../registry/report.js');
-      const paths = registryPaths(home);
-      const warnings: string[] = [];
+      if (opts.rollback !== undefined) return rollback(home, configPath, opts.rollback, opts.reason, Boolean(opts.json));
+      const { loadOfflineParts, offlineSnapshot } = await import('../../engine/offline.js');
       // Verified by default: a flipped byte in a promoted model must not read "files complete".
-      const reg = new ModelRegistry({ ...paths, verifyChecksums: opts.verify !== false, onWarn: (w) => warnings.push(w) });
-      await reg.refresh();
-      const now = Date.now();
-      const selection = reg.selection(config, now);
-      const u = config.universe;
-      const symbols = [
-        ...new Set([...(u.mode === 'list' ? u.symbols : []), ...u.core_symbols, ...Object.keys(reg.servingMap()), ...reg.list().flatMap((v) => v.artifacts.flatMap((a) => a.servesSymbols))]),
-      ].sort();
-      const serving = symbols.map((s) => reg.servingFor(config, s, now));
+      const parts = await loadOfflineParts(home, config, { verifyChecksums: opts.verify !== false });
+      const { registryPaths } = await import('../../registry/registry.js');
+      const modelsDir = registryPaths(home).modelsDir;
+      const notes = [note, ...parts.notes].filter((n): n is string => !!n);
       if (opts.cleanup) {
         const { cleanupModels, protectedVersions } = await import('../../registry/cleanup.js');
         const r = config.resources;
-        // Prediction counts live in the engine; from the files alone "most used" falls back to newest.
+        const now = Date.now();
         const report = await cleanupModels({
-          modelsDir: paths.modelsDir,
-          versions: reg.list(),
-          usage: {},
-          protect: protectedVersions(reg.servingMap(), config.model.pinned_version, selection.winner),
+          modelsDir,
+          versions: parts.registry.list(),
+          // The engine persists its prediction counts: "most used" is the engine's own figure.
+          usage: { ...parts.state.usage },
+          protect: protectedVersions(parts.registry.servingMap(), config.model.pinned_version, parts.registry.selection(config, now).winner),
           maxAgeDays: r.cleanup_max_age_days,
           keepTopN: r.cleanup_keep_top_n,
           now,
@@ -62,30 +65,45 @@ export function registerModels(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
         return;
       }
+      const snap = await offlineSnapshot(parts);
+      const serving = Object.fromEntries(snap.symbols.map((s) => [s.symbol, s.modelVersion]));
+      // Per symbol, from the same projection the console reads: the version, how it was chosen and why.
+      const servingRows = snap.symbols.map((s) => ({ symbol: s.symbol, version: s.modelVersion, via: s.servingVia, reason: s.servingReason ?? `no model covers ${s.symbol}`, fallback: s.servingVia === 'fallback' || (s.modelVersion === null && s.servingReason !== null), problem: s.modelVersion === null ? s.servingReason : null }));
       if (opts.json) {
         const out = {
-          modelsDir: paths.modelsDir,
-          config: { training_mode: config.model.training_mode, symbol_encoding: config.model.symbol_encoding, pinned_version: config.model.pinned_version },
-          selected: selection.winner,
-          reason: selection.reason,
-          pin: selection.pin,
-          versions: toModelVersionViews(reg.list(), selection, config),
-          candidates: selection.candidates,
-          serving: reg.servingMap(),
+          modelsDir,
+          config: { training_mode: config.model.training_mode, symbol_encoding: config.model.symbol_encoding, pinned_version: snap.pinnedVersion },
+          selected: snap.selection.winner,
+          reason: snap.selection.reason,
+          pin: snap.selection.pin,
+          versions: snap.models,
+          serving,
+          servingVia: Object.fromEntries(snap.symbols.map((s) => [s.symbol, s.servingVia])),
           // data: what trained each artifact (kind, exchange/CSV files/seed, candle range and hash).
-          data_sources: Object.fromEntries(reg.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
-          serving_by_symbol: serving,
-          quarantine: reg.quarantineList(),
-          notes: [...(note ? [note] : []), ...warnings],
+          data_sources: Object.fromEntries(parts.registry.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
+          serving_by_symbol: servingRows,
+          quarantine: parts.registry.quarantineList(),
+          notes,
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      if (note) process.stdout.write(`note: ${note}\n`);
-      for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
-      process.stdout.write(formatModelsReport(paths.modelsDir, reg.list(), selection, config, { serving, quarantine: reg.quarantineList() }));
+      const { formatModelsReport } = await import('../../registry/report.js');
+      for (const n of notes) process.stdout.write(`note: ${n}\n`);
+      const effective = { ...config, model: { ...config.model, pinned_version: snap.pinnedVersion } };
+      process.stdout.write(formatModelsReport(modelsDir, parts.registry.list(), parts.registry.selection(effective, Date.now()), effective, { serving: servingRows, quarantine: parts.registry.quarantineList() }));
       const { describeProvenance } = await import('../../market/provenance.js');
-      const trained = reg.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
+      const trained = parts.registry.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
       if (trained.length) process.stdout.write(`data sources:\n${trained.join('\n')}\n`);
     });
+}
+
+async function rollback(home: string, configPath: string, raw: string, reason: string | undefined, json: boolean): Promise<void> {
+  const symbol = raw.toUpperCase();
+  if (!SYMBOL_RE.test(symbol)) throw new CliError(`--rollback: expected a symbol like BTC/USDT, got "${raw}"`, 2);
+  const { withEngineOrFiles } = await import('../engine-access.js');
+  const r = await withEngineOrFiles(home, configPath, (api) => api.rollback(symbol, reason ?? 'rolled back by the operator (kilo models --rollback)'));
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else process.stdout.write(`${r.message}\n`);
+  if (!r.ok) process.exitCode = 1;
 }

@@ -22,7 +22,7 @@ export function registerRun(program: Command): void {
     .option('--finish-jobs', 'at stop, let running trainings finish instead of cancelling them')
     .addHelpText(
       'after',
-      '\nSIGINT/SIGTERM stop cleanly: running trainings are cancelled (or finished with --finish-jobs) and state is flushed.\nReal orders are never placed: kilo paper trades.',
+      '\nSIGINT/SIGTERM stop cleanly (exit 0): running trainings are cancelled (or finished with --finish-jobs), state is flushed, the home lock released.\nA closed stdout (`| head`) stops it the same way. Real orders are never placed: kilo paper trades.',
     )
     .action(async (opts: RunOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);

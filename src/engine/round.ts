@@ -1,0 +1,199 @@
+/**
+ * One round: feed -> signals -> broker -> outcomes -> retrain policy -> queue. For every symbol
+ * with a newly closed candle: outcomes resolve, coverage (blocking, queueing), the signal (model,
+ * fallback or TA), a paper trade unless blocked; then the retrain policy for every symbol, the
+ * queue is pumped, a heartbeat when due, state persisted and the snapshot republished.
+ */
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { EngineSnapshot, HeartbeatEvent } from '../engine-api.js';
+import type { Logger } from '../log/logger.js';
+import { formatHeartbeatLine } from '../log/heartbeat.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { TrainingQueue } from '../training/queue.js';
+import type { PaperBroker } from '../trading/broker.js';
+import type { TradingDesk } from '../trading/desk.js';
+import type { OutcomeTracker } from '../trading/outcomes.js';
+import { decideRetrain } from '../policy/retrain.js';
+import type { ConditionLog } from './condition-log.js';
+import type { CoverageKeeper } from './coverage.js';
+import type { MarketFeed } from './feed.js';
+import { signalsFor, type SignalDeps } from './signals.js';
+import type { EngineState } from './state.js';
+import type { EngineStore } from './store.js';
+import type { Trainer } from './trainer.js';
+
+const DAY_MS = 86_400_000;
+const STATS_SAVE_MS = 10_000;
+const REGISTRY_SCAN_MS = 60_000;
+const BENCHMARK_POINTS = 500;
+
+export interface RoundDeps {
+  config: Config;
+  clock: Clock;
+  stepMs: number;
+  marketNow: () => number;
+  /** Moves the simulated market one candle on before every round but the first (sim / CSV). */
+  advanceMarket: (() => void) | null;
+  /** Market time is persisted (sim / CSV) so a restart resumes where it stopped. */
+  persistMarketTime: boolean;
+  state: EngineState;
+  coverage: CoverageKeeper;
+  feed: MarketFeed;
+  desk: TradingDesk;
+  broker: PaperBroker;
+  outcomes: OutcomeTracker;
+  registry: ModelRegistry;
+  queue: TrainingQueue;
+  trainer: Trainer;
+  signals: SignalDeps;
+  logger: Logger;
+  conditions: ConditionLog;
+  store: EngineStore;
+  /** Project the state into the snapshot and store it; returns it. */
+  publish: () => EngineSnapshot;
+}
+
+export class RoundRunner {
+  count = 0;
+  private running: Promise<void> | null = null;
+  private lastHeartbeat = -Infinity;
+  private lastRegistryScan: number;
+  private statsSavedAt = -Infinity;
+
+  constructor(private readonly d: RoundDeps) {
+    this.lastRegistryScan = d.clock.now();
+  }
+
+  /** The round in progress, if any (stop waits for it). */
+  get current(): Promise<void> | null {
+    return this.running;
+  }
+
+  run(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.round().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const { d } = this;
+    const { coverage: cov, state, logger } = d;
+    if (this.count > 0) d.advanceMarket?.();
+    this.count++;
+    const now = d.marketNow();
+    await cov.refreshUniverse();
+    // Models trained outside this engine (`kilo train` in another terminal) are picked up here.
+    if (d.clock.now() - this.lastRegistryScan >= REGISTRY_SCAN_MS) {
+      this.lastRegistryScan = d.clock.now();
+      if (await d.registry.refresh()) logger.info('model registry changed: selection and coverage updated');
+    }
+    const universe = [...cov.universe];
+    const poll = await d.feed.poll(universe, now);
+    // The feed reports a failure when it starts or changes, and says when data flows again.
+    for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
+    for (const symbol of universe) cov.judgeUnknown(symbol);
+    for (const [symbol, candles] of poll.fresh) for (const c of candles) d.desk.onCandle(symbol, c);
+    cov.recompute();
+    await cov.queueUntrained();
+    cov.recompute();
+    // data gate: no signal on a stale, half-filled or unconfirmed-suspicious window.
+    const signals = await signalsFor(d.signals, poll.signalable);
+    for (const s of signals) {
+      state.recordSignal(s);
+      state.noteFallback(s.symbol, s.fallback ? (s.modelVersion ?? 'ta') : null, s.modelVersion, s.reason ?? 'own model', s.at);
+      d.store.emit('signal', s);
+      const last = d.feed.last(s.symbol)!;
+      const r = d.desk.onSignal(s, last.close, last.timestamp);
+      if (r.trade) {
+        state.recordTrade(r.trade);
+        d.store.emit('trade', r.trade);
+        logger.info(`paper ${r.trade.side} ${r.trade.qty.toPrecision(4)} ${s.symbol} @ ${r.trade.price.toFixed(4)} (${r.trade.reason})`, s.symbol);
+      }
+    }
+    d.broker.recordEquity();
+    const prices = new Map<string, number>();
+    for (const row of cov.report?.rows ?? []) {
+      const c = d.feed.last(row.symbol);
+      if (c && row.state !== 'unsupported') prices.set(row.symbol, c.close);
+    }
+    state.recordBenchmark(prices, d.config.paper_trading.starting_cash, BENCHMARK_POINTS);
+    await this.retrainCheck(now);
+    await d.trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
+    await this.persist();
+    const snap = d.publish();
+    // Heartbeats follow the engine clock: wall time live (even on the fast simulator), the
+    // simulated clock in a replay (which passes it as the clock).
+    if (d.clock.now() - this.lastHeartbeat >= d.config.heartbeat_interval_s * 1000) this.heartbeat(snap);
+  }
+
+  private async retrainCheck(now: number): Promise<void> {
+    const { d } = this;
+    const cfg = d.state.effectiveConfig();
+    for (const symbol of d.coverage.universe) {
+      const row = d.coverage.row(symbol);
+      if (!row || row.state === 'unsupported') continue;
+      const serving = d.registry.servingArtifactFor(cfg, symbol, now);
+      const inputs = d.outcomes.retrainInputs(symbol);
+      const trainedAt = serving?.artifact.metadata?.training_end_timestamp ?? null;
+      const dec = decideRetrain(
+        {
+          hasModel: Boolean(serving),
+          ...inputs,
+          lastRetrainAt: inputs.lastRetrainAt ?? trainedAt,
+          candles: Math.round((d.config.training.quick.data_days * DAY_MS) / d.stepMs),
+        },
+        d.config.auto_training,
+        now,
+      );
+      const prev = d.state.setRetrainDecision(symbol, dec);
+      if (!dec.retrain) continue;
+      if (d.queue.list().some((e) => e.symbol === symbol && (e.state === 'queued' || e.state === 'running'))) continue;
+      const { added } = await d.queue.add(symbol, { priority: 3, trigger: 'retrain', reason: `retrain: ${dec.reason}`, lastTrainedAt: trainedAt });
+      if (added) d.logger.info(`retrain ${symbol} queued: ${dec.reason}`, symbol);
+      else if (prev?.reason !== dec.reason) d.logger.debug(`retrain ${symbol}: ${dec.reason}`, symbol);
+      // Reset the counters' window so one bad stretch does not queue the symbol over and over.
+      d.outcomes.markRetrained(symbol, now, serving?.artifact.version ?? null);
+    }
+  }
+
+  heartbeat(snap: EngineSnapshot): void {
+    this.lastHeartbeat = this.d.clock.now();
+    const p = snap.portfolio;
+    const ev: HeartbeatEvent = {
+      at: this.d.marketNow(),
+      symbols: snap.symbols.map(({ symbol, price, candles, signals, winRate, needsRetrain, retrainReason, lastRetrain, state }) => ({
+        symbol,
+        price,
+        candles,
+        signals,
+        winRate,
+        needsRetrain,
+        retrainReason,
+        lastRetrain,
+        state,
+      })),
+      portfolio: { cash: p.cash, equity: p.equity, pnl: p.pnl, pnlPct: p.pnlPct, exposure: p.exposure, equityCurve: [] },
+    };
+    this.d.logger.info(formatHeartbeatLine(ev));
+    this.d.store.emit('heartbeat', ev);
+  }
+
+  /**
+   * Stats are rewritten whole (with their .bak), so at 100 symbols a save is tens of MB: they are
+   * committed at most every STATS_SAVE_MS of engine time (every round in a replay), after every
+   * promotion, and at stop. Engine state is small and is saved every round.
+   */
+  async persist(force = false): Promise<void> {
+    const { d } = this;
+    if (force || d.clock.now() - this.statsSavedAt >= STATS_SAVE_MS) {
+      this.statsSavedAt = d.clock.now();
+      await d.outcomes.save();
+    }
+    d.state.setMarketTime(d.persistMarketTime ? d.marketNow() : null);
+    d.state.setBrokerState(d.broker.toJSON());
+    await d.state.flush();
+  }
+}
