@@ -16,6 +16,7 @@ import { registerData } from './commands/data.js';
 import { registerSetup } from './commands/setup.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSignal } from './commands/signal.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError } from './errors.js';
 
 const program = new Command();
@@ -38,6 +39,7 @@ registerData(program);
 registerSetup(program);
 registerSignal(program);
 registerDoctor(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

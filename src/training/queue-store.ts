@@ -23,6 +23,11 @@ const entrySchema = z.object({
   started_at: z.number().nullable().default(null),
   finished_at: z.number().nullable().default(null),
   last_trained_at: z.number().nullable().default(null),
+  /**
+   * BullMQ job id of the current attempt when it runs on a remote `kilo worker`
+   * (distributed.backend bullmq); absent in files written before it existed and for local runs.
+   */
+  remote_job_id: z.string().min(1).nullable().optional(),
 });
 
 const fileSchema = z.object({
