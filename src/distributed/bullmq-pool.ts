@@ -133,7 +133,7 @@ export class BullmqPool implements TrainingBackend {
   private async attachOrSubmit(job: TrainJobSpec, ro: BackendRunOptions): Promise<string> {
     const entry = ro.queueEntry;
     if (entry?.remote_job_id) {
-      const prev = await this.retrying(() => this.snapshot(entry.remote_job_id!), 'look up the previous job');
+      const prev = { state: await this.retrying(() => this.queue.getJobState(entry.remote_job_id!), 'look up the previous job') };
       const compatible = prev.state !== 'unknown' && prev.state !== 'failed' && (await this.sameWork(entry.remote_job_id, job));
       if (compatible) {
         this.opts.log('info', `re-attached to remote job ${entry.remote_job_id} (${prev.state}) instead of training again`);
@@ -147,7 +147,7 @@ export class BullmqPool implements TrainingBackend {
     const jobId = entry ? `${this.opts.engineId}-${entry.id}-a${entry.attempts}` : `${this.opts.engineId}-adhoc-${randomUUID()}`;
     // Recorded before the add: a crash in between leaves an id with no job, which the next start ignores.
     if (entry) await this.opts.recordJobId?.(entry.id, jobId);
-    const st = await this.retrying(() => this.snapshot(jobId), 'look up the job');
+    const st = { state: await this.retrying(() => this.queue.getJobState(jobId), 'look up the job') };
     if ((LIVE.has(st.state) || st.state === 'completed') && (await this.sameWork(jobId, job))) return jobId;
     if (st.state !== 'unknown') await this.retrying(() => this.queue.remove(jobId), 'remove a stale job');
     await this.submit(jobId, job, entry?.id ?? null);
@@ -219,6 +219,7 @@ export class BullmqPool implements TrainingBackend {
     let waitingShown = false;
     let cancelDeadline: number | null = null;
     let resubmits = 0;
+    let polls = 0;
     const deliver = (data: unknown): void => {
       const p = parseRemoteProgress(data);
       if (!p || cancelDeadline !== null) return;
@@ -244,7 +245,9 @@ export class BullmqPool implements TrainingBackend {
         }
         let snap: Snapshot;
         try {
-          snap = await this.snapshot(jobId);
+          // The job hash holds the packed candles: read it only when there is something to read in it
+          // (the outcome, or progress that events may have missed, every few polls).
+          snap = await this.snapshot(jobId, ++polls % 5 === 0);
           this.noteRecovered();
         } catch (err) {
           this.noteOutage(err as Error);
@@ -313,7 +316,9 @@ export class BullmqPool implements TrainingBackend {
     this.wake(jobId);
   }
 
-  private async snapshot(jobId: string): Promise<Snapshot> {
+  private async snapshot(jobId: string, withProgress: boolean): Promise<Snapshot> {
+    const light = await this.queue.getJobState(jobId);
+    if (!withProgress && light !== 'completed' && light !== 'failed') return { state: light, progress: null, returnvalue: undefined, failedReason: undefined };
     const j = await Job.fromId(this.queue, jobId);
     if (!j) return { state: 'unknown', progress: null, returnvalue: undefined, failedReason: undefined };
     const state = await j.getState();

@@ -114,10 +114,13 @@ export async function publishRemoteArtifact(p: PublishInput): Promise<Published>
     });
     return { dir, metadata: { ...marked, files: listed }, fresh: true };
   } catch (err) {
-    // Two deliveries of one job racing: the loser finds the winner's folder with its own id.
-    if (err instanceof ArtifactExistsError) {
+    // Two deliveries of one job racing: the loser finds the winner's folder with its own id. Its
+    // rename onto the winner's folder fails with ENOTEMPTY/EEXIST when both passed the exists check.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof ArtifactExistsError || code === 'ENOTEMPTY' || code === 'EEXIST') {
       const won = await already();
       if (won) return won;
+      if (!(err instanceof ArtifactExistsError)) throw new ArtifactExistsError(target);
     }
     throw err;
   }

@@ -22,7 +22,7 @@ const HOUR = 3_600_000;
 const KEY = 'sekrit-api-key-7f3a91';
 const SECRET = 'sekrit-api-secret-c4e2b8';
 /** Short lock and stalled check so a killed worker's job is recovered in seconds, not 30 s. */
-const FAST_STALL = { KILO_WORKER_LOCK_MS: '3000', KILO_WORKER_STALLED_MS: '1500' };
+const FAST_STALL = { KILO_WORKER_LOCK_MS: '2000', KILO_WORKER_STALLED_MS: '1000' };
 const PREFIX = 'kilotest';
 
 if (!REDIS_SERVER) console.warn('test/distributed: redis-server not found (apt-get install -y redis-server); distributed tests skipped');
@@ -56,7 +56,9 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-  });
+    // One worker for the first tests; later ones start more (and kill this one).
+    workers.push(await WorkerProcess.start(redis.url, 'w1', FAST_STALL, ['--prefix', PREFIX]));
+  }, 60_000);
   afterEach(async () => {
     for (const e of engines.splice(0)) await e.stop().catch(() => undefined);
   });
@@ -85,7 +87,8 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     engines.push(e);
     const progress: JobProgress[] = [];
     const logs: string[] = [];
-    e.on('log', (l) => logs.push(l.message));
+    e.on("log", (l) => logs.push(l.message));
+    if (process.env.DEBUG_DIST) e.on("log", (l) => console.log(new Date().toISOString(), "ENGINE", l.message));
     e.subscribe(() => {
       for (const j of e.getSnapshot().jobs) if (j.progress) progress.push(j.progress);
     });
@@ -106,7 +109,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
   };
 
   it('trains through a separate kilo worker process: progress with the worker name, artifact published in the engine home, symbol unblocked; no exchange key in Redis', async () => {
-    const w1 = await worker('w1');
+    const w1 = workers.find((w) => w.name === 'w1')!;
     const h = await home();
     const { engine: e, clock, progress } = await engine(h, distConfig(redis.url), { KILO_API_KEY: KEY, KILO_API_SECRET: SECRET });
     await e.runRound();
@@ -166,10 +169,22 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     expect(row().state).toBe('live');
     expect(row().modelVersion).toBe('1.0');
     expect(w1.has(/e[0-9a-f]{8}-q1-a1 BTC\/USDT: done/)).toBe(true);
-  }, 120_000);
+
+    // A retrain asks for the champion/challenger gate: the champion's files travel with the job and
+    // the worker scores both on the same window; the engine decides as for a local training.
+    expect((await e.train({ symbol: 'BTC/USDT', models: ['gbdt'] })).ok).toBe(true);
+    await waitFor(() => e.queue.list().find((q) => q.id === 'q2')?.state === 'done', 'the remote retrain to finish', 90_000);
+    const decision = e.promotions.list().find((d) => d.challengerVersion === '1.1');
+    expect(decision).toMatchObject({ symbol: 'BTC/USDT', championVersion: '1.0', reason: expect.stringMatching(/shared candles/) });
+    expect(typeof decision!.championScore).toBe('number');
+    expect(typeof decision!.challengerScore).toBe('number');
+    expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT', 'v1.1/BTC-USDT']);
+  }, 150_000);
   /** The single queue entry of a one-symbol home. */
   const entryOf = (e: Engine) => e.queue.list().find((q) => q.symbol === 'BTC/USDT');
   const gruFrom = (progress: JobProgress[], w: string) => progress.some((p) => p.worker === w && p.phase === 'gru' && p.epoch >= 1);
+  /** The pipeline runs on worker `w` (its first progress): the moment to break things mid-job. */
+  const trainingOn = (progress: JobProgress[], w: string) => progress.some((p) => p.worker === w && p.phase !== 'waiting');
   const markOf = async (h: string) =>
     ((await readVerifiedArtifact(join(h, 'models', 'v1.0', 'BTC-USDT'))).metadata as unknown as { remote_job: { id: string; worker: string } }).remote_job;
 
@@ -199,13 +214,15 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
   it('kill -9 of the worker mid-job: BullMQ hands the stalled job to a second worker, which publishes exactly one artifact', async () => {
     const w1 = workers.find((w) => w.name === 'w1')!;
     const h = await home();
-    const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 10, patience: 10 })));
+    const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 })));
     await e.runRound();
-    await waitFor(() => gruFrom(progress, 'w1'), 'the remote job to train on w1', 60_000);
+    await waitFor(() => logs.some((l) => /remote job \S+ running on worker w1/.test(l)), 'w1 to take the job', 60_000);
     const jobId = entryOf(e)!.remote_job_id!;
+    // The second worker starts while the first trains (it finds the queue empty until the stall check).
+    await Promise.all([worker('w2'), waitFor(() => trainingOn(progress, 'w1'), 'the pipeline to run on w1', 60_000)]);
+    expect(entryOf(e)?.state).toBe('running');
     w1.proc.kill('SIGKILL');
     expect((await w1.exited).signal).toBe('SIGKILL');
-    await worker('w2');
     await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish on w2', 90_000);
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT']);
     expect(await markOf(h)).toEqual({ id: jobId, worker: 'w2' });
@@ -217,9 +234,9 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
   it('Redis restarted (empty) mid-job: the engine adds the job again, the worker drops its orphaned run, one artifact', async () => {
     const w2 = workers.find((w) => w.name === 'w2')!;
     const h = await home();
-    const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 10, patience: 10 })));
+    const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 })));
     await e.runRound();
-    await waitFor(() => gruFrom(progress, 'w2'), 'the remote job to train on w2', 60_000);
+    await waitFor(() => trainingOn(progress, 'w2'), 'the remote job to train on w2', 60_000);
     const jobId = entryOf(e)!.remote_job_id!;
     await redis.restart();
     await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish after the restart', 120_000);
@@ -235,10 +252,10 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
   it('engine restart re-attaches to the running remote job by id; SIGTERM hands the job back (exit 0) and another worker finishes it: one artifact, one job id', async () => {
     const w2 = workers.find((w) => w.name === 'w2')!;
     const h = await home();
-    const config = distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 10, patience: 10 }));
+    const config = distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 }));
     const a = await engine(h, config);
     await a.engine.runRound();
-    await waitFor(() => gruFrom(a.progress, 'w2'), 'the remote job to train on w2', 60_000);
+    await waitFor(() => trainingOn(a.progress, 'w2'), 'the remote job to train on w2', 60_000);
     const jobId = entryOf(a.engine)!.remote_job_id!;
     await a.engine.stop();
     engines.splice(engines.indexOf(a.engine), 1);
@@ -251,10 +268,9 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     expect(stopped.code).toBe(0);
     expect(w2.has(new RegExp(`${jobId}: handed back to the queue`))).toBe(true);
 
-    const b = await engine(h, config);
+    const [b] = await Promise.all([engine(h, config), worker('w3')]);
     await b.engine.runRound();
     await waitFor(() => b.logs.some((l) => l.includes(`re-attached to remote job ${jobId}`)), 'the engine to re-attach', 30_000);
-    await worker('w3');
     await waitFor(() => entryOf(b.engine)?.state === 'done', 'the re-attached job to finish on w3', 90_000);
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT']);
     expect(await markOf(h)).toEqual({ id: jobId, worker: 'w3' });
@@ -278,13 +294,13 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
 
   it('a wrong URL: kilo worker exits 4 with a clear error naming the URL (password masked); the engine refuses a missing URL naming the keys', async () => {
     const w = WorkerProcess.spawn(['--redis', 'redis://admin:hunter2@127.0.0.1:1', '--name', 'nowhere']);
+    const malformed = WorkerProcess.spawn(['--redis', 'http://127.0.0.1:6379']);
     const { code } = await w.exited;
     expect(code).toBe(4);
     const out = w.lines.join('\n');
     expect(out).toContain('Redis at redis://admin:***@127.0.0.1:1 is unreachable');
     expect(out).toMatch(/ECONNREFUSED/);
     expect(out).not.toContain('hunter2');
-    const malformed = WorkerProcess.spawn(['--redis', 'http://127.0.0.1:6379']);
     expect((await malformed.exited).code).toBe(2);
     expect(malformed.lines.join('\n')).toContain('http://127.0.0.1:6379 is not a redis:// or rediss:// URL');
 

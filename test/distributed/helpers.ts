@@ -110,7 +110,11 @@ export class WorkerProcess {
     readonly proc: ChildProcess,
   ) {
     const collect = (d: Buffer): void => {
-      for (const l of d.toString().split('\n')) if (l.trim()) this.lines.push(l);
+      for (const l of d.toString().split('\n')) {
+        if (!l.trim()) continue;
+        this.lines.push(l);
+        if (process.env.DEBUG_DIST) console.log(`[${this.name}] ${l}`);
+      }
     };
     proc.stdout!.on('data', collect);
     proc.stderr!.on('data', collect);
