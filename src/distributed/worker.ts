@@ -109,6 +109,7 @@ export class KiloWorker {
     this.worker = worker;
     void worker.run().catch((err) => this.noteError(err as Error));
     await worker.waitUntilReady();
+    await this.pruneHeartbeats();
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     opts.log('info', `worker ${opts.name} taking training jobs from ${this.masked} (prefix ${opts.prefix}, Redis ${this.probe.version}, concurrency ${opts.concurrency})`);
@@ -155,6 +156,22 @@ export class KiloWorker {
       ...(stopped ? { stopped: true } : {}),
     };
     await this.side.hset(kiloKeys(this.opts.prefix).workers, this.opts.name, JSON.stringify(hb)).catch((err) => this.noteError(err as Error));
+  }
+
+  /** Names carry a pid by default, so restarts add entries: drop those silent for a day. */
+  private async pruneHeartbeats(): Promise<void> {
+    const key = kiloKeys(this.opts.prefix).workers;
+    const all = await this.side!.hgetall(key).catch(() => ({}) as Record<string, string>);
+    const stale = Object.entries(all)
+      .filter(([, v]) => {
+        try {
+          return Date.now() - (JSON.parse(v) as WorkerHeartbeat).seen > 86_400_000;
+        } catch {
+          return true;
+        }
+      })
+      .map(([k]) => k);
+    if (stale.length) await this.side!.hdel(key, ...stale).catch(() => undefined);
   }
 
   private noteError(err: Error): void {

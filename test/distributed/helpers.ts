@@ -5,9 +5,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(__dirname, '../..');
+/** The repo root (works under vitest and plain tsx, which the bench uses). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Path of Debian's redis-server, or null (the tests then skip and say so). */
 export const REDIS_SERVER: string | null = (() => {
