@@ -58,7 +58,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     redis = await RedisServer.start();
     // One worker for the first tests; later ones start more (and kill this one).
     workers.push(await WorkerProcess.start(redis.url, 'w1', FAST_STALL, ['--prefix', PREFIX]));
-  }, 60_000);
+  }, 120_000);
   afterEach(async () => {
     for (const e of engines.splice(0)) await e.stop().catch(() => undefined);
   });
@@ -123,7 +123,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
         const keys = await client.keys(`${PREFIX}:training:*`);
         const jobKey = keys.find((k) => /:training:e[0-9a-f]{8}-q1-a1$/.test(k));
         return jobKey ? { keys, data: await client.hget(jobKey, 'data') } : null;
-      }, 'the job in Redis', 30_000);
+      }, 'the job in Redis', 60_000);
       let everything = '';
       for (const k of await client.keys('*')) {
         const type = await client.type(k);
@@ -148,7 +148,9 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
       client.disconnect();
     }
 
-    await waitFor(() => e.queue.list().find((q) => q.symbol === 'BTC/USDT')?.state === 'done', 'the remote job to finish', 90_000);
+    await waitFor(() => e.queue.list().find((q) => q.symbol === 'BTC/USDT')?.state === 'done', 'the remote job to finish', 150_000);
+    // Done is marked before the promotion and hot reload; idle() waits for those too.
+    await e.idle();
     const entry = e.queue.list().find((q) => q.symbol === 'BTC/USDT')!;
     expect(entry.remote_job_id).toMatch(/^e[0-9a-f]{8}-q1-a1$/);
     expect(entry.attempts).toBe(1);
@@ -173,13 +175,14 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     // A retrain asks for the champion/challenger gate: the champion's files travel with the job and
     // the worker scores both on the same window; the engine decides as for a local training.
     expect((await e.train({ symbol: 'BTC/USDT', models: ['gbdt'] })).ok).toBe(true);
-    await waitFor(() => e.queue.list().find((q) => q.id === 'q2')?.state === 'done', 'the remote retrain to finish', 90_000);
-    const decision = e.promotions.list().find((d) => d.challengerVersion === '1.1');
+    // The entry is marked done before the decision is recorded: wait for the decision itself.
+    const decision = await waitFor(() => e.promotions.list().find((d) => d.challengerVersion === '1.1'), 'the retrain decision', 150_000);
+    expect(e.queue.list().find((q) => q.id === 'q2')?.state).toBe('done');
     expect(decision).toMatchObject({ symbol: 'BTC/USDT', championVersion: '1.0', reason: expect.stringMatching(/shared candles/) });
     expect(typeof decision!.championScore).toBe('number');
     expect(typeof decision!.challengerScore).toBe('number');
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT', 'v1.1/BTC-USDT']);
-  }, 150_000);
+  }, 240_000);
   /** The single queue entry of a one-symbol home. */
   const entryOf = (e: Engine) => e.queue.list().find((q) => q.symbol === 'BTC/USDT');
   const gruFrom = (progress: JobProgress[], w: string) => progress.some((p) => p.worker === w && p.phase === 'gru' && p.epoch >= 1);
@@ -194,12 +197,12 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     // Long enough that only a cancel can end it.
     const { engine: e, progress } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 400, patience: 400 })));
     await e.runRound();
-    await waitFor(() => gruFrom(progress, 'w1'), 'the remote job to train on w1', 60_000);
+    await waitFor(() => gruFrom(progress, 'w1'), 'the remote job to train on w1', 120_000);
     const jobId = entryOf(e)!.remote_job_id!;
     const res = await e.cancelJob(entryOf(e)!.id);
     expect(res.ok).toBe(true);
-    await waitFor(() => entryOf(e)?.state === 'cancelled' && e.getSnapshot().jobsRunning === 0, 'the job to end cancelled', 30_000);
-    await waitFor(() => w1.has(new RegExp(`${jobId} BTC/USDT: cancelled`)), 'the worker to report the abort', 15_000);
+    await waitFor(() => entryOf(e)?.state === 'cancelled' && e.getSnapshot().jobsRunning === 0, 'the job to end cancelled', 60_000);
+    await waitFor(() => w1.has(new RegExp(`${jobId} BTC/USDT: cancelled`)), 'the worker to report the abort', 30_000);
     expect(w1.has(new RegExp(`${jobId} BTC/USDT: done`))).toBe(false);
     expect(await artifactsOf(h)).toEqual([]);
     const client = new Redis(redis.url);
@@ -209,37 +212,37 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
       client.disconnect();
     }
     expect(w1.alive).toBe(true);
-  }, 120_000);
+  }, 240_000);
 
   it('kill -9 of the worker mid-job: BullMQ hands the stalled job to a second worker, which publishes exactly one artifact', async () => {
     const w1 = workers.find((w) => w.name === 'w1')!;
     const h = await home();
     const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 })));
     await e.runRound();
-    await waitFor(() => logs.some((l) => /remote job \S+ running on worker w1/.test(l)), 'w1 to take the job', 60_000);
+    await waitFor(() => logs.some((l) => /remote job \S+ running on worker w1/.test(l)), 'w1 to take the job', 120_000);
     const jobId = entryOf(e)!.remote_job_id!;
     // The second worker starts while the first trains (it finds the queue empty until the stall check).
     await Promise.all([worker('w2'), waitFor(() => trainingOn(progress, 'w1'), 'the pipeline to run on w1', 60_000)]);
     expect(entryOf(e)?.state).toBe('running');
     w1.proc.kill('SIGKILL');
     expect((await w1.exited).signal).toBe('SIGKILL');
-    await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish on w2', 90_000);
+    await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish on w2', 150_000);
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT']);
     expect(await markOf(h)).toEqual({ id: jobId, worker: 'w2' });
     expect(entryOf(e)).toMatchObject({ attempts: 1, remote_job_id: jobId });
     expect(logs.some((l) => l.includes(`remote job ${jobId} moved to worker w2`))).toBe(true);
     expect(progress.some((p) => p.worker === 'w2')).toBe(true);
-  }, 150_000);
+  }, 240_000);
 
   it('Redis restarted (empty) mid-job: the engine adds the job again, the worker drops its orphaned run, one artifact', async () => {
     const w2 = workers.find((w) => w.name === 'w2')!;
     const h = await home();
     const { engine: e, progress, logs } = await engine(h, distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 })));
     await e.runRound();
-    await waitFor(() => trainingOn(progress, 'w2'), 'the remote job to train on w2', 60_000);
+    await waitFor(() => trainingOn(progress, 'w2'), 'the remote job to train on w2', 120_000);
     const jobId = entryOf(e)!.remote_job_id!;
     await redis.restart();
-    await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish after the restart', 120_000);
+    await waitFor(() => entryOf(e)?.state === 'done', 'the job to finish after the restart', 150_000);
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT']);
     expect(await markOf(h)).toEqual({ id: jobId, worker: 'w2' });
     expect(entryOf(e)).toMatchObject({ attempts: 1, remote_job_id: jobId });
@@ -247,7 +250,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     // The run that lost its job stopped instead of training to the end for nothing.
     expect(w2.has(new RegExp(`${jobId}: lost the job lock`))).toBe(true);
     expect(w2.alive).toBe(true);
-  }, 150_000);
+  }, 240_000);
 
   it('engine restart re-attaches to the running remote job by id; SIGTERM hands the job back (exit 0) and another worker finishes it: one artifact, one job id', async () => {
     const w2 = workers.find((w) => w.name === 'w2')!;
@@ -255,7 +258,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     const config = distConfig(redis.url, (c) => (c.training.quick = { ...c.training.quick, epochs: 4, patience: 4 }));
     const a = await engine(h, config);
     await a.engine.runRound();
-    await waitFor(() => trainingOn(a.progress, 'w2'), 'the remote job to train on w2', 60_000);
+    await waitFor(() => trainingOn(a.progress, 'w2'), 'the remote job to train on w2', 120_000);
     const jobId = entryOf(a.engine)!.remote_job_id!;
     await a.engine.stop();
     engines.splice(engines.indexOf(a.engine), 1);
@@ -270,13 +273,13 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
 
     const [b] = await Promise.all([engine(h, config), worker('w3')]);
     await b.engine.runRound();
-    await waitFor(() => b.logs.some((l) => l.includes(`re-attached to remote job ${jobId}`)), 'the engine to re-attach', 30_000);
-    await waitFor(() => entryOf(b.engine)?.state === 'done', 'the re-attached job to finish on w3', 90_000);
+    await waitFor(() => b.logs.some((l) => l.includes(`re-attached to remote job ${jobId}`)), 'the engine to re-attach', 60_000);
+    await waitFor(() => entryOf(b.engine)?.state === 'done', 'the re-attached job to finish on w3', 150_000);
     expect(await artifactsOf(h)).toEqual(['v1.0/BTC-USDT']);
     expect(await markOf(h)).toEqual({ id: jobId, worker: 'w3' });
     // Re-attached, not queued again: the entry still names the first job.
     expect(entryOf(b.engine)?.remote_job_id).toBe(jobId);
-  }, 150_000);
+  }, 240_000);
 
   it('kilo doctor: Redis reachable with its version, noeviction, the live worker seen; an unreachable URL fails naming it without its password', async () => {
     const { distributedCheck } = await import('../../src/doctor/distributed-check.js');
@@ -290,7 +293,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     expect(bad[0]).toMatchObject({ name: 'redis', status: 'fail' });
     expect(bad[0].detail).toContain('redis://admin:***@127.0.0.1:1');
     expect(bad[0].detail).not.toContain('hunter2');
-  }, 30_000);
+  }, 60_000);
 
   it('a wrong URL: kilo worker exits 4 with a clear error naming the URL (password masked); the engine refuses a missing URL naming the keys', async () => {
     const w = WorkerProcess.spawn(['--redis', 'redis://admin:hunter2@127.0.0.1:1', '--name', 'nowhere']);
@@ -307,5 +310,5 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     const h = await home();
     const config = distConfig(redis.url, (c) => (c.distributed.redis_url = null));
     await expect(createEngine({ home: h, config, configPath: join(h, 'config.yaml'), env: {} })).rejects.toThrow(/distributed\.redis_url is null and \$KILO_REDIS_URL \(distributed\.redis_url_env\) is not set/);
-  }, 30_000);
+  }, 150_000);
 });
