@@ -281,6 +281,34 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
     expect(entryOf(b.engine)?.remote_job_id).toBe(jobId);
   }, 240_000);
 
+  it('the worker enforces the training timeout (not retried) and retries a failing job with backoff (job_attempts)', async () => {
+    const { BullmqPool } = await import('../../src/distributed/bullmq-pool.js');
+    const { Queue } = await import('bullmq');
+    const h = await home();
+    const opts = { url: redis.url, engineId: 'etest', prefix: PREFIX, modelsDir: join(h, 'models'), attempts: 2, backoffMs: 200, kiloVersion: 'test', log: () => undefined };
+    // The timeout runs from the worker thread's start; a loaded machine needs seconds just to start one.
+    const pool = new BullmqPool({ ...opts, timeoutMs: 1500 });
+    const roomy = new BullmqPool({ ...opts, timeoutMs: 120_000 });
+    const queue = new Queue('training', { connection: { url: redis.url }, prefix: PREFIX });
+    try {
+      await expect(
+        pool.run({ kind: 'selftest', symbol: 'HANG/USDT', behaviour: 'hang' }, { queueEntry: { id: 'q1', attempts: 1, remote_job_id: null } }),
+      ).rejects.toThrow(/timed out after 1\.5s \(remote job etest-q1-a1\)/);
+      expect((await queue.getJob('etest-q1-a1'))?.attemptsMade).toBe(1);
+      await expect(
+        roomy.run({ kind: 'selftest', symbol: 'FAIL/USDT', behaviour: 'throw' }, { queueEntry: { id: 'q2', attempts: 1, remote_job_id: null } }),
+      ).rejects.toThrow(/selftest failure for FAIL\/USDT \(remote job etest-q2-a1\)/);
+      expect((await queue.getJob('etest-q2-a1'))?.attemptsMade).toBe(2);
+      // And a job that works comes back through the same path.
+      const ok = await roomy.run({ kind: 'selftest', symbol: 'OK/USDT', behaviour: 'progress', steps: 2, stepMs: 5 });
+      expect(ok.notes.join(' ')).toMatch(/2 steps.*ran on worker w\d/);
+    } finally {
+      await pool.close();
+      await roomy.close();
+      await queue.close();
+    }
+  }, 120_000);
+
   it('kilo doctor: Redis reachable with its version, noeviction, the live worker seen; an unreachable URL fails naming it without its password', async () => {
     const { distributedCheck } = await import('../../src/doctor/distributed-check.js');
     const ctx = (url: string) => ({ home: '/nonexistent', configPath: '/nonexistent/config.yaml', env: {}, config: distConfig(url), configValid: true });
