@@ -14,8 +14,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobProgress, LogLevel } from '../engine-api.js';
@@ -393,6 +391,7 @@ export async function readArtifactFiles(dir: string): Promise<FileMap> {
   const v = await readVerifiedArtifact(dir);
   const files: FileMap = {};
   for (const name of Object.keys(v.manifest)) files[name] = v.read(name);
-  files[MANIFEST_FILE] = await readFile(join(dir, MANIFEST_FILE));
+  // The verified manifest, not the file: an older read-only artifact has its checksums in memory only.
+  files[MANIFEST_FILE] = Buffer.from(`${JSON.stringify(v.manifest, null, 2)}\n`);
   return files;
 }
