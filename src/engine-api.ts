@@ -69,6 +69,8 @@ export interface JobProgress {
   /** 0..1 over the whole job. */
   fraction: number;
   etaS: number | null;
+  /** Name of the `kilo worker` running the job (distributed.backend bullmq); absent for local threads. */
+  worker?: string;
 }
 
 export interface JobView {

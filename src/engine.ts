@@ -13,7 +13,7 @@ import { createMarketSource, type CreatedMarketSource } from './market/index.js'
 import { TIMEFRAME_MS, type Timeframe } from './market/types.js';
 import { ModelRegistry, registryPaths } from './registry/registry.js';
 import { TrainingQueue, QUEUE_FILE_NAME } from './training/queue.js';
-import { WorkerPool } from './training/pool.js';
+import { createTrainingBackend } from './distributed/index.js';
 import { PaperBroker } from './trading/broker.js';
 import { OutcomeTracker } from './trading/outcomes.js';
 import { PromotionHistory } from './trading/promotion-history.js';
@@ -139,7 +139,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const promotions = await PromotionHistory.open(join(dataDir, 'promotions.json'), { onWarn: (m) => logger.warn(m) });
     const broker = state.brokerState ? PaperBroker.fromJSON(state.brokerState, config.paper_trading, {}, 'data/engine-state.json broker') : new PaperBroker(config.paper_trading);
     const desk = new TradingDesk({ broker, outcomes, config });
-    const pool = new WorkerPool({ maxConcurrent: config.resources.max_concurrent_trainings, timeoutMs: config.resources.training_timeout_s * 1000, entry: opts.workerEntry });
+    // distributed.backend: local worker threads, or BullMQ jobs for `kilo worker` processes.
+    const pool = await createTrainingBackend(config, { env: opts.env ?? process.env, home, modelsDir: registryPaths(home).modelsDir, queue, log: (l, m) => logger.log(l, m), workerEntry: opts.workerEntry });
     const predictors = new PredictorCache(logger);
     const modelsDir = registryPaths(home).modelsDir;
     const conditions = new ConditionLog(logger);
@@ -297,6 +298,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         if (timer) clock.clearTimeout(timer);
         timer = null;
         await rounds.current;
+        // A remote job keeps running through an engine restart; the next start re-attaches to it.
+        pool.detachOnAbort?.();
         trainer.shutdown(!o.finishJobs);
         await trainer.idle().catch(() => undefined);
         await pool.close();

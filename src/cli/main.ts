@@ -24,6 +24,7 @@ import { registerSetup } from './commands/setup.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSignal } from './commands/signal.js';
 import { registerHistory } from './commands/history.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError } from './errors.js';
 
 /** package.json's version, found from here in the sources (src/cli) and after tsc (dist/src/cli). */
@@ -73,6 +74,7 @@ registerSetup(program);
 registerSignal(program);
 registerDoctor(program);
 registerHistory(program);
+registerWorker(program);
 // Only the root takes words it does not know, so `kilo trian` reaches the console action, which
 // answers with commander's unknown-command error and its "did you mean" instead of "too many arguments".
 program.allowExcessArguments(true);

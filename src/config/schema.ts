@@ -138,6 +138,20 @@ const logSchema = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
+/** Where training runs: local worker threads, or BullMQ jobs on Redis for `kilo worker` processes. */
+const distributedSchema = z.strictObject({
+  backend: z.enum(['local', 'bullmq']).default('local'),
+  redis_url: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'expected a URL like "redis://host:6379"')
+    .nullable()
+    .default(null),
+  redis_url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('KILO_REDIS_URL'),
+  queue_prefix: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only').default('kilo'),
+  job_attempts: posInt.max(10).default(2),
+  retry_backoff_s: z.number().min(0).max(3600).default(10),
+});
+
 export const configSchema = z.strictObject({
   exchange: exchangeSchema.prefault({}),
   data: dataSchema.prefault({}),
@@ -150,9 +164,11 @@ export const configSchema = z.strictObject({
   heartbeat_interval_s: posInt.max(86_400).default(300),
   paper_trading: paperSchema.prefault({}),
   logging: logSchema.prefault({}),
+  distributed: distributedSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type TrainingProfile = z.infer<typeof profileSchema>;
+export type DistributedConfig = z.infer<typeof distributedSchema>;
 
 export const defaultConfig = (): Config => configSchema.parse({});

@@ -216,4 +216,19 @@ logging:
   max_bytes: 5242880
   keep_files: 3
   level: info
+
+distributed:
+  # Where training runs: local (worker threads in this process) or bullmq (jobs on Redis, run by
+  # \`kilo worker\` processes on any machine; see the README).
+  backend: local
+  # Redis for backend bullmq, e.g. redis://10.0.0.5:6379. Prefer redis_url_env when it has a password.
+  redis_url: null
+  # Environment variable read when redis_url is null (its value is never logged with its password).
+  redis_url_env: KILO_REDIS_URL
+  # Key prefix of the BullMQ queue; engines sharing one Redis need different prefixes.
+  queue_prefix: kilo
+  # Tries of one remote job on the workers (a crashed worker thread, an out-of-memory worker) ...
+  job_attempts: 2
+  # ... with exponential backoff starting at this many seconds.
+  retry_backoff_s: 10
 `;

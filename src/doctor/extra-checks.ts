@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { result, type CheckResult, type DoctorCheck } from './types.js';
+import { distributedCheck } from './distributed-check.js';
 
 /**
  * Checks owned by other parts of kilo, run after the built-in ones: the training queue file and the
@@ -42,5 +43,5 @@ const registryCheck: DoctorCheck = async (ctx) => {
 };
 
 export async function extraChecks(): Promise<DoctorCheck[]> {
-  return [queueCheck, registryCheck];
+  return [queueCheck, registryCheck, distributedCheck];
 }

@@ -13,7 +13,7 @@ import { historyStats } from '../market/validate.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import type { TrainingQueue, QueueEntry } from '../training/queue.js';
-import type { WorkerPool } from '../training/pool.js';
+import type { TrainingBackend } from '../distributed/backend.js';
 import { buildJobSpec, jobSymbolsFor } from '../training/pipeline-spec.js';
 import type { PipelineJobSpec } from '../training/protocol.js';
 import { canStartTraining } from '../policy/resources.js';
@@ -38,7 +38,8 @@ export interface TrainerDeps {
   source: MarketDataSource;
   registry: ModelRegistry;
   queue: TrainingQueue;
-  pool: WorkerPool;
+  /** Local worker threads or remote BullMQ workers (distributed.backend); same contract. */
+  pool: TrainingBackend;
   log: Logger;
   /** Manual requests, short-history verdicts, the universe, job curves; job changes are announced through it. */
   state: EngineState;
@@ -222,6 +223,8 @@ export class Trainer {
       };
       const result = await this.d.pool.run(spec, {
         signal: controller.signal,
+        // A remote backend names its job after this entry's attempt and re-attaches after a restart.
+        queueEntry: entry,
         onProgress: (p) => {
           live.progress = p;
           if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) {

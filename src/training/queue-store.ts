@@ -39,6 +39,11 @@ const entrySchema = z.object({
   finished_at: z.number().nullable().default(null),
   last_trained_at: z.number().nullable().default(null),
   trigger: z.enum(QUEUE_TRIGGERS).optional(),
+  /**
+   * BullMQ job id of the current attempt when it runs on a remote `kilo worker`
+   * (distributed.backend bullmq); absent in files written before it existed and for local runs.
+   */
+  remote_job_id: z.string().min(1).nullable().optional(),
 }).transform((e) => ({ ...e, trigger: e.trigger ?? legacyTrigger(e.reason) }));
 
 const fileSchema = z.object({

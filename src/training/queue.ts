@@ -87,7 +87,12 @@ export class TrainingQueue {
       for (const e of this.db.data.entries.filter((x) => x.state === 'running')) {
         e.state = 'queued';
         e.started_at = null;
-        this.warnings.push(`${e.id} (${e.symbol}) was running when the engine stopped; queued again`);
+        // A remote job keeps running without the engine: the trainer re-attaches to it by this id.
+        this.warnings.push(
+          e.remote_job_id
+            ? `${e.id} (${e.symbol}) was running on a remote worker when the engine stopped; re-attaching to job ${e.remote_job_id}`
+            : `${e.id} (${e.symbol}) was running when the engine stopped; queued again`,
+        );
         dirty = true;
       }
     }
@@ -272,6 +277,13 @@ export class TrainingQueue {
       e.attempts += 1;
       e.started_at = now;
       e.next_attempt_at = null;
+    });
+  }
+
+  /** Record which remote (BullMQ) job runs this entry's current attempt, so a restart can re-attach. */
+  setRemoteJobId(id: string, jobId: string | null): Promise<QueueEntry> {
+    return this.transition(id, (e) => {
+      e.remote_job_id = jobId;
     });
   }
 

@@ -69,7 +69,7 @@ export function Queue({ width, height, active, selectedSymbol, report }: QueuePr
       <Table columns={COLUMNS} rows={jobs.map(jobCells)} width={width} selected={index} maxRows={maxRows} empty={`queue empty; t trains ${selectedSymbol ?? 'the selected symbol'} now`} />
       <St dim>
         {cur
-          ? `job ${cur.id} ${cur.symbol}: ${cur.reason}${cur.progress ? `; phase ${cur.progress.phase}` : ''}${cur.lastError ? `; error: ${cur.lastError}` : ''}`
+          ? `job ${cur.id} ${cur.symbol}: ${cur.reason}${cur.progress ? `; phase ${cur.progress.phase}` : ''}${cur.progress?.worker ? ` on worker ${cur.progress.worker}` : ''}${cur.lastError ? `; error: ${cur.lastError}` : ''}`
           : ' '}
       </St>
       <LineChart title={cur ? `Training loss, job ${cur.id}` : 'Training loss'} values={cur?.lossHistory ?? []} width={width - 2} height={chartRows} color="cyan" />
