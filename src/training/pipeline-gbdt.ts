@@ -11,8 +11,32 @@ export const gbdtParamsFor = (spec: PipelineJobSpec) =>
     ? { rounds: spec.profile.trees, maxDepth: 5, eta: 0.1, earlyStoppingRounds: 10, seed: spec.seed ?? 42 }
     : { rounds: spec.profile.trees, maxDepth: 6, eta: 0.1, earlyStoppingRounds: 20, seed: spec.seed ?? 42 };
 
+/**
+ * Balanced class weights as whole repeats: a row of class c is repeated round(w_c / min w) times
+ * with w_c = n / (3 n_c), so the rarer classes weigh about as much as the common one.
+ */
+export function balanceByRepeats<T extends { x: Float32Array; y: Uint8Array; n: number; nFeatures: number }>(d: T): T {
+  const counts = [0, 0, 0];
+  for (let i = 0; i < d.n; i++) counts[d.y[i]]++;
+  const present = counts.filter((c) => c > 0);
+  const maxC = Math.max(...present);
+  const reps = counts.map((c) => (c > 0 ? Math.max(1, Math.round(maxC / c)) : 0));
+  const total = counts.reduce((s, c, k) => s + c * reps[k], 0);
+  const x = new Float32Array(total * d.nFeatures);
+  const y = new Uint8Array(total);
+  let o = 0;
+  for (let i = 0; i < d.n; i++) {
+    for (let r = 0; r < reps[d.y[i]]; r++, o++) {
+      x.set(d.x.subarray(i * d.nFeatures, (i + 1) * d.nFeatures), o * d.nFeatures);
+      y[o] = d.y[i];
+    }
+  }
+  return { ...d, x, y, n: total };
+}
+
 export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks): Promise<TrainedStage> {
-  const train = rowsFor(data, 'train');
+  const rows = rowsFor(data, 'train');
+  const train = spec.classWeights === 'balanced' ? balanceByRepeats(rows) : rows;
   const val = rowsFor(data, 'validation');
   const test = rowsFor(data, 'test');
   const params = gbdtParamsFor(spec);
