@@ -9,7 +9,9 @@
  * Stages (each chosen on the earlier folds): 1. labels/horizon; 2. add-ons on the stage-1 winner
  * (class weights, calibration, cross-asset features); 3. the add-ons that each helped, together.
  * Results are kept per (variant, symbol, fold) in OUT/results.json, so an interrupted run resumes.
- * Env: STUDY_OUT (default data/study), STUDY_SYMBOLS (comma list), STUDY_FOLDS, STUDY_FOLD_DAYS.
+ * Each fold model trains on the STUDY_TRAIN_DAYS (default 365, the quick profile's data_days)
+ * before its fold, as the engine's trainings do.
+ * Env: STUDY_OUT (default data/study), STUDY_SYMBOLS (comma list), STUDY_FOLDS, STUDY_FOLD_DAYS, STUDY_TRAIN_DAYS.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,6 +32,7 @@ const ALL = ['BTC', 'ETH', 'SOL', 'ADA', 'XRP', 'BNB', 'DOGE', 'LINK'];
 const SYMBOLS = (process.env.STUDY_SYMBOLS?.split(',') ?? ALL).map((s) => `${s.trim()}/USDT`);
 const FOLDS = Number(process.env.STUDY_FOLDS ?? 5);
 const FOLD_DAYS = Number(process.env.STUDY_FOLD_DAYS ?? 60);
+const TRAIN_DAYS = Number(process.env.STUDY_TRAIN_DAYS ?? 365);
 const OUT = resolve(process.env.STUDY_OUT ?? 'data/study');
 const ROUND_TRIP = 2 * (0.001 + 0.0005);
 const STRATS = ['ensemble', 'gbdt', 'gru', 'ppo', 'ta', 'buy_and_hold', 'no_trade'] as const;
@@ -58,22 +61,26 @@ const H = 3_600_000;
 const lastTs = Math.min(...SYMBOLS.map((s) => candles[s][candles[s].length - 1].timestamp)) - 13 * H;
 const bounds = Array.from({ length: FOLDS + 1 }, (_, k) => lastTs - (FOLDS - k) * FOLD_DAYS * 24 * H);
 
-function planFor(symbol: string, k: number): FoldPlan {
-  const c = candles[symbol];
-  const row = (t: number): number => {
-    const i = c.findIndex((x) => x.timestamp >= t);
-    return (i < 0 ? c.length : i) - WARMUP_BARS;
+/** The fold's candles (TRAIN_DAYS before it, warm-up included, up to the end) and its test rows in them. */
+function foldInput(symbol: string, k: number): { candles: Candle[]; plan: FoldPlan } {
+  const all = candles[symbol];
+  const at = (t: number): number => {
+    const i = all.findIndex((x) => x.timestamp >= t);
+    return i < 0 ? all.length : i;
   };
-  return { test: [{ start: row(bounds[k]), end: row(bounds[k + 1]) }] };
+  const first = Math.max(0, at(bounds[k] - TRAIN_DAYS * 24 * H) - WARMUP_BARS);
+  const c = all.slice(first);
+  return { candles: c, plan: { test: [{ start: at(bounds[k]) - first - WARMUP_BARS, end: at(bounds[k + 1]) - first - WARMUP_BARS }] } };
 }
 
 async function runCell(v: Variant, symbol: string, k: number): Promise<Record<string, Cell>> {
   const config = defaultConfig();
-  const base = buildJobSpec(config, { symbols: [symbol], candles: { [symbol]: candles[symbol] }, quick: true, version: '0.0', modelsDir: OUT });
+  const base = buildJobSpec(config, { symbols: [symbol], candles: { [symbol]: candles[symbol].slice(-10) }, quick: true, version: '0.0', modelsDir: OUT });
   const spec: PipelineJobSpec = { ...base, horizon: v.horizon, labelThreshold: v.threshold, classWeights: v.classWeights, seed: 11, candles: [] };
-  const data = foldData([{ symbol, candles: candles[symbol] }], planFor(symbol, k), spec, v.cross ? { extraFeatures: crossAssetFeatures(btc) } : {});
+  const f = foldInput(symbol, k);
+  const data = foldData([{ symbol, candles: f.candles }], f.plan, spec, v.cross ? { extraFeatures: crossAssetFeatures(btc) } : {});
   const stages = await trainFoldStages(data, spec, lightProfile(spec.profile), {}, () => undefined);
-  const j = judgeTestSlice(data, stages, costsOf(spec), 'light', { calibrate: v.calibrate })[symbol];
+  const j = judgeTestSlice(data, stages, costsOf(spec), 'fold', { calibrate: v.calibrate })[symbol];
   const out: Record<string, Cell> = {};
   for (const s of STRATS) {
     const r = j.replays[s];
@@ -117,7 +124,7 @@ const stage1: Variant[] = [
   { name: `h4 thr${ROUND_TRIP}`, horizon: 4, threshold: ROUND_TRIP },
   { name: `h12 thr${2 * ROUND_TRIP}`, horizon: 12, threshold: 2 * ROUND_TRIP },
 ];
-log(`study: ${SYMBOLS.length} symbols, ${FOLDS} folds of ${FOLD_DAYS} days from ${new Date(bounds[0]).toISOString().slice(0, 10)} to ${new Date(bounds[FOLDS]).toISOString().slice(0, 10)}; choose on folds 1-${FOLDS - 1}, hold out fold ${FOLDS}; out ${OUT}`);
+log(`study: ${SYMBOLS.length} symbols, ${FOLDS} folds of ${FOLD_DAYS} days (each trained on the ${TRAIN_DAYS} days before it) from ${new Date(bounds[0]).toISOString().slice(0, 10)} to ${new Date(bounds[FOLDS]).toISOString().slice(0, 10)}; choose on folds 1-${FOLDS - 1}, hold out fold ${FOLDS}; out ${OUT}`);
 for (const v of stage1) await runVariant(v);
 const win1 = stage1.reduce((a, b) => (score(b.name) > score(a.name) ? b : a));
 log(`stage 1 winner on folds 1-${FOLDS - 1}: ${win1.name} (${score(win1.name).toFixed(3)} %/30d)`);
@@ -141,7 +148,7 @@ const chosen = all.reduce((a, b) => (score(b.name) > score(a.name) ? b : a));
 const f = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 const mean = (v: string, strat: string, folds: number[]): number => SYMBOLS.reduce((s, sym) => s + agg(v, sym, strat, folds).total, 0) / SYMBOLS.length;
 const lines: string[] = [];
-lines.push(`# Study: ${SYMBOLS.length} symbols, ${FOLDS} walk-forward folds of ${FOLD_DAYS} days (${new Date(bounds[0]).toISOString().slice(0, 10)}..${new Date(bounds[FOLDS]).toISOString().slice(0, 10)})`);
+lines.push(`# Study: ${SYMBOLS.length} symbols, ${FOLDS} walk-forward folds of ${FOLD_DAYS} days, each fold model trained on the ${TRAIN_DAYS} days before it (${new Date(bounds[0]).toISOString().slice(0, 10)}..${new Date(bounds[FOLDS]).toISOString().slice(0, 10)})`);
 lines.push(`PnL after fees (0.1 %/side) and slippage (5 bps/side) through the broker rule (long-only, entry threshold 0.55), compounded per symbol, then the mean over symbols. Light fold recipe: ${JSON.stringify(lightProfile(defaultConfig().training.quick))}.`);
 lines.push(`Chosen on folds 1-${FOLDS - 1} (choice metric: mean ensemble rate, %/30d): **${chosen.name}**. Fold ${FOLDS} is the holdout.`);
 lines.push('');

@@ -45,8 +45,8 @@ export interface FoldSpan {
   from: number;
   to: number;
   rows: number;
-  /** 'light' = a fold model trained with the verdict's lighter recipe; 'final' = the served model on its own test slice. */
-  recipe: 'light' | 'final';
+  /** 'fold' = a fold model trained on the history before the fold; 'final' = the trained model on its own test slice. */
+  recipe: 'fold' | 'final';
 }
 
 export interface SymbolEdge {

@@ -150,7 +150,7 @@ export function judgeTestSlice(
   data: TrainingData,
   stages0: TrainedStage[],
   costs: Costs,
-  recipe: 'light' | 'final',
+  recipe: 'fold' | 'final',
   opts: { calibrate?: boolean } = {},
 ): Record<string, FoldJudgement> {
   const stages = opts.calibrate ? calibrated(data, stages0) : stages0;
@@ -237,7 +237,7 @@ export async function walkForwardEdge(
   for (const [i, plan] of plans.entries()) {
     const data = foldData(symbols, plan, spec);
     const stages = await trainFoldStages(data, spec, profile, hooks, (f) => hooks.report?.((i + f) / (plans.length + 1), i + 1, plans.length + 1));
-    perFold.push(judgeTestSlice(data, stages, costs, 'light'));
+    perFold.push(judgeTestSlice(data, stages, costs, 'fold'));
     hooks.log?.(`verdict fold ${i + 1}/${plans.length + 1}: ${data.parts.map((p) => `${p.symbol} rows ${p.split.test.start}-${p.split.test.end}`).join(', ')}`);
   }
   hooks.report?.(plans.length / (plans.length + 1), plans.length + 1, plans.length + 1);

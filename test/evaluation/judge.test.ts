@@ -120,7 +120,7 @@ const verdictOf = (closes: number[], model: Calls, taOf = closes) => {
     const from = k * L;
     const to = from + L;
     const slice = { n: L, direction: model.direction.subarray(from, to), confidence: model.confidence.subarray(from, to) };
-    return { span: { from, to: to - 1, recipe: 'light' }, replays: judgeRows({ closes, from, to, strategies: { ensemble: slice }, taScores: scores, majority: 1, costs: { ...costs, slippageBps: 5 } }) };
+    return { span: { from, to: to - 1, recipe: 'fold' }, replays: judgeRows({ closes, from, to, strategies: { ensemble: slice }, taScores: scores, majority: 1, costs: { ...costs, slippageBps: 5 } }) };
   });
   const summary = summariseFolds(folds, { candlesPer30d: HOURS_30D, blockLength: 48 });
   return { summary, v: edgeVerdict({ ...summary, subject: 'ensemble' }, { confidence: 0.9, marginPct: 0.5, candlesPer30d: HOURS_30D }) };

@@ -27,7 +27,7 @@ const report = (symbol: string, strategies: SymbolEdge['strategies'], rows = 128
   symbols: {
     [symbol]: {
       rows,
-      folds: [1, 2, 3, 4].map((k) => ({ from: k, to: k + 1, rows: rows / 4, recipe: 'light' as const })),
+      folds: [1, 2, 3, 4].map((k) => ({ from: k, to: k + 1, rows: rows / 4, recipe: 'fold' as const })),
       strategies: { no_trade: strat(0, 0, 0), buy_and_hold: strat(20, 2, -5), ...strategies },
       subject: 'ensemble',
       verdict: 'no_edge',
