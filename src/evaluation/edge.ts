@@ -257,3 +257,39 @@ export function edgeVerdict(sym: Pick<SymbolEdge, 'rows' | 'folds' | 'strategies
     figures,
   };
 }
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
+const SUBJECTS = new Set(['gru', 'gbdt', 'ppo', 'ensemble']);
+
+/**
+ * Check a metadata.json `edge` read from disk before anything trusts it (the registry's loader
+ * calls this): the result names the first bad field, e.g. `edge.symbols["BTC/USDT"].strategies.ta.total_pct`.
+ */
+export function parseEdgeReport(raw: unknown): { edge: EdgeReport } | { error: string } {
+  const bad = (path: string, want: string): { error: string } => ({ error: `edge${path}: expected ${want}` });
+  if (!isObj(raw)) return bad('', 'an object');
+  if (!isNum(raw.candles_per_30d) || raw.candles_per_30d <= 0) return bad('.candles_per_30d', 'a positive number');
+  if (!isNum(raw.confidence) || !isNum(raw.margin_pct)) return bad('.confidence/.margin_pct', 'numbers');
+  if (!isObj(raw.symbols)) return bad('.symbols', 'an object');
+  for (const [sym, e] of Object.entries(raw.symbols)) {
+    const at = `.symbols[${JSON.stringify(sym)}]`;
+    if (!isObj(e)) return bad(at, 'an object');
+    if (!isNum(e.rows)) return bad(`${at}.rows`, 'a number');
+    if (!Array.isArray(e.folds) || !e.folds.every((f) => isObj(f) && isNum(f.from) && isNum(f.to) && isNum(f.rows))) return bad(`${at}.folds`, 'a list of {from, to, rows}');
+    if (typeof e.subject !== 'string' || !SUBJECTS.has(e.subject)) return bad(`${at}.subject`, 'gru, gbdt, ppo or ensemble');
+    if (e.verdict !== 'edge' && e.verdict !== 'no_edge') return bad(`${at}.verdict`, '"edge" or "no_edge"');
+    if (!isObj(e.strategies)) return bad(`${at}.strategies`, 'an object');
+    for (const [name, s] of Object.entries(e.strategies)) {
+      const sp = `${at}.strategies.${name}`;
+      if (!isObj(s)) return bad(sp, 'an object');
+      for (const k of ['total_pct', 'mean_pct_30d', 'trades', 'exposure', 'fees_pct'] as const) if (!isNum(s[k])) return bad(`${sp}.${k}`, 'a number');
+      if (!Array.isArray(s.fold_pnl_pct) || !s.fold_pnl_pct.every(isNum)) return bad(`${sp}.fold_pnl_pct`, 'a list of numbers');
+      for (const k of ['lower_pct_30d', 'vs_ta_lower_pct_30d'] as const) {
+        if (s[k] === undefined && k === 'vs_ta_lower_pct_30d') continue;
+        if (!isObj(s[k]) || !Object.values(s[k] as object).every(isNum)) return bad(`${sp}.${k}`, 'an object of numbers by confidence level');
+      }
+    }
+  }
+  return { edge: raw as unknown as EdgeReport };
+}

@@ -8,9 +8,9 @@
  *
  * The window is the challenger's own test slice (its metadata records where it starts; the
  * pipeline makes it at least auto_training.gate_days long when a gate is asked), so it is out of
- * sample for the challenger. The champion was trained earlier; rows it may have seen (at or before
- * its training end) are counted in `seenRows`. Such rows can only flatter the champion, so they
- * make promotion harder, never easier.
+ * sample for the challenger. The champion was trained earlier; window rows it was fitted or
+ * early-stopped on (before its own test slice) are counted in `seenRows`. Such rows can only
+ * flatter the champion, so they make promotion harder, never easier.
  */
 import type { Candle } from '../market/types.js';
 import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
@@ -44,7 +44,7 @@ export interface GateScores {
   /** Per-candle PnL after costs on the window: every scored artifact and the baselines (ta, no_trade, buy_and_hold, majority). */
   pnl: Record<string, Float64Array>;
   summaries: Record<string, GateSummary>;
-  /** Rows of the window at or before each artifact's training end (rows it may have seen). */
+  /** Rows of the window each artifact was fitted or early-stopped on (before its own test slice). */
   seenRows: Record<string, number>;
   candlesPer30d: number;
   blockLength: number;
@@ -107,8 +107,11 @@ export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores>
       const preds = p.predictBatch(reqs);
       if (preds.some((q) => !Number.isFinite(q.confidence))) throw new Error('a prediction is not a number');
       strategies[name] = callsFromSignals(preds);
-      const trainedTo = p.artifact.metadata.training_end_timestamp;
-      seenRows[name] = candles.slice(start, end).filter((c) => c.timestamp <= trainedTo).length;
+      // Rows before the artifact's own test slice were fitted or early-stopped on; without a
+      // verdict in its metadata, everything up to its training end counts.
+      const own = p.artifact.metadata.edge?.symbols[input.symbol]?.folds;
+      const seenBefore = own?.length ? own[own.length - 1].from : p.artifact.metadata.training_end_timestamp + 1;
+      seenRows[name] = candles.slice(start, end).filter((c) => c.timestamp < seenBefore).length;
     } catch (err) {
       errors[name] = (err as Error).message;
       scores[name] = Number.NaN;

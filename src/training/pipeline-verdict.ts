@@ -39,17 +39,19 @@ export const candlesPer30d = (spec: Pick<PipelineJobSpec, 'timeframe'>): number 
 
 /**
  * The verdict's fold recipe: about a fifth of the epochs, a third of the patience, half the trees,
- * a quarter of the PPO steps, and the quick network sizes (GRU(32) on at most 2000 windows, depth-5
- * trees). Three fold models then cost about one quick training.
+ * a quarter of the PPO steps (with floors, never above the profile itself), and the quick network
+ * sizes (GRU(32) on at most 2000 windows, depth-5 trees). Three fold models then cost about one
+ * quick training.
  */
 export function lightProfile(p: PipelineJobSpec['profile']): PipelineJobSpec['profile'] {
+  const cut = (v: number, by: number, floor: number): number => Math.min(v, Math.max(floor, Math.ceil(v / by)));
   return {
     ...p,
     name: 'quick',
-    epochs: Math.max(2, Math.ceil(p.epochs / 5)),
-    patience: Math.max(1, Math.ceil(p.patience / 3)),
-    trees: Math.max(20, Math.ceil(p.trees / 2)),
-    ppo_steps: Math.max(512, Math.ceil(p.ppo_steps / 4)),
+    epochs: cut(p.epochs, 5, 2),
+    patience: cut(p.patience, 3, 1),
+    trees: cut(p.trees, 2, 20),
+    ppo_steps: cut(p.ppo_steps, 4, 512),
   };
 }
 

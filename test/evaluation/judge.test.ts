@@ -182,3 +182,21 @@ describe('the judgement on series whose answer is known', () => {
     expect(Array.from(c.confidence)).toEqual([expect.closeTo(0.7, 6), expect.closeTo(0.5, 6), expect.closeTo(0.4, 6)]);
   });
 });
+
+describe('parseEdgeReport (what the registry trusts from disk)', () => {
+  it('accepts a verdict the pipeline wrote and names the first bad field otherwise', async () => {
+    const { parseEdgeReport } = await import('../../src/evaluation/edge.js');
+    const closes = walk(801, 21);
+    const folds: FoldJudgement[] = [0, 1].map((k) => ({
+      span: { from: k * 400, to: k * 400 + 399, recipe: 'fold' },
+      replays: judgeRows({ closes, from: k * 400, to: k * 400 + 400, strategies: { ensemble: randomCalls(400, k) }, taScores: taScores(closes), majority: 1, costs }),
+    }));
+    const s = summariseFolds(folds, { candlesPer30d: 720, blockLength: 48 });
+    const v = edgeVerdict({ ...s, subject: 'ensemble' }, { confidence: 0.9, marginPct: 0.5, candlesPer30d: 720 });
+    const report = JSON.parse(JSON.stringify({ candles_per_30d: 720, confidence: 0.9, margin_pct: 0.5, symbols: { 'X/USDT': { ...s, subject: 'ensemble', verdict: v.verdict, reason: v.reason, ta_verdict: v.taVerdict, ta_reason: v.taReason } } }));
+    expect('edge' in parseEdgeReport(report)).toBe(true);
+    report.symbols['X/USDT'].strategies.ta.total_pct = 'big';
+    expect(parseEdgeReport(report)).toEqual({ error: 'edge.symbols["X/USDT"].strategies.ta.total_pct: expected a number' });
+    expect(parseEdgeReport(null)).toEqual({ error: 'edge: expected an object' });
+  });
+});
