@@ -7,7 +7,9 @@
  * last fold is the holdout, reported and never chosen on.
  *
  * Stages (each chosen on the earlier folds): 1. labels/horizon; 2. add-ons on the stage-1 winner
- * (class weights, calibration, cross-asset features); 3. the add-ons that each helped, together.
+ * (class weights, cross-asset features); 3. the add-ons that each helped, together. Calibration
+ * (temperature scaling fitted on validation, the entry threshold then applied to calibrated
+ * probabilities) is post-hoc, so every variant is judged both raw and calibrated from the same models.
  * Results are kept per (variant, symbol, fold) in OUT/results.json, so an interrupted run resumes.
  * Each fold model trains on the STUDY_TRAIN_DAYS (default 365, the quick profile's data_days)
  * before its fold, as the engine's trainings do.
@@ -42,9 +44,18 @@ interface Variant {
   horizon: number;
   threshold: number;
   classWeights?: 'balanced';
-  calibrate?: boolean;
   cross?: boolean;
 }
+/** A variant judged raw or with calibrated probabilities. */
+interface Entry {
+  v: Variant;
+  cal: boolean;
+  name: string;
+}
+const entriesOf = (v: Variant): Entry[] => [
+  { v, cal: false, name: v.name },
+  { v, cal: true, name: `${v.name} +calibration` },
+];
 type Cell = { sumLog: number; n: number; totalPct: number; trades: number; exposure: number };
 type Results = Record<string, Record<string, Record<number, Record<string, Cell>>>>; // variant -> symbol -> fold -> strategy
 
@@ -73,36 +84,42 @@ function foldInput(symbol: string, k: number): { candles: Candle[]; plan: FoldPl
   return { candles: c, plan: { test: [{ start: at(bounds[k]) - first - WARMUP_BARS, end: at(bounds[k + 1]) - first - WARMUP_BARS }] } };
 }
 
-async function runCell(v: Variant, symbol: string, k: number): Promise<Record<string, Cell>> {
+async function runCell(v: Variant, symbol: string, k: number): Promise<[Record<string, Cell>, Record<string, Cell>]> {
   const config = defaultConfig();
   const base = buildJobSpec(config, { symbols: [symbol], candles: { [symbol]: candles[symbol].slice(-10) }, quick: true, version: '0.0', modelsDir: OUT });
   const spec: PipelineJobSpec = { ...base, horizon: v.horizon, labelThreshold: v.threshold, classWeights: v.classWeights, seed: 11, candles: [] };
   const f = foldInput(symbol, k);
   const data = foldData([{ symbol, candles: f.candles }], f.plan, spec, v.cross ? { extraFeatures: crossAssetFeatures(btc) } : {});
   const stages = await trainFoldStages(data, spec, lightProfile(spec.profile), {}, () => undefined);
-  const j = judgeTestSlice(data, stages, costsOf(spec), 'fold', { calibrate: v.calibrate })[symbol];
-  const out: Record<string, Cell> = {};
-  for (const s of STRATS) {
-    const r = j.replays[s];
-    if (!r) continue;
-    out[s] = { sumLog: r.pnl.reduce((a, x) => a + Math.log1p(x), 0), n: r.pnl.length, totalPct: r.totalPct, trades: r.trades, exposure: r.exposure };
-  }
-  return out;
+  const cells = (calibrate: boolean): Record<string, Cell> => {
+    const j = judgeTestSlice(data, stages, costsOf(spec), 'fold', { calibrate })[symbol];
+    const out: Record<string, Cell> = {};
+    for (const s of STRATS) {
+      const r = j.replays[s];
+      if (!r) continue;
+      out[s] = { sumLog: r.pnl.reduce((a, x) => a + Math.log1p(x), 0), n: r.pnl.length, totalPct: r.totalPct, trades: r.trades, exposure: r.exposure };
+    }
+    return out;
+  };
+  return [cells(false), cells(true)];
 }
 
-async function runVariant(v: Variant): Promise<void> {
-  results[v.name] ??= {};
+async function runVariant(v: Variant): Promise<Entry[]> {
+  const [raw, cal] = entriesOf(v);
+  for (const e of [raw, cal]) results[e.name] ??= {};
   for (const symbol of SYMBOLS) {
-    results[v.name][symbol] ??= {};
+    for (const e of [raw, cal]) results[e.name][symbol] ??= {};
     for (let k = 0; k < FOLDS; k++) {
-      if (results[v.name][symbol][k]) continue;
+      if (results[raw.name][symbol][k] && results[cal.name][symbol][k]) continue;
       const t0 = performance.now();
-      results[v.name][symbol][k] = await runCell(v, symbol, k);
+      [results[raw.name][symbol][k], results[cal.name][symbol][k]] = await runCell(v, symbol, k);
       await save();
-      const e = results[v.name][symbol][k].ensemble;
-      log(`${v.name} ${symbol} fold ${k + 1}/${FOLDS}: ensemble ${e.totalPct.toFixed(2)} % (${e.trades} fills), TA ${results[v.name][symbol][k].ta.totalPct.toFixed(2)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      const e = results[raw.name][symbol][k].ensemble;
+      const c = results[cal.name][symbol][k].ensemble;
+      log(`${v.name} ${symbol} fold ${k + 1}/${FOLDS}: ensemble ${e.totalPct.toFixed(2)} % (${e.trades} fills), calibrated ${c.totalPct.toFixed(2)} % (${c.trades} fills), TA ${results[raw.name][symbol][k].ta.totalPct.toFixed(2)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
+  return [raw, cal];
 }
 
 /** Compounded % of a strategy over the given folds for one symbol, and its rate (% per 30 days). */
@@ -125,36 +142,40 @@ const stage1: Variant[] = [
   { name: `h12 thr${2 * ROUND_TRIP}`, horizon: 12, threshold: 2 * ROUND_TRIP },
 ];
 log(`study: ${SYMBOLS.length} symbols, ${FOLDS} folds of ${FOLD_DAYS} days (each trained on the ${TRAIN_DAYS} days before it) from ${new Date(bounds[0]).toISOString().slice(0, 10)} to ${new Date(bounds[FOLDS]).toISOString().slice(0, 10)}; choose on folds 1-${FOLDS - 1}, hold out fold ${FOLDS}; out ${OUT}`);
-for (const v of stage1) await runVariant(v);
-const win1 = stage1.reduce((a, b) => (score(b.name) > score(a.name) ? b : a));
+const best = (xs: Entry[]): Entry => xs.reduce((a, b) => (score(b.name) > score(a.name) ? b : a));
+const all: Entry[] = [];
+for (const v of stage1) all.push(...(await runVariant(v)));
+const win1 = best(all);
 log(`stage 1 winner on folds 1-${FOLDS - 1}: ${win1.name} (${score(win1.name).toFixed(3)} %/30d)`);
 const addOns: Variant[] = [
-  { ...win1, name: `${win1.name} +class weights`, classWeights: 'balanced' },
-  { ...win1, name: `${win1.name} +calibration`, calibrate: true },
-  { ...win1, name: `${win1.name} +cross-asset BTC`, cross: true },
+  { ...win1.v, name: `${win1.v.name} +class weights`, classWeights: 'balanced' },
+  { ...win1.v, name: `${win1.v.name} +cross-asset BTC`, cross: true },
 ];
-for (const v of addOns) await runVariant(v);
-const helped = addOns.filter((v) => score(v.name) > score(win1.name));
-const all: Variant[] = [...stage1, ...addOns];
-if (helped.length >= 2) {
-  const combo: Variant = { ...win1, name: `${win1.name} +${helped.map((v) => v.name.slice(win1.name.length + 2)).join(' +')}` };
-  for (const h of helped) Object.assign(combo, { classWeights: h.classWeights ?? combo.classWeights, calibrate: h.calibrate ?? combo.calibrate, cross: h.cross ?? combo.cross });
-  await runVariant(combo);
-  all.push(combo);
+const helped: Variant[] = [];
+for (const v of addOns) {
+  const entries = await runVariant(v);
+  all.push(...entries);
+  // Compared like for like: the add-on with the winner's calibration setting.
+  if (score(entries[win1.cal ? 1 : 0].name) > score(win1.name)) helped.push(v);
 }
-const chosen = all.reduce((a, b) => (score(b.name) > score(a.name) ? b : a));
+if (helped.length >= 2) {
+  const combo: Variant = { ...win1.v, name: `${win1.v.name} +class weights +cross-asset BTC`, classWeights: 'balanced', cross: true };
+  all.push(...(await runVariant(combo)));
+}
+const chosen = best(all);
 
 // ----- report -----
 const f = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 const mean = (v: string, strat: string, folds: number[]): number => SYMBOLS.reduce((s, sym) => s + agg(v, sym, strat, folds).total, 0) / SYMBOLS.length;
 const lines: string[] = [];
 lines.push(`# Study: ${SYMBOLS.length} symbols, ${FOLDS} walk-forward folds of ${FOLD_DAYS} days, each fold model trained on the ${TRAIN_DAYS} days before it (${new Date(bounds[0]).toISOString().slice(0, 10)}..${new Date(bounds[FOLDS]).toISOString().slice(0, 10)})`);
-lines.push(`PnL after fees (0.1 %/side) and slippage (5 bps/side) through the broker rule (long-only, entry threshold 0.55), compounded per symbol, then the mean over symbols. Light fold recipe: ${JSON.stringify(lightProfile(defaultConfig().training.quick))}.`);
+lines.push(`PnL after fees (0.1 %/side) and slippage (5 bps/side) through the broker rule (long-only, entry threshold 0.55), compounded per symbol, then the mean over symbols. Light fold recipe: ${JSON.stringify(lightProfile({ ...defaultConfig().training.quick, name: "quick" }))}.`);
 lines.push(`Chosen on folds 1-${FOLDS - 1} (choice metric: mean ensemble rate, %/30d): **${chosen.name}**. Fold ${FOLDS} is the holdout.`);
 lines.push('');
 lines.push(`| variant | choice score %/30d | ensemble folds 1-${FOLDS - 1} | ensemble holdout | TA folds 1-${FOLDS - 1} | TA holdout | no-trade | buy-and-hold folds 1-${FOLDS - 1} | buy-and-hold holdout | symbols ens > max(TA, 0) (holdout) |`);
 lines.push('|---|---|---|---|---|---|---|---|---|---|');
-for (const v of all) {
+for (const { name } of all) {
+  const v = { name };
   const beat = SYMBOLS.filter((sym) => agg(v.name, sym, 'ensemble', HOLDOUT).total > Math.max(0, agg(v.name, sym, 'ta', HOLDOUT).total)).length;
   lines.push(
     `| ${v.name} | ${score(v.name).toFixed(2)} | ${f(mean(v.name, 'ensemble', CHOICE))} % | ${f(mean(v.name, 'ensemble', HOLDOUT))} % | ${f(mean(v.name, 'ta', CHOICE))} % | ${f(mean(v.name, 'ta', HOLDOUT))} % | 0 % | ${f(mean(v.name, 'buy_and_hold', CHOICE))} % | ${f(mean(v.name, 'buy_and_hold', HOLDOUT))} % | ${beat}/${SYMBOLS.length} |`,

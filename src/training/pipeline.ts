@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { ArtifactExistsError, artifactDir, artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
 import { weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js';
 import { buildFeatureMetadata, WARMUP_BARS } from '../features/index.js';
-import { callsFromProbs, ensembleCalls, type Costs } from '../evaluation/judge.js';
+import { callsFromProbs, ensembleCalls, type Calls, type Costs } from '../evaluation/judge.js';
 import { baselineMetrics } from './pipeline-baselines.js';
 import { buildTrainingData, columnsToCandles, rowsFor, type SliceName, type TrainingData } from './pipeline-data.js';
 import { argmax3, classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
@@ -124,18 +124,18 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   const perf: ModelMetadata['performance'] = {};
   for (const s of stages) {
     perf[s.kind] = {
-      validation: judged(data, 'validation', s.valProbs, argmax3(s.valProbs, val.n), callsFromProbs(s.valProbs, val.n), costs),
-      test: judged(data, 'test', s.testProbs, argmax3(s.testProbs, test.n), callsFromProbs(s.testProbs, test.n), costs),
+      validation: judged(data, 'validation', val.y, s.valProbs, argmax3(s.valProbs, val.n), callsFromProbs(s.valProbs, val.n), costs),
+      test: judged(data, 'test', test.y, s.testProbs, argmax3(s.testProbs, test.n), callsFromProbs(s.testProbs, test.n), costs),
     };
   }
   if (stages.length > 1) {
     // The same default weights the live predictor will derive from this metadata.
     const weights: EnsembleWeights = weightsFromMetadata({ performance: perf });
-    const ens = (which: 'valProbs' | 'testProbs', slice: SliceName, n: number) => {
-      const e = ensembleCalls(Object.fromEntries(stages.map((s) => [s.kind, s[which]])), n, weights);
-      return judged(data, slice, e.probs, e.classes, e.calls, costs);
+    const ens = (which: 'valProbs' | 'testProbs', slice: SliceName, rows: { y: Uint8Array; n: number }) => {
+      const e = ensembleCalls(Object.fromEntries(stages.map((s) => [s.kind, s[which]])), rows.n, weights);
+      return judged(data, slice, rows.y, e.probs, e.classes, e.calls, costs);
     };
-    perf.ensemble = { validation: ens('valProbs', 'validation', val.n), test: ens('testProbs', 'test', test.n) };
+    perf.ensemble = { validation: ens('valProbs', 'validation', val), test: ens('testProbs', 'test', test) };
   }
   const baselines = baselineMetrics(data, spec.horizon, spec.labelThreshold, costs);
   for (const [name, b] of Object.entries(baselines)) {
@@ -215,8 +215,8 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** Secondary figures of the argmax classes plus the judgement of the calls, per symbol. */
-function judged(data: TrainingData, slice: SliceName, probs: Float32Array, classes: Uint8Array, calls: ReturnType<typeof callsFromProbs>, costs: Costs) {
-  return withReplays(classMetrics(classes, rowsFor(data, slice).y, probs), replaySlice(data, slice, calls, costs));
+function judged(data: TrainingData, slice: SliceName, labels: Uint8Array, probs: Float32Array, classes: Uint8Array, calls: Calls, costs: Costs) {
+  return withReplays(classMetrics(classes, labels, probs), replaySlice(data, slice, calls, costs));
 }
 
 /**
