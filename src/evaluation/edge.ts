@@ -11,7 +11,7 @@
  */
 import type { ModelKind } from '../models/metadata.js';
 import { bootstrapMeans, lowerBound, DEFAULT_RESAMPLES, BOOTSTRAP_SEED } from './bootstrap.js';
-import type { Replay } from './judge.js';
+import type { Costs, Replay } from './judge.js';
 
 /** Confidence levels whose bounds are stored; a configured level uses the nearest one at or above it. */
 export const EDGE_LEVELS = [0.8, 0.9, 0.95, 0.975, 0.99] as const;
@@ -255,6 +255,40 @@ export function edgeVerdict(sym: Pick<SymbolEdge, 'rows' | 'folds' | 'strategies
     taVerdict: taEdge ? 'edge' : 'no_edge',
     taReason,
     figures,
+  };
+}
+
+export interface EdgeReportInput {
+  /** Per symbol, its judged folds (oldest first). */
+  folds: Record<string, FoldJudgement[]>;
+  subject: Subject;
+  costs: Costs;
+  candlesPer30d: number;
+  blockLength: number;
+  confidence: number;
+  marginPct: number;
+  recipe: EdgeReport['recipe'];
+  durationS: number;
+}
+
+/** Summaries, bounds and verdicts of judged folds, as stored in metadata.json. */
+export function buildEdgeReport(i: EdgeReportInput): EdgeReport {
+  const symbols: Record<string, SymbolEdge> = {};
+  for (const [symbol, folds] of Object.entries(i.folds)) {
+    const summary = summariseFolds(folds, { candlesPer30d: i.candlesPer30d, blockLength: i.blockLength });
+    const v = edgeVerdict({ ...summary, subject: i.subject }, { confidence: i.confidence, marginPct: i.marginPct, candlesPer30d: i.candlesPer30d });
+    symbols[symbol] = { ...summary, subject: i.subject, verdict: v.verdict, reason: v.reason, ta_verdict: v.taVerdict, ta_reason: v.taReason };
+  }
+  return {
+    unit: EDGE_UNIT,
+    candles_per_30d: i.candlesPer30d,
+    costs: { fee_rate: i.costs.feeRate, slippage_bps: i.costs.slippageBps, entry_threshold: i.costs.entryThreshold, position_fraction: i.costs.positionFraction ?? 1, liquidate_at_end: i.costs.liquidateAtEnd ?? true },
+    bootstrap: { block_length: i.blockLength, resamples: DEFAULT_RESAMPLES, seed: BOOTSTRAP_SEED, levels: [...EDGE_LEVELS] },
+    confidence: i.confidence,
+    margin_pct: i.marginPct,
+    recipe: i.recipe,
+    duration_s: Math.round(i.durationS * 100) / 100,
+    symbols,
   };
 }
 

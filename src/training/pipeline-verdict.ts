@@ -15,8 +15,8 @@ import { majorityClass, taScores } from '../models/baselines.js';
 import { weightsFromMetadata } from '../models/ensemble.js';
 import { callsFromProbs, ensembleCalls, judgeRows, type Calls, type Costs } from '../evaluation/judge.js';
 import { applyTemperature, fitTemperature } from '../evaluation/calibration.js';
-import { blockLengthFor, DEFAULT_RESAMPLES, BOOTSTRAP_SEED } from '../evaluation/bootstrap.js';
-import { EDGE_LEVELS, EDGE_UNIT, edgeVerdict, summariseFolds, type EdgeReport, type FoldJudgement, type Subject, type SymbolEdge } from '../evaluation/edge.js';
+import { blockLengthFor } from '../evaluation/bootstrap.js';
+import { buildEdgeReport, type EdgeReport, type FoldJudgement, type Subject } from '../evaluation/edge.js';
 import { buildTrainingData, rowsFor, type DataOptions, type TrainingData } from './pipeline-data.js';
 import { argmax3 } from './pipeline-metrics.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
@@ -244,26 +244,16 @@ export async function walkForwardEdge(
   }
   hooks.report?.(plans.length / (plans.length + 1), plans.length + 1, plans.length + 1);
   perFold.push(judgeTestSlice(final.data, final.stages, costs, 'final'));
-  const per30 = candlesPer30d(spec);
-  const blockLength = blockLengthFor(TIMEFRAME_MS[spec.timeframe]);
-  const confidence = spec.edgeConfidence ?? DEFAULT_EDGE_CONFIDENCE;
-  const marginPct = spec.edgeMarginPct ?? DEFAULT_EDGE_MARGIN_PCT;
-  const subject = subjectOf(final.stages);
-  const out: Record<string, SymbolEdge> = {};
-  for (const { symbol } of symbols) {
-    const folds = perFold.map((f) => f[symbol]).filter((f): f is FoldJudgement => !!f);
-    const summary = summariseFolds(folds, { candlesPer30d: per30, blockLength });
-    const v = edgeVerdict({ ...summary, subject }, { confidence, marginPct, candlesPer30d: per30 });
-    out[symbol] = { ...summary, subject, verdict: v.verdict, reason: v.reason, ta_verdict: v.taVerdict, ta_reason: v.taReason };
-  }
   const light = lightProfile(spec.profile);
-  return {
-    unit: EDGE_UNIT,
-    candles_per_30d: per30,
-    costs: { fee_rate: costs.feeRate, slippage_bps: costs.slippageBps, entry_threshold: costs.entryThreshold, position_fraction: 1, liquidate_at_end: true },
-    bootstrap: { block_length: blockLength, resamples: DEFAULT_RESAMPLES, seed: BOOTSTRAP_SEED, levels: [...EDGE_LEVELS] },
-    confidence,
-    margin_pct: marginPct,
+  const folds = Object.fromEntries(symbols.map(({ symbol }) => [symbol, perFold.map((f) => f[symbol]).filter((f): f is FoldJudgement => !!f)]));
+  return buildEdgeReport({
+    folds,
+    subject: subjectOf(final.stages),
+    costs,
+    candlesPer30d: candlesPer30d(spec),
+    blockLength: blockLengthFor(TIMEFRAME_MS[spec.timeframe]),
+    confidence: spec.edgeConfidence ?? DEFAULT_EDGE_CONFIDENCE,
+    marginPct: spec.edgeMarginPct ?? DEFAULT_EDGE_MARGIN_PCT,
     recipe: {
       folds: plans.length + 1,
       light:
@@ -275,7 +265,6 @@ export async function walkForwardEdge(
         `${plans.length} expanding-window fold model(s) (${spec.foldRecipe === 'profile' ? `the ${spec.profile.name} profile` : 'light recipe'}) + the trained ${spec.profile.name} model on its own test slice` +
         (plans.length + 1 < k ? `; ${k - plans.length - 1} older fold(s) dropped: too little history before them` : ''),
     },
-    duration_s: Math.round((performance.now() - t0) / 10) / 100,
-    symbols: out,
-  };
+    durationS: (performance.now() - t0) / 1000,
+  });
 }

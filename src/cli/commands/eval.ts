@@ -6,7 +6,6 @@ import type { Config } from '../../config/schema.js';
 import type { Candle } from '../../market/types.js';
 import type { ModelKind } from '../../models/metadata.js';
 import type { EvalRow } from '../../training/pipeline-eval.js';
-import type { EdgeReport } from '../../evaluation/edge.js';
 
 interface EvalOpts {
   symbol: string;
@@ -87,7 +86,7 @@ async function evalWalkForward(config: Config, home: string, symbol: string, fol
 /** Judge a saved artifact on the candles after its training end, split into folds, with its verdict on them. */
 async function evalSaved(config: Config, home: string, symbol: string, version: string, folds: number, out: (s: string) => void): Promise<void> {
   if (!/^\d+\.\d+$/.test(version)) throw new CliError(`--version: expected a version like 1.0, got "${version}"`, 2);
-  const [{ join, resolve }, { existsSync }, { loadArtifact, artifactDir, artifactKey }, { SymbolPredictor }, { evaluateArtifact }, edgeMod, { blockLengthFor }, { TIMEFRAME_MS }] = await Promise.all([
+  const [{ join, resolve }, { existsSync }, { loadArtifact, artifactDir, artifactKey }, { SymbolPredictor }, { evaluateArtifact }, { buildEdgeReport }, { blockLengthFor }, { TIMEFRAME_MS }] = await Promise.all([
     import('node:path'),
     import('node:fs'),
     import('../../models/artifact.js'),
@@ -121,25 +120,18 @@ async function evalSaved(config: Config, home: string, symbol: string, version: 
     out(`v${version} (${dir}) judged on ${all.length - from} candles after its training end\n`);
     judged.forEach((j, k) => out(`\nfold ${k + 1}/${folds}\n${formatMetricsTable(j.rows)}\n`));
     const tfMs = TIMEFRAME_MS[config.exchange.timeframe];
-    const per30 = (30 * 86_400_000) / tfMs;
-    // The predictor's own signal is what trades, whatever models the artifact holds.
-    const subject = 'ensemble' as const;
-    const summary = edgeMod.summariseFolds(
-      judged.map((j) => j.fold),
-      { candlesPer30d: per30, blockLength: blockLengthFor(tfMs) },
-    );
-    const v = edgeMod.edgeVerdict({ ...summary, subject }, { confidence: config.model.edge_confidence, marginPct: config.model.edge_margin_pct, candlesPer30d: per30 });
-    const report: EdgeReport = {
-      unit: edgeMod.EDGE_UNIT,
-      candles_per_30d: per30,
-      costs: { fee_rate: costs.feeRate, slippage_bps: costs.slippageBps, entry_threshold: costs.entryThreshold, position_fraction: 1, liquidate_at_end: true },
-      bootstrap: { block_length: blockLengthFor(tfMs), resamples: 2000, seed: 0, levels: [...edgeMod.EDGE_LEVELS] },
+    const report = buildEdgeReport({
+      folds: { [symbol]: judged.map((j) => j.fold) },
+      // The predictor's own signal is what trades, whatever models the artifact holds.
+      subject: 'ensemble',
+      costs,
+      candlesPer30d: (30 * 86_400_000) / tfMs,
+      blockLength: blockLengthFor(tfMs),
       confidence: config.model.edge_confidence,
-      margin_pct: config.model.edge_margin_pct,
+      marginPct: config.model.edge_margin_pct,
       recipe: { folds, light: {}, final: m.profile ?? 'saved', note: `v${version} as saved, ${folds} consecutive fold(s) after its training end` },
-      duration_s: 0,
-      symbols: { [symbol]: { ...summary, subject, verdict: v.verdict, reason: v.reason, ta_verdict: v.taVerdict, ta_reason: v.taReason } },
-    };
+      durationS: 0,
+    });
     out(await verdictReport(config, report, [symbol]));
   } finally {
     loaded.dispose();
