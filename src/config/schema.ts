@@ -76,6 +76,14 @@ const modelSchema = z.strictObject({
   fallback_map: z.record(z.string(), symbol).default({}),
   fallback_default: symbol.nullable().default('BTC/USDT'),
   allow_foreign_source: z.boolean().default(false),
+  /** A model drives trades only when its walk-forward verdict shows an edge after costs (src/policy/edge.ts). */
+  require_edge: z.boolean().default(true),
+  /** Confidence of the verdict's block-bootstrap lower bound. */
+  edge_confidence: z.number().min(0.5).max(0.99).default(0.9),
+  /** The lower bound must exceed this, in % per 30 days of PnL after costs (vs no-trade, and vs TA when TA would trade). */
+  edge_margin_pct: z.number().min(-100).max(100).default(0.5),
+  /** Symbols whose model trades whatever its verdict (operator override, shown wherever the verdict is). */
+  edge_overrides: z.array(symbol).default([]),
 });
 
 const assetsSchema = z.strictObject({
@@ -94,7 +102,15 @@ const autoTrainingSchema = z.strictObject({
   min_signals_for_decision: nonNegInt.default(20),
   initial_train_after_signals: nonNegInt.default(100),
   min_candles_for_training: posInt.default(1000),
-  promotion_margin: z.number().min(0).max(1).default(0.005),
+  /**
+   * A challenger is promoted when the lower bound of its per-candle PnL improvement over the
+   * champion (paired, block bootstrap, same window) exceeds this, in % per 30 days after costs.
+   */
+  promotion_margin: z.number().min(0).max(100).default(0.5),
+  /** Confidence of that lower bound. */
+  promotion_confidence: z.number().min(0.5).max(0.99).default(0.9),
+  /** The gate's shared window: at least this many days, out of sample for the challenger. */
+  gate_days: posInt.max(365).default(30),
   max_attempts: posInt.max(20).default(3),
 });
 
@@ -112,6 +128,8 @@ const trainingSchema = z.strictObject({
   quick: profileSchema.prefault({ epochs: 20, patience: 5, trees: 80, data_days: 365 }),
   validation_fraction: z.number().min(0.05).max(0.4).default(0.15),
   test_fraction: z.number().min(0.05).max(0.4).default(0.15),
+  /** Walk-forward folds of the edge verdict written at training time (0: no verdict). */
+  walk_forward_folds: nonNegInt.max(12).default(4),
 });
 
 const resourcesSchema = z.strictObject({

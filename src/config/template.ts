@@ -118,6 +118,16 @@ model:
   # Serve models trained on another kind of data source than data.source (a simulator-trained
   # model on exchange prices). false: such a model is refused, and the reason is shown.
   allow_foreign_source: false
+  # A model trades only when its walk-forward verdict shows an edge after fees and slippage;
+  # otherwise the pair trades on the TA rule if that rule shows an edge there, else holds.
+  require_edge: true
+  # Confidence of the verdict's lower bound (block bootstrap over out-of-sample candles).
+  edge_confidence: 0.9
+  # That lower bound must exceed this, in % of PnL per 30 days, over no-trade
+  # (and over the TA rule when the TA rule would trade instead).
+  edge_margin_pct: 0.5
+  # Pairs whose model trades whatever its verdict (operator override), e.g. ["BTC/USDT"].
+  edge_overrides: []
 
 assets:
   # Pairs expected to ship with trained models.
@@ -155,8 +165,13 @@ auto_training:
   initial_train_after_signals: 100
   # Candles needed to train at all.
   min_candles_for_training: 1000
-  # A new model must beat the current one by this margin to be promoted.
-  promotion_margin: 0.005
+  # A new model replaces the serving one only when the lower bound of its PnL improvement
+  # (after costs, paired candle by candle on the same window) exceeds this, in % per 30 days.
+  promotion_margin: 0.5
+  # Confidence of that lower bound.
+  promotion_confidence: 0.9
+  # Days of candles the gate compares both models on (out of sample for the new one).
+  gate_days: 30
   # Attempts per training job before it is marked failed.
   max_attempts: 3
 
@@ -180,6 +195,8 @@ training:
   # Fractions of the data held out (chronologically) for validation and test.
   validation_fraction: 0.15
   test_fraction: 0.15
+  # Walk-forward folds of the edge verdict computed at every training (0: none).
+  walk_forward_folds: 4
 
 resources:
   # Disk budget for models/, in MB.

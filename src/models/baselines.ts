@@ -52,19 +52,28 @@ export function taSignal(candles: readonly Candle[]): TaSignal {
   const closes = candles.map((c) => c.close);
   const i = closes.length - 1;
   const score = closes.length < TA_MIN_CANDLES ? 0 : taScoreAt(closes, ema(closes, 12), ema(closes, 26), rsi(closes, 14), i);
-  const direction: Direction = score > TA_BAND ? 'bullish' : score < -TA_BAND ? 'bearish' : 'neutral';
-  return { direction, score, confidence: Math.abs(score), contributions: { ta: score } };
+  return { direction: taDirection(score), score, confidence: Math.abs(score), contributions: { ta: score } };
 }
 
-/** TA calls (0/1/2) for every index of a close series, for evaluation beside the models. */
-export function taClasses(closes: ArrayLike<number>): Uint8Array {
+/**
+ * TA score of every index of a close series: what taSignal reports at that candle (EMAs and RSI
+ * run over the whole series, so the first ~100 values differ slightly from a short live window).
+ * The judgement replays these through the broker's rule as the TA fallback's calls.
+ */
+export function taScores(closes: ArrayLike<number>): Float64Array {
   const fast = ema(closes, 12);
   const slow = ema(closes, 26);
   const r = rsi(closes, 14);
-  const out = new Uint8Array(closes.length);
-  for (let i = 0; i < closes.length; i++) {
-    const s = taScoreAt(closes, fast, slow, r, i);
-    out[i] = s > TA_BAND ? 2 : s < -TA_BAND ? 0 : 1;
-  }
+  const out = new Float64Array(closes.length);
+  for (let i = 0; i < closes.length; i++) out[i] = taScoreAt(closes, fast, slow, r, i);
   return out;
+}
+
+/** The direction taSignal gives a score (the same band). */
+export const taDirection = (score: number): Direction => (score > TA_BAND ? 'bullish' : score < -TA_BAND ? 'bearish' : 'neutral');
+
+/** TA calls (0/1/2) for every index of a close series, for accuracy figures beside the models. */
+export function taClasses(closes: ArrayLike<number>): Uint8Array {
+  const s = taScores(closes);
+  return Uint8Array.from(s, (v) => (v > TA_BAND ? 2 : v < -TA_BAND ? 0 : 1));
 }

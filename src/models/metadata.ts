@@ -1,3 +1,5 @@
+import type { EdgeReport } from '../evaluation/edge.js';
+
 /**
  * The metadata.json written beside every artifact. The registry reads it (with documented
  * defaults for older files); training writes it. Field names follow the seed (snake_case).
@@ -12,8 +14,15 @@ export interface ClassMetrics {
   accuracy: number;
   /** Accuracy on rows whose true label is up or down. */
   directional_accuracy: number;
-  /** Paper PnL % after fees when trading the model's calls over the window. */
+  /**
+   * Paper PnL % after fees and slippage of the model's calls replayed through the broker's rule
+   * (src/evaluation/judge.ts: long-only, entry threshold, fully invested), compounded over the
+   * window; with several symbols, the mean of their windows.
+   */
   pnl_pct?: number;
+  /** Fills and share of candles in a position of that replay. */
+  trades?: number;
+  exposure?: number;
   log_loss?: number;
   samples: number;
 }
@@ -52,6 +61,12 @@ export interface ModelMetadata {
   profile?: 'full' | 'quick';
   /** What data trained it (absent in artifacts written before it was recorded). */
   data_source?: DataProvenance;
+  /**
+   * Walk-forward verdict (src/evaluation/edge.ts): per symbol, each model kind, the ensemble and the
+   * baselines judged out of sample after costs, with bootstrap bounds and the verdict. Absent in
+   * artifacts trained before verdicts existed (the serving policy treats that as no evidence).
+   */
+  edge?: EdgeReport;
 }
 
 /**

@@ -1,24 +1,54 @@
 /**
- * Champion/challenger scoring on ONE shared window. Runs inside the training worker right after a
- * challenger is written: both artifacts predict the same most recent candles (each with its own
- * saved preprocessor and the same feature code), and both calls are scored against the same
- * labels. The promotion decision itself is the pure policy in src/policy/promotion.ts.
+ * Champion/challenger scoring on ONE shared window, worker side. Runs inside the training worker
+ * right after a challenger is written: both artifacts predict the same candles (each with its own
+ * saved preprocessor and the same feature code), and both streams of live-style signals are
+ * replayed through the broker's rule (src/evaluation/judge.ts), with the baselines on the same
+ * rows. The result carries the per-candle PnL vectors; the decision is the pure paired policy in
+ * src/policy/promotion.ts.
+ *
+ * The window is the challenger's own test slice (its metadata records where it starts; the
+ * pipeline makes it at least auto_training.gate_days long when a gate is asked), so it is out of
+ * sample for the challenger. The champion was trained earlier; window rows it was fitted or
+ * early-stopped on (before its own test slice) are counted in `seenRows`. Such rows can only
+ * flatter the champion, so they make promotion harder, never easier.
  */
 import type { Candle } from '../market/types.js';
+import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
 import { loadArtifact } from '../models/artifact.js';
 import { SymbolPredictor, type PredictRequest } from '../models/predictor.js';
 import { makeLabels } from '../features/labels.js';
-import { scoreOnWindow, scoreMetricName } from '../policy/promotion.js';
+import { majorityClass, taScores } from '../models/baselines.js';
+import { callsFromSignals, judgeRows, type Calls, type Costs } from '../evaluation/judge.js';
+import { blockLengthFor } from '../evaluation/bootstrap.js';
+import { ratePct30d } from '../evaluation/edge.js';
 import type { Tf } from '../models/tf-backend.js';
 
+export const GATE_METRIC = 'pnl_pct_30d';
+
+export interface GateSummary {
+  total_pct: number;
+  trades: number;
+  exposure: number;
+  fees_pct: number;
+}
+
 export interface GateScores {
+  /** 'pnl_pct_30d': mean PnL after costs per candle on the window, as % per 30 days. */
   metric: string;
   rows: number;
   /** From the window's first to last scored candle (ms UTC). */
   window: [number, number];
-  /** NaN (never promoted) when a model failed to predict; `errors` says why. */
+  /** NaN (never promoted) when a model failed to load or predict; `errors` says why. */
   scores: Record<string, number>;
   errors: Record<string, string>;
+  /** Per-candle PnL after costs on the window: every scored artifact and the baselines (ta, no_trade, buy_and_hold, majority). */
+  pnl: Record<string, Float64Array>;
+  summaries: Record<string, GateSummary>;
+  /** Rows of the window each artifact was fitted or early-stopped on (before its own test slice). */
+  seenRows: Record<string, number>;
+  candlesPer30d: number;
+  blockLength: number;
+  costs: Costs;
 }
 
 export interface GateInput {
@@ -26,42 +56,62 @@ export interface GateInput {
   candles: readonly Candle[];
   /** Artifact folders to score, e.g. {champion: dir, challenger: dir}. */
   artifacts: Record<string, string>;
-  /** Candles at the end of the series to score (the most recent validation window). */
+  /** Fewest candles to score when the challenger's test slice is unknown (older metadata). */
   rows: number;
   horizon: number;
   labelThreshold: number;
+  /** Which entry of `artifacts` is the challenger (its test slice is the window). @default 'challenger' */
+  challenger?: string;
+  /** First timestamp of the window; by default the start of the challenger's own test slice. */
+  from?: number;
+  /** Costs of the replay; by default those the challenger's verdict used, else the defaults. */
+  costs?: Costs;
   tf?: Tf;
 }
 
+const DEFAULT_COSTS: Costs = { feeRate: 0.001, slippageBps: 5, entryThreshold: 0.55 };
+
 export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores> {
-  const { candles, horizon } = input;
+  const { candles } = input;
   const closes = candles.map((c) => c.close);
-  const labels = makeLabels(closes, horizon, input.labelThreshold);
-  // Rows whose label is known: the last `horizon` candles have no future yet.
-  const end = candles.length - horizon;
   const scores: Record<string, number> = {};
   const errors: Record<string, string> = {};
-  let start = Math.max(0, end - input.rows);
   const predictors: Record<string, SymbolPredictor> = {};
   for (const [name, dir] of Object.entries(input.artifacts)) {
     try {
-      const p = new SymbolPredictor(await loadArtifact(dir, { tf: input.tf }));
-      predictors[name] = p;
-      start = Math.max(start, p.minCandles - 1);
+      predictors[name] = new SymbolPredictor(await loadArtifact(dir, { tf: input.tf }));
     } catch (err) {
       errors[name] = (err as Error).message;
       scores[name] = Number.NaN;
     }
   }
+  const chal = predictors[input.challenger ?? 'challenger']?.artifact.metadata;
+  const chalEdge = chal?.edge;
+  const symEdge = chalEdge?.symbols[input.symbol];
+  const from = input.from ?? symEdge?.folds[symEdge.folds.length - 1]?.from;
+  const costs = input.costs ?? (chalEdge ? { feeRate: chalEdge.costs.fee_rate, slippageBps: chalEdge.costs.slippage_bps, entryThreshold: chalEdge.costs.entry_threshold } : DEFAULT_COSTS);
+  // The last candle only marks the last row's position: rows end one before it.
+  const end = candles.length - 1;
+  let start = from !== undefined ? candles.findIndex((c) => c.timestamp >= from) : Math.max(0, end - input.rows);
+  if (start < 0) start = end;
+  for (const p of Object.values(predictors)) start = Math.max(start, p.minCandles - 1);
   const n = Math.max(0, end - start);
+  const tf = (chal?.timeframe ?? '1h') as Timeframe;
+  const per30 = (30 * 86_400_000) / (TIMEFRAME_MS[tf] ?? 3_600_000);
+  const strategies: Record<string, Calls> = {};
+  const seenRows: Record<string, number> = {};
   for (const [name, p] of Object.entries(predictors)) {
     try {
       const reqs: PredictRequest[] = [];
       for (let i = start; i < end; i++) reqs.push({ symbol: input.symbol, candles: candles.slice(Math.max(0, i + 1 - p.minCandles - 200), i + 1) });
       const preds = p.predictBatch(reqs);
-      const probs = new Float32Array(n * 3);
-      preds.forEach((q, k) => probs.set(q.probs, k * 3));
-      scores[name] = scoreOnWindow(probs, labels.subarray(start, end));
+      if (preds.some((q) => !Number.isFinite(q.confidence))) throw new Error('a prediction is not a number');
+      strategies[name] = callsFromSignals(preds);
+      // Rows before the artifact's own test slice were fitted or early-stopped on; without a
+      // verdict in its metadata, everything up to its training end counts.
+      const own = p.artifact.metadata.edge?.symbols[input.symbol]?.folds;
+      const seenBefore = own?.length ? own[own.length - 1].from : p.artifact.metadata.training_end_timestamp + 1;
+      seenRows[name] = candles.slice(start, end).filter((c) => c.timestamp < seenBefore).length;
     } catch (err) {
       errors[name] = (err as Error).message;
       scores[name] = Number.NaN;
@@ -69,11 +119,31 @@ export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores>
       p.artifact.dispose();
     }
   }
+  const pnl: Record<string, Float64Array> = {};
+  const summaries: Record<string, GateSummary> = {};
+  if (n > 0) {
+    const labels = makeLabels(closes, input.horizon, input.labelThreshold);
+    const majority = majorityClass(labels.subarray(0, Math.max(0, start - input.horizon)));
+    const replays = judgeRows({ closes, from: start, to: end, strategies, taScores: taScores(closes), majority, costs });
+    for (const [name, r] of Object.entries(replays)) {
+      pnl[name] = r.pnl;
+      summaries[name] = { total_pct: r.totalPct, trades: r.trades, exposure: r.exposure, fees_pct: r.feesPct };
+      if (name in strategies) scores[name] = ratePct30d(r.pnl.reduce((s, x) => s + Math.log1p(x), 0) / n, per30);
+    }
+  } else {
+    for (const name of Object.keys(strategies)) scores[name] = Number.NaN;
+  }
   return {
-    metric: scoreMetricName(),
+    metric: GATE_METRIC,
     rows: n,
     window: [candles[start]?.timestamp ?? 0, candles[end - 1]?.timestamp ?? 0],
     scores,
     errors,
+    pnl,
+    summaries,
+    seenRows,
+    candlesPer30d: per30,
+    blockLength: blockLengthFor(TIMEFRAME_MS[tf] ?? 3_600_000),
+    costs,
   };
 }

@@ -14,6 +14,7 @@ import {
   timeSplit,
   buildWindows,
   type CleanReport,
+  type FeatureMatrix,
   type SplitRanges,
   type RowRange,
 } from '../features/index.js';
@@ -49,8 +50,10 @@ export interface SymbolPart {
   /** fwd[i] = close[i + horizon] / close[i] - 1 for labelled rows. */
   fwd: Float32Array;
   split: SplitRanges;
-  /** Raw close of every feature row (1-step returns for the PPO environment). */
+  /** Raw close of every feature row (1-step returns for the PPO environment, the judgement's replay). */
   closes: Float64Array;
+  /** Candle open time of every feature row. */
+  timestamps: Float64Array;
   code: number[];
   clean: CleanReport;
   firstTs: number;
@@ -75,6 +78,16 @@ export interface DataOptions {
   valFraction: number;
   testFraction: number;
   timeframeMs: number;
+  /**
+   * Exact test-slice length per symbol (same order as the symbols), overriding testFraction: the
+   * walk-forward folds and the promotion gate need a test slice of a given number of rows.
+   */
+  testRows?: number[];
+  /**
+   * Extra feature columns appended to every symbol's matrix (the study's candidate features, e.g.
+   * cross-asset returns). A feature that wins moves into src/features so inference computes it too.
+   */
+  extraFeatures?: (symbol: string, candles: readonly Candle[], m: FeatureMatrix) => { names: string[]; data: Float32Array };
 }
 
 export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }[], o: DataOptions): TrainingData {
@@ -82,11 +95,13 @@ export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }
     symbols.map((s) => s.symbol),
     o.mode,
   );
-  const pre = symbols.map(({ symbol, candles }) => {
-    const m = computeFeatures(candles, { timeframeMs: o.timeframeMs });
+  const pre = symbols.map(({ symbol, candles }, j) => {
+    const base = computeFeatures(candles, { timeframeMs: o.timeframeMs });
+    const m = o.extraFeatures ? appendColumns(base, o.extraFeatures(symbol, candles, base)) : base;
     const { data, report } = cleanMatrix(m.data, m.nRows, m.nCols);
     const labels = makeLabels(m.closes, o.horizon, o.threshold);
-    const split = timeSplit(labels.length, { validationFraction: o.valFraction, testFraction: o.testFraction, horizon: o.horizon, window: o.window });
+    const testFraction = o.testRows ? fractionForRows(labels.length, o.testRows[j], o) : o.testFraction;
+    const split = timeSplit(labels.length, { validationFraction: o.valFraction, testFraction, horizon: o.horizon, window: o.window });
     const fwd = new Float32Array(labels.length);
     for (let i = 0; i < labels.length; i++) fwd[i] = m.closes[i + o.horizon] / m.closes[i] - 1;
     return { symbol, m, data, report, labels, split, fwd };
@@ -110,12 +125,34 @@ export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }
     fwd: p.fwd,
     split: p.split,
     closes: p.m.closes,
+    timestamps: Float64Array.from(p.m.timestamps),
     code: symbolCode(p.symbol, encodingMap, o.mode, o.encoding),
     clean: p.report,
     firstTs: p.m.timestamps[0],
     lastTs: p.m.timestamps[p.m.nRows - 1],
   }));
   return { names, nCols, codeLen: parts[0].code.length, preprocessor, encodingMap, parts };
+}
+
+function appendColumns(m: FeatureMatrix, extra: { names: string[]; data: Float32Array }): FeatureMatrix {
+  const k = extra.names.length;
+  if (extra.data.length !== m.nRows * k) throw new RangeError(`extra features hold ${extra.data.length} values for ${m.nRows} rows x ${k}`);
+  const nCols = m.nCols + k;
+  const data = new Float32Array(m.nRows * nCols);
+  for (let r = 0; r < m.nRows; r++) {
+    data.set(m.data.subarray(r * m.nCols, (r + 1) * m.nCols), r * nCols);
+    data.set(extra.data.subarray(r * k, (r + 1) * k), r * nCols + m.nCols);
+  }
+  return { ...m, names: [...m.names, ...extra.names], nCols, data };
+}
+
+/**
+ * The test fraction timeSplit turns into exactly `rows` test rows (it floors usable * fraction;
+ * the half row keeps float rounding from losing one).
+ */
+export function fractionForRows(nLabelled: number, rows: number, o: Pick<DataOptions, 'window' | 'horizon'>): number {
+  const usable = nLabelled - (o.window - 1) - 2 * (o.horizon + o.window);
+  return usable > 0 ? (rows + 0.5) / usable : 1;
 }
 
 export type SliceName = 'train' | 'validation' | 'test';

@@ -11,8 +11,40 @@ export const gbdtParamsFor = (spec: PipelineJobSpec) =>
     ? { rounds: spec.profile.trees, maxDepth: 5, eta: 0.1, earlyStoppingRounds: 10, seed: spec.seed ?? 42 }
     : { rounds: spec.profile.trees, maxDepth: 6, eta: 0.1, earlyStoppingRounds: 20, seed: spec.seed ?? 42 };
 
+/**
+ * Balanced class weights as repeats: every class is resampled up to the size of the largest, the
+ * j-th row of class c appearing floor((j+1) r_c) - floor(j r_c) times with r_c = max n / n_c (so
+ * a class 1.2x rarer gets every fifth row twice). Deterministic and in time order.
+ */
+export function balanceByRepeats<T extends { x: Float32Array; y: Uint8Array; n: number; nFeatures: number }>(d: T): T {
+  const counts = [0, 0, 0];
+  for (let i = 0; i < d.n; i++) counts[d.y[i]]++;
+  const maxC = Math.max(...counts);
+  const ratio = counts.map((c) => (c > 0 ? maxC / c : 0));
+  const seen = [0, 0, 0];
+  const copies = new Uint16Array(d.n);
+  let total = 0;
+  for (let i = 0; i < d.n; i++) {
+    const c = d.y[i];
+    const j = seen[c]++;
+    copies[i] = Math.floor((j + 1) * ratio[c] + 1e-9) - Math.floor(j * ratio[c] + 1e-9);
+    total += copies[i];
+  }
+  const x = new Float32Array(total * d.nFeatures);
+  const y = new Uint8Array(total);
+  let o = 0;
+  for (let i = 0; i < d.n; i++) {
+    for (let r = 0; r < copies[i]; r++, o++) {
+      x.set(d.x.subarray(i * d.nFeatures, (i + 1) * d.nFeatures), o * d.nFeatures);
+      y[o] = d.y[i];
+    }
+  }
+  return { ...d, x, y, n: total };
+}
+
 export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks): Promise<TrainedStage> {
-  const train = rowsFor(data, 'train');
+  const rows = rowsFor(data, 'train');
+  const train = spec.classWeights === 'balanced' ? balanceByRepeats(rows) : rows;
   const val = rowsFor(data, 'validation');
   const test = rowsFor(data, 'test');
   const params = gbdtParamsFor(spec);

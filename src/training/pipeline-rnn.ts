@@ -50,6 +50,7 @@ export async function trainRnnStage(tf: Tf, data: TrainingData, spec: PipelineJo
       patience: spec.profile.patience,
       batchSize: spec.profile.batch_size,
       seed: spec.seed ?? 1,
+      balanceClasses: spec.classWeights !== 'none',
     },
     {
       signal: hooks.signal,

@@ -102,6 +102,12 @@ export function buildJobSpec(config: Config, i: JobSpecInput): PipelineJobSpec {
     testFraction: config.training.test_fraction,
     rnnCell: config.model.rnn_cell,
     feeRate: config.paper_trading.fee_rate,
+    slippageBps: config.paper_trading.slippage_bps,
+    entryThreshold: config.paper_trading.entry_threshold,
+    walkForwardFolds: config.training.walk_forward_folds,
+    edgeConfidence: config.model.edge_confidence,
+    edgeMarginPct: config.model.edge_margin_pct,
+    gateDays: config.auto_training.gate_days,
   };
 }
 

@@ -1,6 +1,8 @@
-/** What every model stage of the pipeline takes and gives back. */
+/** What every model stage of the pipeline takes and gives back, and how a stage is loaded. */
 import type { ModelKind } from '../models/metadata.js';
 import type { ArtifactFileInput } from '../models/artifact.js';
+import type { TrainingData } from './pipeline-data.js';
+import type { PipelineJobSpec } from './protocol.js';
 
 export interface StageHooks {
   signal?: AbortSignal;
@@ -17,4 +19,26 @@ export interface TrainedStage {
   notes: string[];
   /** Serialized model files for the artifact folder. */
   files(key: string, ts: string): ArtifactFileInput[];
+}
+
+export type StageFn = (data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks) => Promise<TrainedStage>;
+
+/** The training function of a model kind (tfjs is loaded only for the kinds that need it). */
+export async function stageFor(kind: ModelKind): Promise<StageFn> {
+  switch (kind) {
+    case 'gru': {
+      const [{ initTf }, { trainRnnStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-rnn.js')]);
+      const { tf } = await initTf();
+      return (d, s, h) => trainRnnStage(tf, d, s, h);
+    }
+    case 'gbdt': {
+      const { trainGbdtStage } = await import('./pipeline-gbdt.js');
+      return trainGbdtStage;
+    }
+    case 'ppo': {
+      const [{ initTf }, { trainPpoStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-ppo.js')]);
+      const { tf } = await initTf();
+      return (d, s, h) => trainPpoStage(tf, d, s, h);
+    }
+  }
 }

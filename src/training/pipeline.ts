@@ -9,12 +9,14 @@ import type { ClassMetrics, ModelKind, ModelMetadata } from '../models/metadata.
 import { TIMEFRAME_MS } from '../market/types.js';
 import { existsSync } from 'node:fs';
 import { ArtifactExistsError, artifactDir, artifactFileName, artifactKey, fileTimestamp, writeArtifact, type ArtifactFileInput } from '../models/artifact.js';
-import { combineSignals, directionClass, weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js';
-import { buildFeatureMetadata } from '../features/index.js';
+import { weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js';
+import { buildFeatureMetadata, WARMUP_BARS } from '../features/index.js';
+import { callsFromProbs, ensembleCalls, type Calls, type Costs } from '../evaluation/judge.js';
 import { baselineMetrics } from './pipeline-baselines.js';
-import { buildTrainingData, columnsToCandles, rowsFor, type TrainingData } from './pipeline-data.js';
-import { argmax3, classMetrics } from './pipeline-metrics.js';
-import type { StageHooks, TrainedStage } from './pipeline-stage.js';
+import { buildTrainingData, columnsToCandles, rowsFor, type SliceName, type TrainingData } from './pipeline-data.js';
+import { argmax3, classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
+import { stageFor, type TrainedStage } from './pipeline-stage.js';
+import { costsOf, DEFAULT_GATE_DAYS, walkForwardEdge } from './pipeline-verdict.js';
 import type { PipelineJobSpec, TrainResult } from './protocol.js';
 
 export interface PipelineHooks {
@@ -33,29 +35,8 @@ export class PipelineInputError extends Error {
 }
 
 /** Share of the whole job each phase takes, for the progress fraction (renormalised to the models run). */
-const WEIGHTS: Record<'features' | ModelKind | 'evaluate', number> = { features: 0.04, gbdt: 0.2, gru: 0.55, ppo: 0.18, evaluate: 0.03 };
+const WEIGHTS: Record<'features' | ModelKind | 'evaluate' | 'verdict', number> = { features: 0.04, gbdt: 0.2, gru: 0.55, ppo: 0.18, evaluate: 0.03, verdict: 0.3 };
 const ORDER: ModelKind[] = ['gbdt', 'gru', 'ppo'];
-
-type StageFn = (data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks) => Promise<TrainedStage>;
-
-async function stageFor(kind: ModelKind): Promise<StageFn> {
-  switch (kind) {
-    case 'gru': {
-      const [{ initTf }, { trainRnnStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-rnn.js')]);
-      const { tf } = await initTf();
-      return (d, s, h) => trainRnnStage(tf, d, s, h);
-    }
-    case 'gbdt': {
-      const { trainGbdtStage } = await import('./pipeline-gbdt.js');
-      return trainGbdtStage;
-    }
-    case 'ppo': {
-      const [{ initTf }, { trainPpoStage }] = await Promise.all([import('../models/tf-backend.js'), import('./pipeline-ppo.js')]);
-      const { tf } = await initTf();
-      return (d, s, h) => trainPpoStage(tf, d, s, h);
-    }
-  }
-}
 
 function validateSpec(spec: PipelineJobSpec): void {
   if (spec.symbols.length === 0) throw new PipelineInputError('job has no symbols');
@@ -82,7 +63,8 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   };
   const log = (level: LogLevel, m: string): void => hooks.onLog?.(level, m);
   const models = ORDER.filter((k) => spec.models.includes(k));
-  const total = WEIGHTS.features + WEIGHTS.evaluate + models.reduce((s, k) => s + WEIGHTS[k], 0);
+  const verdictWeight = (spec.walkForwardFolds ?? 1) > 0 ? WEIGHTS.verdict * models.reduce((s, k) => s + WEIGHTS[k], 0) : 0;
+  const total = WEIGHTS.features + WEIGHTS.evaluate + verdictWeight + models.reduce((s, k) => s + WEIGHTS[k], 0);
   let doneWeight = 0;
   const progress = (phase: string, within: number, weight: number, epoch = 0, epochs = 0, loss: number | null = null, valMetric: number | null = null): void => {
     const fraction = Math.min(1, Math.max(0, (doneWeight + weight * within) / total));
@@ -103,6 +85,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     valFraction: spec.valFraction,
     testFraction: spec.testFraction,
     timeframeMs: TIMEFRAME_MS[spec.timeframe],
+    testRows: gateTestRows(spec, symbols),
   });
   for (const p of data.parts) {
     const c = p.clean;
@@ -137,28 +120,44 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   }
 
   progress('evaluate', 0, WEIGHTS.evaluate);
-  const fee = spec.feeRate;
-  const h = spec.horizon;
+  const costs = costsOf(spec);
   const perf: ModelMetadata['performance'] = {};
   for (const s of stages) {
     perf[s.kind] = {
-      validation: classMetrics(argmax3(s.valProbs, val.n), val.y, val.fwd, h, fee, s.valProbs),
-      test: classMetrics(argmax3(s.testProbs, test.n), test.y, test.fwd, h, fee, s.testProbs),
+      validation: judged(data, 'validation', val.y, s.valProbs, argmax3(s.valProbs, val.n), callsFromProbs(s.valProbs, val.n), costs),
+      test: judged(data, 'test', test.y, s.testProbs, argmax3(s.testProbs, test.n), callsFromProbs(s.testProbs, test.n), costs),
     };
   }
   if (stages.length > 1) {
     // The same default weights the live predictor will derive from this metadata.
     const weights: EnsembleWeights = weightsFromMetadata({ performance: perf });
-    perf.ensemble = {
-      validation: ensembleMetrics(stages, 'valProbs', val, weights, h, fee),
-      test: ensembleMetrics(stages, 'testProbs', test, weights, h, fee),
+    const ens = (which: 'valProbs' | 'testProbs', slice: SliceName, rows: { y: Uint8Array; n: number }) => {
+      const e = ensembleCalls(Object.fromEntries(stages.map((s) => [s.kind, s[which]])), rows.n, weights);
+      return judged(data, slice, rows.y, e.probs, e.classes, e.calls, costs);
     };
+    perf.ensemble = { validation: ens('valProbs', 'validation', val), test: ens('testProbs', 'test', test) };
   }
-  const baselines = baselineMetrics(data, h, spec.labelThreshold, fee);
+  const baselines = baselineMetrics(data, spec.horizon, spec.labelThreshold, costs);
   for (const [name, b] of Object.entries(baselines)) {
-    notes.push(`baseline ${name}: test accuracy ${(b.test.accuracy * 100).toFixed(1)}%, paper PnL ${b.test.pnl_pct!.toFixed(2)}%`);
+    notes.push(`baseline ${name}: test accuracy ${(b.test.accuracy * 100).toFixed(1)}%, paper PnL after costs ${b.test.pnl_pct!.toFixed(2)}%`);
   }
   checkAbort();
+
+  const edge = await walkForwardEdge(spec, symbols, { data, stages }, {
+    signal,
+    report: (f, fold, folds) => progress('verdict', f, verdictWeight, fold, folds),
+    log: (m) => log('debug', m),
+  });
+  checkAbort();
+  doneWeight += verdictWeight;
+  if (edge) {
+    notes.push(`verdict: ${edge.recipe.note}, ${edge.duration_s.toFixed(1)}s`);
+    for (const [sym, e] of Object.entries(edge.symbols)) {
+      const line = `${sym}: ${e.verdict === 'edge' ? 'edge' : 'no edge'} - ${e.reason}`;
+      notes.push(line);
+      log('info', line);
+    }
+  }
 
   progress('save', 0.5, WEIGHTS.evaluate);
   const createdAt = now();
@@ -198,6 +197,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     training_duration_s: round2(durationS),
     profile: spec.profile.name,
     ...(spec.dataSource ? { data_source: spec.dataSource } : {}),
+    ...(edge ? { edge } : {}),
   };
   const dir = await writeArtifact({ modelsDir: spec.modelsDir, version: spec.version, key, files, metadata, signal });
   hooks.onProgress?.({ phase: 'save', epoch: 0, epochs: 0, loss: null, valMetric: null, fraction: 1, etaS: 0 });
@@ -214,29 +214,21 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** PPO's class view [down, flat, up] back to its action order [hold, buy, sell] for combineSignals. */
-const ppoAsActions = (p: Float32Array, i: number): number[] => [p[i * 3 + 1], p[i * 3 + 2], p[i * 3]];
+/** Secondary figures of the argmax classes plus the judgement of the calls, per symbol. */
+function judged(data: TrainingData, slice: SliceName, labels: Uint8Array, probs: Float32Array, classes: Uint8Array, calls: Calls, costs: Costs) {
+  return withReplays(classMetrics(classes, labels, probs), replaySlice(data, slice, calls, costs));
+}
 
-function ensembleMetrics(
-  stages: TrainedStage[],
-  which: 'valProbs' | 'testProbs',
-  rows: { y: Uint8Array; fwd: Float32Array; n: number },
-  weights: EnsembleWeights,
-  horizon: number,
-  fee: number,
-): ClassMetrics {
-  const calls = new Uint8Array(rows.n);
-  const probs = new Float32Array(rows.n * 3);
-  for (let i = 0; i < rows.n; i++) {
-    const out: Parameters<typeof combineSignals>[0] = {};
-    for (const s of stages) {
-      const p = s[which];
-      if (s.kind === 'ppo') out.ppo = { action: 0, probs: ppoAsActions(p, i) };
-      else out[s.kind] = p.subarray(i * 3, i * 3 + 3);
-    }
-    const sig = combineSignals(out, { weights });
-    calls[i] = directionClass(sig.direction);
-    probs.set(sig.probs, i * 3);
-  }
-  return classMetrics(calls, rows.y, rows.fwd, horizon, fee, probs);
+/**
+ * With a promotion gate asked, the test slice (the gate's window, out of sample for the
+ * challenger) is at least spec.gateDays long; otherwise the configured fraction decides.
+ */
+export function gateTestRows(spec: PipelineJobSpec, symbols: { candles: readonly unknown[] }[]): number[] | undefined {
+  if (!spec.gate) return undefined;
+  const rows = Math.ceil(((spec.gateDays ?? DEFAULT_GATE_DAYS) * 86_400_000) / TIMEFRAME_MS[spec.timeframe]);
+  return symbols.map((s) => {
+    const labelled = s.candles.length - WARMUP_BARS - spec.horizon;
+    const usable = labelled - (spec.window - 1) - 2 * (spec.horizon + spec.window);
+    return Math.max(rows, Math.floor(usable * spec.testFraction));
+  });
 }

@@ -39,10 +39,33 @@ export interface PipelineJobSpec {
   valFraction: number;
   testFraction: number;
   rnnCell: 'gru' | 'lstm';
-  /** Round-trip fee rate for the paper PnL in evaluation (fee per side). */
+  /** Fee per side the judgement charges (paper_trading.fee_rate). */
   feeRate: number;
   /** Where the candles came from, their range and hash: copied into metadata.json as data_source. */
   dataSource?: DataProvenance;
+  /** Adverse slippage per fill the judgement charges (paper_trading.slippage_bps). @default 5 */
+  slippageBps?: number;
+  /** Confidence a call needs to trade (paper_trading.entry_threshold). @default 0.55 */
+  entryThreshold?: number;
+  /**
+   * Walk-forward folds of the edge verdict (training.walk_forward_folds): the last is the trained
+   * model on its own test slice, the others fold models on expanding windows. 0 = no verdict.
+   * @default 4
+   */
+  walkForwardFolds?: number;
+  /** Fold models: 'light' (the verdict's cheaper recipe) or 'profile' (this job's profile; kilo eval). @default 'light' */
+  foldRecipe?: 'light' | 'profile';
+  /** model.edge_confidence / model.edge_margin_pct for the stored verdict. @default 0.9 / 0.5 */
+  edgeConfidence?: number;
+  edgeMarginPct?: number;
+  /** auto_training.gate_days: with a gate, the test slice (the gate's window) is at least this long. @default 30 */
+  gateDays?: number;
+  /**
+   * Class weighting: 'balanced' weights every model's classes inversely to their frequency (the
+   * trees by repeating rows of the rarer classes), 'none' weights none. Unset: the GRU balances
+   * its classes, the trees do not.
+   */
+  classWeights?: 'balanced' | 'none';
   seed?: number;
   /**
    * Champion/challenger: after training, the worker scores the serving artifact and the new one

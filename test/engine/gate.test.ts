@@ -1,7 +1,9 @@
 /**
- * Champion/challenger on one shared window with real artifacts: a broken challenger (its scaler
- * cannot load) and a worse one (the trees' votes inverted) are never promoted; a copy of the
- * champion ties and is not promoted either (the margin must be beaten).
+ * Champion/challenger on one shared window with real artifacts, scored in the trader's terms
+ * (per-candle PnL after costs through the broker rule): a broken challenger (its scaler cannot
+ * load) is never promoted; a copy of the champion ties candle for candle and is not promoted (the
+ * margin must be beaten); of the champion and its inverted-trees twin at most one direction can
+ * pass the paired gate.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { WorkerPool } from '../../src/training/pool.js';
 import { candlesToColumns } from '../../src/training/pipeline-data.js';
 import type { PipelineJobSpec } from '../../src/training/protocol.js';
 import { scoreOnSharedWindow } from '../../src/training/gate.js';
-import { decidePromotion } from '../../src/policy/promotion.js';
+import { decidePromotion, type PairedPromotionInput } from '../../src/policy/promotion.js';
 import type { Candle } from '../../src/market/types.js';
 import { parseCandleCsv } from '../../src/market/csv.js';
 import { DATA, hasData, copyDir, rewriteArtifactFile } from './helpers.js';
@@ -57,7 +59,7 @@ describe.skipIf(!hasData)('champion/challenger gate on a shared window', () => {
     await rmP(home, { recursive: true, force: true });
   });
 
-  it('never promotes a broken or worse challenger, and a tie does not beat the margin', async () => {
+  it('never promotes a broken challenger, a tie does not beat the margin, and at most one of two models beats the other', async () => {
     const broken = join(home, 'models', 'v1.1', 'ETH-USDT');
     await copyDir(champion, broken);
     await rewriteArtifactFile(broken, (f) => f.startsWith('preprocessor_'), (t) => {
@@ -86,18 +88,33 @@ describe.skipIf(!hasData)('champion/challenger gate on a shared window', () => {
       labelThreshold: 0.002,
     });
     expect(g.rows).toBe(200);
+    expect(g.metric).toBe('pnl_pct_30d');
     expect(Number.isFinite(g.scores.champion)).toBe(true);
     expect(g.scores.broken).toBeNaN();
     expect(g.errors.broken).toMatch(/mean/);
-    expect(g.scores.worse).toBeLessThan(g.scores.champion);
     expect(g.scores.same).toBe(g.scores.champion);
+    expect(Array.from(g.pnl.same)).toEqual(Array.from(g.pnl.champion));
+    // Baselines on the same rows, for the record.
+    for (const b of ['ta', 'no_trade', 'buy_and_hold']) expect(g.pnl[b]).toHaveLength(200);
+    expect(g.summaries.no_trade.total_pct).toBe(0);
+    expect(g.scores.worse).not.toBe(g.scores.champion);
 
-    const champ = { version: '1.0', score: g.scores.champion };
-    const margin = 0.005;
-    expect(decidePromotion({ champion: champ, challenger: { version: '1.1', score: g.scores.broken }, margin, metric: g.metric }).promote).toBe(false);
-    expect(decidePromotion({ champion: champ, challenger: { version: '1.2', score: g.scores.worse }, margin, metric: g.metric }).promote).toBe(false);
-    expect(decidePromotion({ champion: champ, challenger: { version: '1.3', score: g.scores.same }, margin, metric: g.metric }).promote).toBe(false);
-    // And the gate does promote a genuinely better challenger: the champion over the inverted one.
-    expect(decidePromotion({ champion: { version: '1.2', score: g.scores.worse }, challenger: champ, margin, metric: g.metric }).promote).toBe(true);
+    const paired = (champ: string, chal: string, version = '1.1'): PairedPromotionInput => ({
+      champion: { version: '1.0', pnl: g.pnl[champ] },
+      challenger: g.errors[chal] ? { version, error: g.errors[chal] } : { version, pnl: g.pnl[chal], edge: 'edge' },
+      window: g.window,
+      candlesPer30d: g.candlesPer30d,
+      blockLength: g.blockLength,
+      margin: 0.5,
+      confidence: 0.9,
+      minRows: 100,
+    });
+    expect(decidePromotion(paired('champion', 'broken')).kind).toBe('failed');
+    expect(decidePromotion({ ...paired('champion', 'same'), margin: 0 }).kind).toBe('kept');
+    const forward = decidePromotion(paired('champion', 'worse'));
+    const backward = decidePromotion(paired('worse', 'champion'));
+    expect(forward.kind === 'promoted' && backward.kind === 'promoted').toBe(false);
+    expect(forward.challengerScore).toBeCloseTo(g.scores.worse, 9);
+    expect(forward.championScore).toBeCloseTo(g.scores.champion, 9);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { combineSignals, weightsFromMetadata, EnsembleInputError, directionClass } from '../../src/models/ensemble.js';
 import { majorityClass, persistenceClass, taSignal, taClasses, TA_MIN_CANDLES } from '../../src/models/baselines.js';
-import { classMetrics, paperPnlPct, argmax3 } from '../../src/training/pipeline-metrics.js';
+import { classMetrics, withReplays, argmax3 } from '../../src/training/pipeline-metrics.js';
+import { constantCalls, replayCalls } from '../../src/evaluation/judge.js';
 import type { Candle } from '../../src/market/types.js';
 
 describe('combineSignals', () => {
@@ -83,15 +84,18 @@ describe('baselines', () => {
 });
 
 describe('metrics', () => {
-  it('paper PnL charges fees per side and compounds long periods only', () => {
-    // long, long, flat, long: fee in, +1%, +2%, fee out, fee in, -1%, fee out
-    const pnl = paperPnlPct([2, 2, 1, 2], [0.01, 0.02, 0.05, -0.01], 1, 0.001);
-    const expected = (0.999 * 1.01 * 1.02 * 0.999 * 0.999 * 0.99 * 0.999 - 1) * 100;
-    expect(pnl).toBeCloseTo(expected, 10);
-    expect(paperPnlPct([1, 0, 1], [0.1, 0.1, 0.1], 1, 0.001)).toBe(0);
+  it('the PnL figure is the judgement of the calls, averaged over symbols (src/evaluation/judge.ts)', () => {
+    // Two symbols' replays through the broker rule: the metric is the mean of their totals.
+    const a = replayCalls(constantCalls(2, 1), [100, 110, 121], { feeRate: 0, slippageBps: 0, entryThreshold: 0.55, liquidateAtEnd: false });
+    const b = replayCalls(constantCalls(2, 0), [100, 90, 80], { feeRate: 0, slippageBps: 0, entryThreshold: 0.55 });
+    const m = withReplays({ accuracy: 1, directional_accuracy: 1, samples: 4 }, [a, b]);
+    expect(a.totalPct).toBeCloseTo(21, 10);
+    expect(m.pnl_pct).toBeCloseTo(10.5, 10);
+    expect(m.trades).toBe(1);
+    expect(m.exposure).toBeCloseTo(0.5, 12);
   });
   it('accuracy and directional accuracy', () => {
-    const m = classMetrics([2, 0, 1, 1], [2, 1, 0, 1], [0.01, 0, -0.01, 0], 1, 0, [0, 0, 1, 0.5, 0.25, 0.25, 0.2, 0.6, 0.2, 0.1, 0.8, 0.1]);
+    const m = classMetrics([2, 0, 1, 1], [2, 1, 0, 1], [0, 0, 1, 0.5, 0.25, 0.25, 0.2, 0.6, 0.2, 0.1, 0.8, 0.1]);
     expect(m.accuracy).toBe(0.5);
     // rows with true up/down: 0 (hit) and 2 (miss)
     expect(m.directional_accuracy).toBe(0.5);

@@ -71,7 +71,8 @@ describe.skipIf(!existsSync(DATA))('multi-symbol pipeline (gbdt, in-process) on 
     ]);
     // Validation samples come from both symbols.
     expect(m.performance.gbdt!.validation.samples).toBeGreaterThan(0);
-    expect(Object.keys(res.baselines!).sort()).toEqual(['majority', 'persistence', 'ta']);
+    expect(Object.keys(res.baselines!).sort()).toEqual(['buy_and_hold', 'majority', 'no_trade', 'persistence', 'ta']);
+    expect(res.baselines!.no_trade.test.pnl_pct).toBe(0);
     expect(res.baselines!.majority.test.samples).toBe(m.performance.gbdt!.test.samples);
 
     const loaded = await loadArtifact(res.artifactDir!);

@@ -66,7 +66,7 @@ describe.skipIf(!hasData)('training pipeline in a real worker on real BTC candle
 
     expect(res.artifactDir).toBe(target);
     const phases = new Set(seen.map((p) => p.phase));
-    for (const ph of ['features', 'gbdt', 'gru', 'ppo', 'evaluate', 'save']) expect(phases).toContain(ph);
+    for (const ph of ['features', 'gbdt', 'gru', 'ppo', 'evaluate', 'verdict', 'save']) expect(phases).toContain(ph);
     for (let i = 1; i < seen.length; i++) expect(seen[i].fraction).toBeGreaterThanOrEqual(seen[i - 1].fraction - 1e-9);
     expect(seen[seen.length - 1].fraction).toBe(1);
     // The folder never existed while training ran: it appears only with the final rename.
@@ -101,6 +101,12 @@ describe.skipIf(!hasData)('training pipeline in a real worker on real BTC candle
       expect(Number.isFinite(perf.test.pnl_pct)).toBe(true);
     }
     expect(m.files.map((f) => f.file).sort()).toEqual(files.filter((f) => f !== 'metadata.json' && f !== 'manifest.json'));
+    // The walk-forward verdict judges every kind and the ensemble that will serve.
+    const e = m.edge!.symbols['BTC/USDT'];
+    expect(e.subject).toBe('ensemble');
+    expect(Object.keys(e.strategies).sort()).toEqual(['buy_and_hold', 'ensemble', 'gbdt', 'gru', 'majority', 'no_trade', 'ppo', 'ta']);
+    expect(e.strategies.ensemble!.fold_pnl_pct.at(-1)).toBeCloseTo(m.performance.ensemble!.test.pnl_pct!, 3);
+    expect(['edge', 'no_edge']).toContain(e.verdict);
 
     const loaded = await loadArtifact(target);
     try {

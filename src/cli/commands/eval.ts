@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { globalOptions } from '../context.js';
-import { parseModels, parseSymbol, loadConfigForCli, fetchJobCandles, formatMetricsTable } from './train.js';
+import { parseModels, parseSymbol, loadConfigForCli, fetchJobCandles, formatMetricsTable, verdictReport } from './train.js';
 import type { Config } from '../../config/schema.js';
 import type { Candle } from '../../market/types.js';
 import type { ModelKind } from '../../models/metadata.js';
@@ -18,10 +18,10 @@ interface EvalOpts {
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('walk-forward evaluation of each model and the ensemble against naive baselines')
+    .description('walk-forward judgement (PnL after costs per fold) of each model and the ensemble beside the baselines, ending with the verdict')
     .requiredOption('-s, --symbol <symbol>', 'symbol to evaluate, e.g. BTC/USDT')
     .option('--version <x.y>', 'score this saved artifact on candles after its training end (otherwise: retrain per fold)')
-    .option('--folds <n>', 'number of walk-forward test folds', '3')
+    .option('--folds <n>', 'number of walk-forward test folds', '4')
     .option('-m, --model <models>', 'models to retrain per fold: all | gru | gbdt | ppo (comma list)', 'all')
     .option('--full', 'retrain folds with the full profile (default: quick)')
     .action(async (opts: EvalOpts, cmd: Command) => {
@@ -36,44 +36,41 @@ export function registerEval(program: Command): void {
     });
 }
 
-function printFolds(perFold: EvalRow[][], aggregate: EvalRow[], out: (s: string) => void): void {
-  perFold.forEach((rows, k) => out(`\nfold ${k + 1}/${perFold.length}\n${formatMetricsTable(rows)}\n`));
-  out(`\nall folds (accuracy weighted by samples, PnL compounded)\n${formatMetricsTable(aggregate)}\n`);
-}
-
-/** Retrain on everything before each fold (quick profile by default) and score the fold. */
+/** Retrain per fold (one job: N-1 fold models on expanding windows + the final model on its test slice) and judge. */
 async function evalWalkForward(config: Config, home: string, symbol: string, folds: number, models: ModelKind[], quick: boolean, out: (s: string) => void): Promise<void> {
   if (config.model.training_mode === 'multi_symbol') out('note: walk-forward eval retrains this symbol alone (single_symbol)\n');
   const cfg: Config = { ...config, model: { ...config.model, training_mode: 'single_symbol' } };
-  const [{ mkdtemp, rm }, { tmpdir }, { join }, { WorkerPool }, { buildJobSpec }, { walkForwardFolds, aggregateFolds }] = await Promise.all([
+  const [{ mkdtemp, rm }, { tmpdir }, { join }, { WorkerPool }, { buildJobSpec }] = await Promise.all([
     import('node:fs/promises'),
     import('node:os'),
     import('node:path'),
     import('../../training/pool.js'),
     import('../../training/pipeline-spec.js'),
-    import('../../training/pipeline-eval.js'),
   ]);
   const profile = cfg.training[quick ? 'quick' : 'full'];
   const candles = (await fetchJobCandles(cfg, home, [symbol], profile.data_days, out))[symbol];
-  const plan = walkForwardFolds(candles.length, folds, { window: cfg.model.window, horizon: cfg.model.horizon, valFraction: cfg.training.validation_fraction });
   const tmp = await mkdtemp(join(tmpdir(), 'kilo-eval-'));
-  const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: cfg.resources.training_timeout_s * 1000 });
+  const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: cfg.resources.training_timeout_s * 1000 * (folds + 1) });
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const perFold: EvalRow[][] = [];
-    for (const [k, f] of plan.entries()) {
-      out(`fold ${k + 1}/${folds}: training on ${f.end - f.testRows} candles, testing the next ${f.testRows}...\n`);
-      const spec = buildJobSpec(cfg, { symbols: [symbol], candles: { [symbol]: candles.slice(0, f.end) }, models, quick, version: `0.${k + 1}`, modelsDir: tmp });
-      spec.testFraction = f.testFraction;
-      const res = await pool.run(spec, { signal: ac.signal });
-      const m = res.metadata!;
-      const rows: EvalRow[] = (['gbdt', 'gru', 'ppo', 'ensemble'] as const).filter((x) => m.performance[x]).map((x) => ({ name: x, test: m.performance[x]!.test }));
-      for (const [name, b] of Object.entries(res.baselines ?? {})) rows.push({ name: `base:${name}`, test: b.test });
-      perFold.push(rows);
-    }
-    printFolds(perFold, aggregateFolds(perFold), out);
+    const spec = { ...buildJobSpec(cfg, { symbols: [symbol], candles: { [symbol]: candles }, models, quick, version: '0.1', modelsDir: tmp }), walkForwardFolds: folds, foldRecipe: 'profile' as const };
+    out(`training ${folds} walk-forward fold(s) of ${symbol} (${models.join(', ')}, ${quick ? 'quick' : 'full'} profile) on ${candles.length} candles...\n`);
+    let lastFold = -1;
+    const res = await pool.run(spec, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase !== 'verdict' || p.epoch === lastFold) return;
+        lastFold = p.epoch;
+        out(`fold ${p.epoch}/${p.epochs}...\n`);
+      },
+    });
+    const m = res.metadata!;
+    const rows: EvalRow[] = (['gbdt', 'gru', 'ppo', 'ensemble'] as const).filter((x) => m.performance[x]).map((x) => ({ name: x, test: m.performance[x]!.test }));
+    for (const [name, b] of Object.entries(res.baselines ?? {})) rows.push({ name: `base:${name}`, test: b.test });
+    out(`\nlast fold (the final model's test slice)\n${formatMetricsTable(rows)}\n`);
+    out(await verdictReport(cfg, m.edge, [symbol]));
   } catch (err) {
     const { JobCancelledError } = await import('../../training/pool.js');
     if (err instanceof JobCancelledError) throw new CliError('evaluation cancelled', 130);
@@ -86,15 +83,18 @@ async function evalWalkForward(config: Config, home: string, symbol: string, fol
   }
 }
 
-/** Score a saved artifact on the candles after its training end, split into folds. */
+/** Judge a saved artifact on the candles after its training end, split into folds, with its verdict on them. */
 async function evalSaved(config: Config, home: string, symbol: string, version: string, folds: number, out: (s: string) => void): Promise<void> {
   if (!/^\d+\.\d+$/.test(version)) throw new CliError(`--version: expected a version like 1.0, got "${version}"`, 2);
-  const [{ join, resolve }, { existsSync }, { loadArtifact, artifactDir, artifactKey }, { SymbolPredictor }, { evaluateArtifact, aggregateFolds }] = await Promise.all([
+  const [{ join, resolve }, { existsSync }, { loadArtifact, artifactDir, artifactKey }, { SymbolPredictor }, { evaluateArtifact }, { buildEdgeReport }, { blockLengthFor }, { TIMEFRAME_MS }] = await Promise.all([
     import('node:path'),
     import('node:fs'),
     import('../../models/artifact.js'),
     import('../../models/predictor.js'),
     import('../../training/pipeline-eval.js'),
+    import('../../evaluation/edge.js'),
+    import('../../evaluation/bootstrap.js'),
+    import('../../market/types.js'),
   ]);
   const modelsDir = resolve(home, 'models');
   let dir = artifactDir(modelsDir, version, artifactKey([symbol], 'single_symbol'));
@@ -112,12 +112,27 @@ async function evalSaved(config: Config, home: string, symbol: string, version: 
     }
     const from = Math.max(firstAfter, predictor.minCandles);
     const len = Math.floor((all.length - from) / folds);
-    const perFold: EvalRow[][] = [];
+    const costs = { feeRate: config.paper_trading.fee_rate, slippageBps: config.paper_trading.slippage_bps, entryThreshold: config.paper_trading.entry_threshold };
+    const judged = [];
     for (let k = 0; k < folds; k++) {
-      perFold.push(evaluateArtifact(predictor, symbol, all, from + k * len, from + (k + 1) * len, { horizon: m.horizon, threshold: m.label_threshold, feeRate: config.paper_trading.fee_rate }));
+      judged.push(evaluateArtifact(predictor, symbol, all, from + k * len, from + (k + 1) * len, { horizon: m.horizon, threshold: m.label_threshold, costs }));
     }
-    out(`v${version} (${dir}) scored on ${all.length - from} candles after its training end\n`);
-    printFolds(perFold, aggregateFolds(perFold), out);
+    out(`v${version} (${dir}) judged on ${all.length - from} candles after its training end\n`);
+    judged.forEach((j, k) => out(`\nfold ${k + 1}/${folds}\n${formatMetricsTable(j.rows)}\n`));
+    const tfMs = TIMEFRAME_MS[config.exchange.timeframe];
+    const report = buildEdgeReport({
+      folds: { [symbol]: judged.map((j) => j.fold) },
+      // The predictor's own signal is what trades, whatever models the artifact holds.
+      subject: 'ensemble',
+      costs,
+      candlesPer30d: (30 * 86_400_000) / tfMs,
+      blockLength: blockLengthFor(tfMs),
+      confidence: config.model.edge_confidence,
+      marginPct: config.model.edge_margin_pct,
+      recipe: { folds, light: {}, final: m.profile ?? 'saved', note: `v${version} as saved, ${folds} consecutive fold(s) after its training end` },
+      durationS: 0,
+    });
+    out(await verdictReport(config, report, [symbol]));
   } finally {
     loaded.dispose();
   }

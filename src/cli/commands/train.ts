@@ -6,6 +6,7 @@ import type { Config } from '../../config/schema.js';
 import type { ClassMetrics, ModelKind } from '../../models/metadata.js';
 import type { Candle, DataSourceInfo } from '../../market/types.js';
 import type { JobProgress } from '../../engine-api.js';
+import type { EdgeReport } from '../../evaluation/edge.js';
 
 interface TrainOpts {
   symbol: string;
@@ -103,20 +104,31 @@ export async function fetchJobCandles(
 export function formatProgress(p: JobProgress): string {
   const pct = `${Math.round(p.fraction * 100)}%`.padStart(4);
   const parts = [`[${p.phase}]`.padEnd(11), pct];
-  if (p.epochs > 0) parts.push(`${p.phase === 'gbdt' ? 'round' : p.phase === 'ppo' ? 'update' : 'epoch'} ${p.epoch}/${p.epochs}`);
+  if (p.epochs > 0) parts.push(`${p.phase === 'gbdt' ? 'round' : p.phase === 'ppo' ? 'update' : p.phase === 'verdict' ? 'fold' : 'epoch'} ${p.epoch}/${p.epochs}`);
   if (p.loss !== null) parts.push(`loss ${p.loss.toFixed(4)}`);
   if (p.valMetric !== null) parts.push(`${p.phase === 'gru' ? 'val acc' : p.phase === 'ppo' ? 'reward' : 'val loss'} ${p.valMetric.toFixed(4)}`);
   if (p.etaS !== null) parts.push(`eta ${Math.round(p.etaS)}s`);
   return parts.join('  ');
 }
 
+/**
+ * The walk-forward table per symbol, then one `verdict:` line per symbol (the last lines of
+ * `kilo train` and `kilo eval`): the serving decision the edge gate makes with this config.
+ */
+export async function verdictReport(config: Config, edge: EdgeReport | undefined, symbols: string[]): Promise<string> {
+  const [{ decideServing, formatVerdict }, { formatEdgeTable }] = await Promise.all([import('../../policy/edge.js'), import('../../evaluation/report.js')]);
+  const tables = edge ? symbols.map((s) => `\n${formatEdgeTable(edge, s, config.model.edge_confidence)}\n`).join('') : '';
+  const lines = symbols.map((s) => formatVerdict(decideServing(edge, config, { symbol: s }), s));
+  return `${tables}\n${lines.join('\n')}\n`;
+}
+
 export function formatMetricsTable(rows: { name: string; validation?: ClassMetrics; test: ClassMetrics }[]): string {
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
-  const lines = ['model             val acc   test acc   test dir acc   test PnL after fees   samples'];
+  const lines = ['model             val acc   test acc   test dir acc   test PnL after costs   samples'];
   for (const r of rows) {
     lines.push(
       `${r.name.padEnd(16)}  ${pct(r.validation?.accuracy).padStart(7)}   ${pct(r.test.accuracy).padStart(8)}   ${pct(r.test.directional_accuracy).padStart(12)}   ` +
-        `${`${(r.test.pnl_pct ?? 0).toFixed(2)}%`.padStart(19)}   ${String(r.test.samples).padStart(7)}`,
+        `${`${(r.test.pnl_pct ?? 0).toFixed(2)}%`.padStart(20)}   ${String(r.test.samples).padStart(7)}`,
     );
   }
   return lines.join('\n');
@@ -192,6 +204,7 @@ async function runTrain(o: RunTrain): Promise<void> {
       .map((k) => ({ name: k, ...m.performance[k]! }));
     for (const [name, b] of Object.entries(res.baselines ?? {})) rows.push({ name: `base:${name}`, ...b });
     out(`${formatMetricsTable(rows)}\n`);
+    out(await verdictReport(config, m.edge, symbols));
   } catch (err) {
     const { JobCancelledError } = await import('../../training/pool.js');
     if (err instanceof JobCancelledError) throw new CliError('training cancelled; no artifact was written', 130);
