@@ -321,6 +321,11 @@ export interface TradeEvent {
 }
 
 export interface EngineEvents {
+  /**
+   * Someone asked the engine to stop (the control API's `stop`): the process hosting it (headless,
+   * console) stops it its own way and exits. With no listener the engine stops itself.
+   */
+  stopRequest: [reason: string];
   heartbeat: [HeartbeatEvent];
   signal: [SignalView];
   trade: [TradeEvent];
@@ -344,9 +349,16 @@ export interface CommandResult {
 }
 
 export interface EngineApi {
+  /** Set when this is a view of an engine in another process (kilo attach): its pid. */
+  readonly attachedTo?: number;
   start(): Promise<void>;
-  /** Stop the loop; running jobs are cancelled unless finishJobs, state is flushed. */
+  /**
+   * Stop the loop; running jobs are cancelled unless finishJobs, state is flushed. An attached view
+   * detaches instead and the engine keeps running.
+   */
   stop(opts?: { finishJobs?: boolean }): Promise<void>;
+  /** An attached view: ask the engine itself to stop (`:stop`). */
+  stopEngine?(reason?: string): Promise<CommandResult>;
   subscribe(listener: () => void): () => void;
   getSnapshot(): EngineSnapshot;
   on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void): () => void;

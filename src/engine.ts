@@ -37,6 +37,8 @@ import { ConditionLog } from './engine/condition-log.js';
 import { RoundRunner } from './engine/round.js';
 import { project, type MarketView, type ProjectionSources } from './engine/project.js';
 import { typicalTrainingSeconds } from './engine/offline.js';
+import { ApiServer } from './api/server.js';
+import { packageVersion } from './util/package-version.js';
 
 export interface EngineOptions {
   /** Folder holding config.yaml, models/ and data/. */
@@ -58,6 +60,8 @@ export interface EngineOptions {
   workerEntry?: URL;
   /** Mirror log lines to this function (headless mode prints them). */
   onLogLine?: (line: string) => void;
+  /** Serve the control API on the home's socket while running (src/api/server.ts). @default true */
+  api?: boolean;
 }
 
 export interface Engine extends EngineApi {
@@ -158,6 +162,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     let backend = 'n/a';
     let timer: TimerHandle | null = null;
     let loop = true;
+    let api: ApiServer | null = null;
 
     function marketView(symbol: string): MarketView {
       const candles = feed.candles(symbol);
@@ -286,6 +291,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         startedAt = clock.now();
         loop = o.loop !== false;
         logger.info(`kilo engine started: ${source.description}, ${config.universe.mode === 'list' ? config.universe.symbols.length : `top ${config.universe.top_n}`} symbols, timeframe ${tf}`);
+        if (opts.api !== false) await serveApi();
         publish();
         if (!loop) return;
         await rounds.run();
@@ -295,6 +301,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         if (status === 'stopped' || status === 'stopping') return;
         status = 'stopping';
         publish();
+        // Clients hear 'bye' first; nothing reaches the engine through the API while it stops.
+        await api?.close().catch(() => undefined);
+        api = null;
         if (timer) clock.clearTimeout(timer);
         timer = null;
         await rounds.current;
@@ -319,6 +328,27 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       },
       ...engineCommands({ config, state, queue, trainer, registry, coverage: cov, decisions, logger, marketNow }),
     };
+
+    async function serveApi(): Promise<void> {
+      try {
+        api = await ApiServer.listen({
+          engine,
+          logs: (since, limit, tail) => (tail ? logger.entries().slice(-Math.min(limit, tail)) : logger.entries(since).slice(0, limit)),
+          trades: (since, limit) => state.trades(since).slice(0, limit),
+          requestStop: (why) => {
+            logger.info(`stop requested: ${why}`);
+            if (store.listenerCount('stopRequest')) store.emit('stopRequest', why);
+            else void engine.stop();
+          },
+          info: { home, pid: process.pid, version: packageVersion() },
+          warn: (m) => logger.warn(m),
+        });
+        logger.info(`control API on ${api.path} (kilo status, kilo attach)`);
+      } catch (err) {
+        // The engine trades without it; the CLI then answers from the files and says so.
+        logger.warn(`control API not started: ${(err as Error).message}`);
+      }
+    }
 
     // Only predictors whose folder left models/ are dropped; a new serving choice reloads on its own.
     registry.on('changed', (versions) => predictors.retain(new Set(versions.flatMap((v) => v.artifacts.map((a) => a.dir)))));

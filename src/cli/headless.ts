@@ -92,6 +92,8 @@ export async function runHeadless(o: HeadlessOptions): Promise<void> {
       return stopping;
     };
     stopRequested = (why) => void stop(why);
+    // The control API's `stop` (kilo stop, :stop in an attached console) ends the process like a signal.
+    engine.on('stopRequest', (why) => void stop(why));
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
       signals++;

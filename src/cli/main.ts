@@ -7,11 +7,9 @@
  * input (arguments, config.yaml, no terminal); 3 `kilo signal` answered with an error; 4 another
  * engine runs on this home; 130 interrupted (a second Ctrl+C or signal).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerConsole } from './commands/console.js';
+import { registerAttach, registerConsole } from './commands/console.js';
+import { registerStatus } from './commands/status.js';
 import { registerRun } from './commands/run.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTrain } from './commands/train.js';
@@ -26,20 +24,7 @@ import { registerSignal } from './commands/signal.js';
 import { registerHistory } from './commands/history.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError } from './errors.js';
-
-/** package.json's version, found from here in the sources (src/cli) and after tsc (dist/src/cli). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'kilo' && pkg.version) return pkg.version;
-    } catch {
-      // not here: one folder up
-    }
-  }
-  return 'unknown';
-}
+import { packageVersion } from '../util/package-version.js';
 
 // `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
 // recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
@@ -75,6 +60,8 @@ registerSignal(program);
 registerDoctor(program);
 registerHistory(program);
 registerWorker(program);
+registerStatus(program);
+registerAttach(program);
 // Only the root takes words it does not know, so `kilo trian` reaches the console action, which
 // answers with commander's unknown-command error and its "did you mean" instead of "too many arguments".
 program.allowExcessArguments(true);

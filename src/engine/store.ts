@@ -70,6 +70,10 @@ export class EngineStore {
     this.events.emit(event, ...args);
   }
 
+  listenerCount(event: keyof EngineEvents): number {
+    return this.events.listenerCount(event);
+  }
+
   private scheduleNotify(): void {
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
