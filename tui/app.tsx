@@ -1,4 +1,4 @@
-import React, { useCallback, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, useApp } from 'ink';
 import type { CommandResult } from '../src/engine-api.js';
 import { useEngine, useEngineSnapshot } from './hooks/use-engine.js';
@@ -27,7 +27,8 @@ export const PANELS: readonly { scope: Exclude<Scope, 'global'>; title: string }
   { scope: 'logs', title: 'Logs' },
 ];
 
-export type ExitReason = 'quit' | 'force';
+/** quit: q / Ctrl+C (an attached console detaches); force: a second Ctrl+C; gone: the engine stopped under us. */
+export type ExitReason = 'quit' | 'force' | 'gone';
 
 export interface AppProps {
   /** Called once the app is about to exit: after engine.stop() for 'quit', at once for 'force'. */
@@ -62,7 +63,8 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
   const quit = useCallback(() => {
     if (quitting) return;
     setQuitting(true);
-    setStatus({ ok: true, message: 'stopping the engine… (Ctrl+C again forces)' });
+    // An attached console only detaches: the engine in the other process keeps trading.
+    setStatus({ ok: true, message: engine.attachedTo ? `detaching; the engine (pid ${engine.attachedTo}) keeps running…` : 'stopping the engine… (Ctrl+C again forces)' });
     engine
       .stop()
       .catch((err: unknown) => setStatus({ ok: false, message: `stop failed: ${err instanceof Error ? err.message : String(err)}` }))
@@ -71,6 +73,17 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
         exit();
       });
   }, [engine, exit, onExit, quitting]);
+
+  // `stop` through the control API: this console hosts the engine, so it quits as q would.
+  useEffect(() => engine.on('stopRequest', () => quit()), [engine, quit]);
+  // An attached console whose engine went away has nothing left to show.
+  useEffect(() => {
+    if (engine.attachedTo && snap.status === 'stopped' && !quitting) {
+      setQuitting(true);
+      onExit?.('gone');
+      exit();
+    }
+  }, [engine, snap.status, quitting, onExit, exit]);
 
   useKeymapInput(
     'global',
@@ -102,6 +115,11 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
     try {
       const cmd = parseCommandLine(text, { selectedSymbol, selectedJobId: null });
       if (cmd.kind === 'quit') return quit();
+      if (cmd.kind === 'help') return setHelp(true);
+      if (cmd.kind === 'stop') {
+        if (!engine.stopEngine) return quit();
+        return run(() => engine.stopEngine!(cmd.reason));
+      }
       run(() => runCommand(engine, cmd));
     } catch (err) {
       if (err instanceof CommandLineError) setStatus({ ok: false, message: err.message });

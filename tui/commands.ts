@@ -13,6 +13,8 @@ export type ParsedCommand =
   | { kind: 'pin'; version: string }
   | { kind: 'unpin' }
   | { kind: 'rollback'; symbol: string; reason?: string }
+  | { kind: 'stop'; reason?: string }
+  | { kind: 'help' }
   | { kind: 'quit' };
 
 export class CommandLineError extends Error {
@@ -28,7 +30,21 @@ export interface CommandContext {
   selectedJobId: string | null;
 }
 
-export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'rollback', 'quit'] as const;
+export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'rollback', 'stop', 'help', 'quit'] as const;
+
+/** One line per command for `:help` and the help overlay. */
+export const COMMAND_HELP: readonly [string, string][] = [
+  [':train SYMBOL [--quick]', 'queue a training now (front of the queue)'],
+  [':cancel JOB|SYMBOL', 'cancel a queued or running training'],
+  [':block SYMBOL [reason]', 'stop trading a symbol'],
+  [':unblock SYMBOL', 'trade it again (if a model covers it)'],
+  [':pin VERSION', 'serve this version for every symbol it covers'],
+  [':unpin', 'back to promotions and the selection score'],
+  [':rollback SYMBOL [reason]', 'return a symbol to its previous version'],
+  [':stop [reason]', 'stop the engine (attached: the engine in the other process)'],
+  [':help', 'this list and the keys'],
+  [':quit', 'quit (attached: detach; the engine keeps running)'],
+];
 
 function symbolArg(arg: string | undefined, ctx: CommandContext, cmd: string): string {
   const s = (arg ?? ctx.selectedSymbol ?? '').toUpperCase();
@@ -71,6 +87,14 @@ export function parseCommandLine(text: string, ctx: CommandContext): ParsedComma
       const reason = args.slice(1).join(' ');
       return reason ? { kind: 'rollback', symbol, reason } : { kind: 'rollback', symbol };
     }
+    case 'stop': {
+      const reason = args.join(' ');
+      return reason ? { kind: 'stop', reason } : { kind: 'stop' };
+    }
+    case 'help':
+    case 'h':
+    case '?':
+      return { kind: 'help' };
     case 'quit':
     case 'q':
       return { kind: 'quit' };
@@ -79,8 +103,8 @@ export function parseCommandLine(text: string, ctx: CommandContext): ParsedComma
   }
 }
 
-/** Sends a parsed command to the engine. `quit` is the caller's job (it owns exiting). */
-export async function runCommand(engine: EngineApi, cmd: Exclude<ParsedCommand, { kind: 'quit' }>): Promise<CommandResult> {
+/** Sends a parsed command to the engine. `quit`, `stop` and `help` are the caller's (it owns exiting and the screen). */
+export async function runCommand(engine: EngineApi, cmd: Exclude<ParsedCommand, { kind: 'quit' | 'stop' | 'help' }>): Promise<CommandResult> {
   switch (cmd.kind) {
     case 'train':
       return engine.train({ symbol: cmd.symbol, quick: cmd.quick, reason: 'operator (console)' });

@@ -71,7 +71,9 @@ function Root({ opts, finish, live }: { opts: InteractiveOptions; finish: (o: In
     );
   };
   const onExit = (why: ExitReason) => {
-    finish({ exitCode: why === 'force' ? 130 : 0, message: null, forced: why === 'force' }, null);
+    const attached = live.engine?.attachedTo;
+    const message = why === 'gone' ? `the engine (pid ${attached}) stopped; console closed` : attached && why === 'quit' ? `detached; the engine (pid ${attached}) keeps running (kilo attach to come back, kilo stop to stop it)` : null;
+    finish({ exitCode: why === 'force' ? 130 : 0, message, forced: why === 'force' }, null);
   };
 
   switch (mode.kind) {

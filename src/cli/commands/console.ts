@@ -25,6 +25,39 @@ const exists = (p: string) =>
     () => false,
   );
 
+/** The pid of the engine running on `home`, or null. */
+async function runningEngine(home: string): Promise<number | null> {
+  const { readEngineLock } = await import('../../engine/home-lock.js');
+  const lock = await readEngineLock(home);
+  return lock?.owner && lock.state === 'alive' ? lock.owner.pid : null;
+}
+
+async function askYes(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const a = (await rl.question(question)).trim().toLowerCase();
+    return a === '' || a === 'y' || a === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** `kilo attach`: the console over the engine running on this home; q detaches and it keeps trading. */
+export async function attachConsole(cmd: Command): Promise<void> {
+  const { home } = globalOptions(cmd);
+  assertTerminal();
+  const { connectRemote } = await import('../../api/client.js');
+  const remote = await connectRemote(home).catch((err: Error) => {
+    throw new CliError(`no engine to attach to on ${home}: ${err.message} (start one with kilo, or kilo run --headless)`, 1);
+  });
+  const { runInteractive } = await import('../../../tui/run.js');
+  const outcome = await runInteractive({ home, wizard: null, startEngine: async () => remote });
+  if (outcome.message) process.stdout.write(`${outcome.message}\n`);
+  if (outcome.forced) process.exit(130);
+  process.exitCode = outcome.exitCode;
+}
+
 /** Shared by `kilo`, `kilo run` and `kilo setup`: optional wizard, then the console. */
 export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: boolean }): Promise<void> {
   const { home, configPath } = globalOptions(cmd);
@@ -33,6 +66,12 @@ export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: b
   // Validate an existing config first: a bad file is an error naming key and line, before any UI.
   const { config: base } = await loadConfigOrDefaults(configPath);
   assertTerminal();
+  // One engine per home: when it already runs (headless, another console), offer its console instead.
+  const pid = opts.forceWizard ? null : await runningEngine(home);
+  if (pid !== null) {
+    if (await askYes(`An engine (pid ${pid}) is already running on ${home}. Attach to it? [Y/n] `)) return attachConsole(cmd);
+    throw new CliError(`not attached; the engine (pid ${pid}) keeps running (kilo attach connects to it, kilo stop stops it)`, 4);
+  }
   const startEngine = async () => {
     const { config } = await loadConfigOrDefaults(configPath);
     const { createEngine } = await import('../../engine.js');
@@ -53,6 +92,13 @@ export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: b
 
 export function runConsoleCommand(cmd: Command): Promise<void> {
   return runInteractiveCommand(cmd, { forceWizard: false });
+}
+
+export function registerAttach(program: Command): void {
+  program
+    .command('attach')
+    .description('open the console on the engine already running on this home (headless or another console); q detaches, the engine keeps trading')
+    .action(async (_opts: unknown, cmd: Command) => attachConsole(cmd));
 }
 
 export function registerConsole(program: Command): void {
