@@ -28,8 +28,11 @@ export const LIMITS = {
   /** A request must arrive whole within this (slowloris). */
   requestTimeoutMs: 10_000,
   headersTimeoutMs: 5_000,
-  /** An event-stream client whose unread output passes this is disconnected (it is not reading). */
-  maxBufferedBytes: 1024 * 1024,
+  /**
+   * An event-stream client whose unread output passes this is disconnected: it is not reading (a
+   * reading client lags by one patch, ~10-50 KB, at most).
+   */
+  maxBufferedBytes: 256 * 1024,
   /** Lines a /v1/logs or /v1/trades answer holds at most. */
   maxListed: 1000,
 } as const;

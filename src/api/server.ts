@@ -48,6 +48,8 @@ export class ApiServer {
   private last: EngineSnapshot;
   private readonly offs: (() => void)[] = [];
   private ping: NodeJS.Timeout | null = null;
+  /** Connections refused at the cap since the last report (a flood logs two lines, not thousands). */
+  private drops: { count: number; timer: NodeJS.Timeout } | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -70,14 +72,22 @@ export class ApiServer {
     });
     server.maxConnections = LIMITS.maxConnections;
     const api = new ApiServer(server, path, host);
-    server.on('request', (req, res) => void api.handle(req, res));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    server.on('request', (req, res) => {
+      api.handle(req, res).catch((err: unknown) => {
+        // Never let a request take the engine down: answer 500 if we still can, and say why.
+        host.warn(`control API: ${req.method} ${req.url?.slice(0, 80)} failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket | null) => {
       // Garbage, oversized headers, a request that never completes: answer if possible, then close.
+      if (!socket) return;
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       if (socket.writable) socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     });
-    server.on('drop', () => host.warn(`control API: a connection beyond ${LIMITS.maxConnections} was refused`));
+    server.on('drop', () => api.dropped());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // bind() happens inside listen(): with this umask the socket is born 0600, with no window
@@ -95,6 +105,18 @@ export class ApiServer {
     await chmod(path, 0o600);
     api.follow();
     return api;
+  }
+
+  private dropped(): void {
+    if (this.drops) return void this.drops.count++;
+    this.host.warn(`control API: a connection beyond ${LIMITS.maxConnections} was refused (more are counted for a minute)`);
+    const timer = setTimeout(() => {
+      const n = this.drops?.count ?? 0;
+      this.drops = null;
+      if (n) this.host.warn(`control API: ${n} more connection(s) beyond ${LIMITS.maxConnections} were refused in the last minute`);
+    }, 60_000);
+    timer.unref();
+    this.drops = { count: 0, timer };
   }
 
   /** Stream the engine's changes to the event-stream clients. */
@@ -153,9 +175,11 @@ export class ApiServer {
       throw new HttpError(req.method === 'GET' || req.method === 'POST' ? 404 : 405, `no ${req.method} ${url.pathname}`);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
+      // A refused body may still be arriving: do not read it. (The socket is detached from the
+      // request once the answer is out, so hold on to it now.)
+      const socket = req.socket;
+      if (status === 413) res.once('finish', () => socket?.destroy());
       this.json(res, status, { ok: false, message: err instanceof Error ? err.message : String(err) });
-      // A refused body may still be arriving: do not read it.
-      if (status === 413) res.on('finish', () => req.socket.destroy());
     }
   }
 
@@ -236,6 +260,7 @@ export class ApiServer {
   async close(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
     if (this.ping) clearInterval(this.ping);
+    if (this.drops) clearTimeout(this.drops.timer);
     for (const res of this.clients) res.end('event: bye\ndata: {}\n\n');
     this.clients.clear();
     await new Promise<void>((resolve) => {
