@@ -228,6 +228,8 @@ export interface CoverageView {
   queued: string[];
   training: string[];
   blocked: { symbol: string; reason: string }[];
+  /** Configured symbols left out of the universe because the source does not list them; `key` names the config entry. */
+  skipped: { key: string; symbol: string; reason: string }[];
   /** The config switches that shaped it, in words. */
   configStatus: string[];
   rows: CoverageRowView[];

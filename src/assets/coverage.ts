@@ -30,7 +30,21 @@ export interface CoverageInput {
   /** symbol -> why the operator blocked it. */
   manualBlocks?: Record<string, string>;
   historyInfo?: Record<string, HistoryInfo>;
+  /**
+   * Unknown-tier symbols whose history has not been judged yet (stablecoin, liquidity, length):
+   * the engine queues them only once judged trainable, so they are not "to be queued" yet.
+   */
+  unjudged?: ReadonlySet<string>;
+  /** Configured symbols the source does not list: not in the universe, shown with the key naming them. */
+  skipped?: readonly SkippedSymbol[];
   config: Config;
+}
+
+export interface SkippedSymbol {
+  /** The config key that names it, e.g. "universe.symbols[2]". */
+  key: string;
+  symbol: string;
+  reason: string;
 }
 
 export interface CoverageRow {
@@ -47,6 +61,8 @@ export interface CoverageReport {
   queued: string[];
   training: string[];
   blocked: { symbol: string; reason: string }[];
+  /** Configured symbols left out of the universe (not listed on the source), with why. */
+  skipped: SkippedSymbol[];
   /** Untrained symbols the engine should add to the training queue now. */
   toQueue: string[];
   /** The config switches that shaped this report, in words. */
@@ -85,8 +101,13 @@ export function computeCoverage(input: CoverageInput): CoverageReport {
     } else if (q?.state === 'queued') row('queued', `untrained; waiting in the training queue${q.attempts ? ` (attempt ${q.attempts + 1})` : ''}`);
     else if (q?.state === 'failed') row('blocked', `untrained; training failed ${q.attempts ?? 0} times${q.last_error ? `: ${q.last_error}` : ''}`);
     else {
-      const next = m.auto_train_new_symbols ? 'will be queued for training' : 'auto_train_new_symbols is off: run `kilo train`';
-      if (m.auto_train_new_symbols) toQueue.push(symbol);
+      const judging = input.unjudged?.has(symbol) ?? false;
+      const next = !m.auto_train_new_symbols
+        ? 'auto_train_new_symbols is off: run `kilo train`'
+        : judging
+          ? 'its history is judged first (stablecoin, liquidity, length), then it is queued if trainable'
+          : 'will be queued for training';
+      if (m.auto_train_new_symbols && !judging) toQueue.push(symbol);
       if (m.block_untrained_symbols) row('blocked', `untrained; ${next}`);
       else row('fallback', `untrained; signals come from a fallback; ${next}`);
     }
@@ -100,6 +121,7 @@ export function computeCoverage(input: CoverageInput): CoverageReport {
     queued: inState('queued'),
     training: inState('training'),
     blocked: rows.filter((r) => r.state === 'blocked').map((r) => ({ symbol: r.symbol, reason: r.reason })),
+    skipped: (input.skipped ?? []).map((x) => ({ ...x })),
     toQueue,
     configStatus: [
       `block_untrained_symbols: ${onOff(m.block_untrained_symbols)}`,

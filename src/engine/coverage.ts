@@ -2,25 +2,61 @@
  * The engine's universe and coverage: which symbols are traded, how each unknown-tier symbol was
  * judged from its history, which are covered by a model, blocked or queued, and the queueing of
  * untrained symbols. The facts (universe, judgements, blocks, short histories) are kept by
- * EngineState; the report is the pure coverageOf() of them, which `kilo coverage` computes the same
- * way from the files. Recomputed every round and after every change that can move it.
+ * EngineState; the report is the pure coverageOf() of them. `kilo coverage` computes the same
+ * report with the same functions: resolveUniverse() (the configured symbols the source lists, core
+ * symbols included, the others skipped with their key) and judgeHistory() (the judgement of an
+ * unknown-tier symbol from its candles), through assessUniverse() when no engine saved them.
+ * Recomputed every round and after every change that can move it.
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { MarketDataSource, Timeframe } from '../market/types.js';
+import { TIMEFRAME_MS, type MarketDataSource, type SymbolInfo, type Timeframe } from '../market/types.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { TrainingQueue } from '../training/queue.js';
 import type { PaperBroker } from '../trading/broker.js';
-import { computeCoverage, type CoverageReport } from '../assets/coverage.js';
+import { computeCoverage, type CoverageReport, type SkippedSymbol } from '../assets/coverage.js';
 import { tierOf } from '../assets/tiers.js';
 import { classifyUnknownAsset, type UnknownAssetJudgement } from '../policy/tier.js';
-import { marketListOf, universeEntries, validateConfiguredSymbols } from '../market/symbols.js';
+import { marketListOf, universeEntries, validateConfiguredSymbols, validateSymbol, type MarketList, type SymbolCheck } from '../market/symbols.js';
 import type { QueueEntry } from '../training/queue.js';
 import type { EngineState, ShortHistory } from './state.js';
 import type { ConditionLog } from './condition-log.js';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The universe the engine trades on this market list: the configured core symbols and (list mode)
+ * symbols the source lists, or (top_volume) the core symbols plus the top_n listed by 24h quote
+ * volume; configured symbols the source does not list are skipped, each with the key naming it.
+ * `listed` is the source's symbol list with volumes (top_volume only).
+ */
+export function resolveUniverse(config: Config, list: MarketList, listed: readonly SymbolInfo[] | null): { symbols: string[]; skipped: SkippedSymbol[] } {
+  const checked = validateConfiguredSymbols(universeEntries(config.universe, config.universe.mode), list);
+  const top =
+    config.universe.mode === 'top_volume' && listed
+      ? [...listed]
+          .filter((s) => s.quote === config.exchange.quote)
+          .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
+          .slice(0, config.universe.top_n)
+          .map((s) => s.symbol)
+      : [];
+  return { symbols: [...new Set([...checked.symbols, ...top])], skipped: checked.rejected };
+}
+
+/** Judge an unknown-tier symbol from the history the source has up to `marketNow`, as the engine does. */
+export async function judgeHistory(source: MarketDataSource, symbol: string, config: Config, marketNow: number): Promise<UnknownAssetJudgement> {
+  const tf = config.exchange.timeframe as Timeframe;
+  const step = TIMEFRAME_MS[tf];
+  const until = Math.floor(marketNow / step) * step;
+  const candles = await source.fetchCandles(symbol, tf, until - config.model.target_history_days * DAY_MS, until);
+  return classifyUnknownAsset(candles, tf, config);
+}
+
+/** The universe symbols of tier unknown with no judgement yet (not queued until judged trainable). */
+export function unjudgedOf(config: Config, universe: readonly string[], judgements: ReadonlyMap<string, UnknownAssetJudgement>): Set<string> {
+  return new Set(universe.filter((s) => tierOf(s, config) === 'unknown' && !judgements.has(s)));
+}
 
 /** Pure: the coverage report of these facts (the engine's and `kilo coverage`'s). */
 export function coverageOf(f: {
@@ -31,6 +67,7 @@ export function coverageOf(f: {
   shortHistory: ReadonlyMap<string, ShortHistory>;
   blocks: Readonly<Record<string, string>>;
   queue: readonly QueueEntry[];
+  skipped?: readonly SkippedSymbol[];
 }): CoverageReport {
   const tiers: Record<string, 'unsupported'> = {};
   const historyInfo: Record<string, { days: number; coverage?: number }> = {};
@@ -50,10 +87,56 @@ export function coverageOf(f: {
     queue: f.queue.map((e) => ({ symbol: e.symbol, state: e.state, attempts: e.attempts, last_error: e.last_error })),
     manualBlocks: { ...f.blocks },
     historyInfo,
+    unjudged: unjudgedOf(f.config, f.universe, f.judgements),
+    skipped: f.skipped,
     config: f.config,
   });
   for (const row of report.rows) if (reasons[row.symbol] && row.state === 'unsupported') row.reason = reasons[row.symbol];
   return report;
+}
+
+export interface AssessedUniverse {
+  universe: string[];
+  skipped: SkippedSymbol[];
+  /** The saved judgements, and those made now for unknown-tier symbols the engine never judged. */
+  judgements: Map<string, UnknownAssetJudgement>;
+  notes: string[];
+}
+
+/**
+ * What the engine would make of the configured universe on `source` at `marketNow`, for a command
+ * that answers without it (`kilo coverage`): the same resolveUniverse() and judgeHistory(). A
+ * top_volume universe the engine saved is used as is (the top list moves; the engine's is the truth).
+ */
+export async function assessUniverse(o: {
+  config: Config;
+  source: MarketDataSource;
+  marketNow: number;
+  savedUniverse: readonly string[];
+  savedJudgements: Readonly<Record<string, UnknownAssetJudgement>>;
+}): Promise<AssessedUniverse> {
+  const { config, source } = o;
+  const notes: string[] = [];
+  const list = await marketListOf(source);
+  if (!list.symbols && list.unavailable) notes.push(`${list.unavailable}: configured symbols are not checked against it`);
+  let listed: SymbolInfo[] | null = null;
+  if (config.universe.mode === 'top_volume' && o.savedUniverse.length === 0) {
+    listed = await source.listSymbols().catch((err: Error) => {
+      notes.push(`top_volume universe unavailable (${err.message}): core symbols only`);
+      return null;
+    });
+  }
+  const r = resolveUniverse(config, list, listed);
+  const universe = config.universe.mode === 'top_volume' && o.savedUniverse.length ? [...o.savedUniverse] : r.symbols;
+  const judgements = new Map(Object.entries(o.savedJudgements));
+  for (const symbol of unjudgedOf(config, universe, judgements)) {
+    try {
+      judgements.set(symbol, await judgeHistory(source, symbol, config, o.marketNow));
+    } catch (err) {
+      notes.push(`could not judge ${symbol} (the engine tries again later): ${(err as Error).message}`);
+    }
+  }
+  return { universe, skipped: r.skipped, judgements, notes };
 }
 
 export interface CoverageDeps {
@@ -74,6 +157,8 @@ export interface CoverageDeps {
 
 /** A failed judgement is tried again after this long, not every round. */
 const JUDGE_RETRY_MS = 10 * 60_000;
+/** An operator command reads the market list again after this long. */
+const LIST_TTL_MS = 10 * 60_000;
 
 export class CoverageKeeper {
   report: CoverageReport | null = null;
@@ -81,7 +166,11 @@ export class CoverageKeeper {
   private readonly judgeFailedAt = new Map<string, number>();
   private universeAt = -Infinity;
   /** Configured symbols already reported as skipped (warned once, not every refresh). */
-  private readonly skipped = new Set<string>();
+  private readonly warnedSkipped = new Set<string>();
+  /** Configured symbols the source does not list, shown in the coverage report. */
+  private skipped: SkippedSymbol[] = [];
+  /** The source's market list, read at most every LIST_TTL_MS for operator commands (`:train`). */
+  private list: { at: number; list: MarketList } | null = null;
 
   constructor(private readonly d: CoverageDeps) {}
 
@@ -100,40 +189,59 @@ export class CoverageKeeper {
     // A failed top_volume refresh keeps the last universe (the saved one at start).
     if (this.universeAt > -Infinity && now - this.universeAt < config.universe.refresh_interval_h * 3_600_000) return;
     this.universeAt = now;
-    // data: configured symbols the source does not list are skipped, naming the key (once).
-    const checked = validateConfiguredSymbols(universeEntries(config.universe, config.universe.mode), await marketListOf(source));
-    for (const r of checked.rejected) if (!this.skipped.has(`${r.key}=${r.symbol}`) && this.skipped.add(`${r.key}=${r.symbol}`)) logger.warn(`config ${r.key}: ${r.symbol} skipped: ${r.reason}`, r.symbol);
-    const withCore = (xs: string[]): string[] => [...new Set([...checked.symbols, ...xs])];
-    if (config.universe.mode === 'list') {
-      state.setUniverse(withCore([]));
-      return;
+    const list = await this.marketList(true);
+    let listed: SymbolInfo[] | null = null;
+    if (config.universe.mode === 'top_volume') {
+      try {
+        listed = await source.listSymbols();
+      } catch (err) {
+        logger.warn(`universe refresh failed, keeping ${this.universe.length} symbols: ${(err as Error).message}`);
+        return;
+      }
     }
-    try {
-      const listed = await source.listSymbols();
-      state.setUniverse(withCore(
-        listed
-          .filter((s) => s.quote === config.exchange.quote)
-          .sort((a, b) => b.quoteVolume24h - a.quoteVolume24h)
-          .slice(0, config.universe.top_n)
-          .map((s) => s.symbol),
-        ),
-      );
-    } catch (err) {
-      logger.warn(`universe refresh failed, keeping ${this.universe.length} symbols: ${(err as Error).message}`);
+    const r = resolveUniverse(config, list, listed);
+    this.skipped = r.skipped;
+    this.reportSkipped(r.skipped);
+    state.setUniverse(r.symbols);
+  }
+
+  /**
+   * Configured symbols the source does not list are skipped, each named once with its key: one
+   * line per reason listing them all, so 5,000 of them are a few lines, not 5,000 (or 5,000 a round).
+   */
+  private reportSkipped(skipped: readonly SkippedSymbol[]): void {
+    const fresh = skipped.filter((x) => !this.warnedSkipped.has(`${x.key}=${x.symbol}`));
+    for (const x of fresh) this.warnedSkipped.add(`${x.key}=${x.symbol}`);
+    const byReason = new Map<string, SkippedSymbol[]>();
+    for (const x of fresh) byReason.set(x.reason, [...(byReason.get(x.reason) ?? []), x]);
+    for (const [reason, xs] of byReason) {
+      if (xs.length === 1) this.d.logger.warn(`config ${xs[0].key}: ${xs[0].symbol} skipped: ${reason}`, xs[0].symbol);
+      else this.d.logger.warn(`config: ${xs.length} symbols skipped: ${reason}: ${xs.map((x) => `${x.symbol} (${x.key})`).join(', ')}`);
     }
+  }
+
+  /** The source's market list (cached for LIST_TTL_MS; `fresh` reads it again). */
+  private async marketList(fresh = false): Promise<MarketList> {
+    const now = this.d.clock.now();
+    if (!fresh && this.list && this.list.list.symbols && now - this.list.at < LIST_TTL_MS) return this.list.list;
+    const list = await marketListOf(this.d.source);
+    this.list = { at: now, list };
+    return list;
+  }
+
+  /** An operator-typed symbol (`:train`) checked like every other entry: syntax, then listed on the source. */
+  async checkSymbol(input: string): Promise<SymbolCheck> {
+    return validateSymbol(input, await this.marketList());
   }
 
   /** Unknown-tier symbols are judged once from their history (stablecoin, illiquid, too young). */
   judgeUnknown(symbol: string): void {
-    const { config, source, logger, timeframe, stepMs, state, clock } = this.d;
+    const { config, source, logger, state, clock } = this.d;
     if (state.judgement(symbol) || this.judging.has(symbol) || tierOf(symbol, config) !== 'unknown') return;
     if (clock.now() - (this.judgeFailedAt.get(symbol) ?? -Infinity) < JUDGE_RETRY_MS) return;
     this.judging.add(symbol);
-    const until = Math.floor(this.d.marketNow() / stepMs) * stepMs;
-    source
-      .fetchCandles(symbol, timeframe, until - config.model.target_history_days * DAY_MS, until)
-      .then((candles) => {
-        const j = classifyUnknownAsset(candles, timeframe, config);
+    judgeHistory(source, symbol, config, this.d.marketNow())
+      .then((j) => {
         this.judgeFailedAt.delete(symbol);
         this.d.conditions.report(`judge ${symbol}`, null, symbol);
         logger.info(`${symbol} judged ${j.verdict}: ${j.reason}`, symbol);
@@ -158,6 +266,7 @@ export class CoverageKeeper {
       shortHistory: state.shortHistory(),
       blocks: state.blocks(),
       queue: this.d.queue.list(),
+      skipped: this.skipped,
     });
     for (const row of this.report.rows) this.d.broker.setBlocked(row.symbol, row.state !== 'live' && row.state !== 'fallback');
   }

@@ -18,7 +18,9 @@ import { OutcomeTracker } from '../trading/outcomes.js';
 import { emptyPerformance, parsePerformance } from '../trading/outcome-types.js';
 import { decisionsOf, parsePromotionFile } from '../trading/promotion-history.js';
 import { estimateTrainingSeconds, type PastTraining } from '../assets/estimate.js';
-import { coverageOf } from './coverage.js';
+import { assessUniverse, coverageOf, type AssessedUniverse } from './coverage.js';
+import type { SkippedSymbol } from '../assets/coverage.js';
+import type { UnknownAssetJudgement } from '../policy/tier.js';
 import { pinInForce, readStateFile, withPin, type StateData } from './state-file.js';
 import { project } from './project.js';
 
@@ -103,7 +105,55 @@ export function offlineUniverse(config: Config, state: StateData): string[] {
   return state.universe.length ? state.universe : [...config.universe.core_symbols];
 }
 
-export async function offlineSnapshot(parts: OfflineParts, o: { now?: number; universe?: readonly string[]; queue?: readonly QueueEntry[] } = {}): Promise<EngineSnapshot> {
+/**
+ * What the engine would make of this home's universe right now, from its own market source and
+ * judgement code (`kilo coverage`): the universe with core symbols, configured symbols the source
+ * does not list (skipped), and a judgement for every unknown-tier symbol - the engine's saved one,
+ * else made now from the source's candles at the engine's market time. Candles of a live exchange
+ * go through the same candle store the engine uses. Never throws for an unreachable source: notes say why.
+ */
+export async function assessOffline(parts: OfflineParts): Promise<AssessedUniverse & { marketNow: number }> {
+  const { config, state, home } = parts;
+  const [{ createMarketSource }, { MarketClockDriver }, { StoredSource }, { systemClock }] = await Promise.all([
+    import('../market/index.js'),
+    import('./market-clock.js'),
+    import('./stored-source.js'),
+    import('../clock.js'),
+  ]);
+  const now = Date.now();
+  let driver;
+  let market;
+  try {
+    driver = await MarketClockDriver.create({ config, home, now, resumeAt: state.marketTime });
+    market = await createMarketSource(config, { home, clock: driver.clock ?? systemClock });
+  } catch (err) {
+    // A CSV folder that is gone: what the files say, and why nothing more.
+    return {
+      universe: offlineUniverse(config, state),
+      skipped: [],
+      judgements: new Map(Object.entries(state.judgements)),
+      notes: [`market source unavailable (${(err as Error).message}): symbols not checked or judged`],
+      marketNow: state.marketTime ?? now,
+    };
+  }
+  const clock = driver.clock ?? systemClock;
+  const source =
+    market.source.kind === 'exchange'
+      ? StoredSource.create(market.source, join(home, config.data.cache_dir), market.storeName, systemClock, config.data.cache_expiry_h * 3_600_000)
+      : market.source;
+  try {
+    const r = await assessUniverse({ config, source, marketNow: clock.now(), savedUniverse: state.universe, savedJudgements: state.judgements });
+    if (market.notice) r.notes.unshift(market.notice);
+    return { ...r, marketNow: clock.now() };
+  } finally {
+    await market.source.close?.();
+  }
+}
+
+export async function offlineSnapshot(
+  parts: OfflineParts,
+  o: { now?: number; universe?: readonly string[]; queue?: readonly QueueEntry[]; judgements?: ReadonlyMap<string, UnknownAssetJudgement>; skipped?: readonly SkippedSymbol[] } = {},
+): Promise<EngineSnapshot> {
   const { config, state, registry } = parts;
   const queue = o.queue ?? parts.queue;
   const cfg = withPin(config, pinInForce(state, config));
@@ -125,10 +175,11 @@ export async function offlineSnapshot(parts: OfflineParts, o: { now?: number; un
     config: cfg,
     universe,
     covered: registry.coveredSymbols(cfg),
-    judgements: new Map(Object.entries(state.judgements)),
+    judgements: o.judgements ?? new Map(Object.entries(state.judgements)),
     shortHistory: new Map(Object.entries(state.shortHistory)),
     blocks: state.manualBlocks,
     queue,
+    skipped: o.skipped,
   });
   return project({
     origin: 'files',

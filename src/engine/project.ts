@@ -115,6 +115,7 @@ export function project(src: ProjectionSources): EngineSnapshot {
       queued: [...(src.coverage?.queued ?? [])],
       training: [...(src.coverage?.training ?? [])],
       blocked: (src.coverage?.blocked ?? []).map((b) => ({ ...b })),
+      skipped: (src.coverage?.skipped ?? []).map((x) => ({ ...x })),
       configStatus: [...(src.coverage?.configStatus ?? [])],
       rows: projectCoverage(versions, src.coverage, cfg, serving, jobs),
     },
