@@ -1,8 +1,20 @@
 /**
- * One regression tree on binned features, grown depth-wise from gradient/hessian histograms
- * (the XGBoost "hist" method): per node, per feature, sum g and h per bin, scan the bins for the
- * split maximising G_L^2/(H_L+lambda) + G_R^2/(H_R+lambda) - G^2/(H+lambda). Only the smaller
- * child's histogram is built; its sibling is parent minus child.
+ * Regression trees on binned features, grown from gradient/hessian histograms (the XGBoost "hist"
+ * method, depth-wise semantics): per node, per feature, sum g and h per bin, scan the bins for the
+ * split maximising G_L^2/(H_L+lambda) + G_R^2/(H_R+lambda) - G^2/(H+lambda).
+ *
+ * This file is the reference (pure TypeScript) grower; native/kilo_gbdt.c does the same arithmetic
+ * in the same order, so both grow bit-identical trees (test/models/gbdt-native.test.ts). What makes
+ * it fast, and what the native kernel must keep doing the same way:
+ * - Trees grow depth-first (preorder node ids). Every node above maxDepth with a split of positive
+ *   gain is split, so the tree equals the breadth-first one; depth-first keeps only one pending
+ *   histogram per level alive (a few hundred KB that stay in cache instead of a level's worth).
+ * - Only the smaller child's histogram is summed; the parent's buffer becomes the sibling's
+ *   (parent - child). Buffers come from a pool: no allocation per node or per tree.
+ * - Without row subsampling the K class trees of a round share one pass over the bins for their
+ *   roots (the largest histograms: every row): one byte load feeds K histograms.
+ * - Gradients/hessians are packed per row ((g, h) adjacent, one array per class); rows are
+ *   partitioned in place (stable, so every histogram sums its rows in ascending row order).
  */
 export interface TreeParams {
   maxDepth: number;
@@ -13,7 +25,7 @@ export interface TreeParams {
   eta: number;
 }
 
-/** Nodes in creation order; a leaf has feature -1 and its (eta-scaled, float32) value in `value`. */
+/** Nodes in preorder; a leaf has feature -1 and its (eta-scaled, float32) value in `value`. */
 export interface Tree {
   feature: Int32Array;
   bin: Int32Array;
@@ -23,222 +35,361 @@ export interface Tree {
   gain: Float64Array;
 }
 
-export interface TreeInput {
+/** XGBoost's kRtEps: gains below this are noise. */
+export const MIN_SPLIT_GAIN = 1e-6;
+
+/** What one round hands a grower: the training set stays fixed across rounds. */
+export interface RoundInput {
+  /** Class-major packed gradients: gh[(k * nRows + r) * 2] = g, [... + 1] = h. */
+  gh: Float64Array;
+  /** Rows of each class tree (ascending), rows[k * nRows .. + nUsed[k]]; reordered in place. */
+  rows: Int32Array;
+  nUsed: Int32Array;
+  /** Features each class tree may split on (ascending). */
+  features: Int32Array[];
+  /** Row-major nRows x K margins: the rows each tree was grown on get its leaf values added. */
+  margin: Float64Array;
+}
+
+/** The shape of a training set once binned: shared by the TS grower and the native one. */
+export interface BinnedSet {
   /** Row-major bins, nRows x nCols. */
   bins: Uint8Array;
+  nRows: number;
   nCols: number;
-  grad: Float64Array;
-  hess: Float64Array;
-  /** Row ids used for this tree (row subsample); partitioned in place into leaves. */
-  rows: Int32Array;
-  /** Features allowed to split on (column subsample). */
-  features: Int32Array;
   /** Bins in use per feature (cuts + 1): the split scan stops there. */
   nBins: Int32Array;
 }
 
-/** Histogram buffers reused across nodes and trees (allocating ~150 KB per split fed the GC). */
-export class HistPool {
+export interface TreeGrower {
+  /** Grow the K trees of one round (one per class) and add their leaf values to the margins. */
+  growRound(input: RoundInput): Tree[];
+  /** Free what the grower holds outside the JS heap (native buffers, threads). */
+  close(): void;
+}
+
+/** Nodes a tree of this depth can have (depth-wise, full binary). */
+export const maxNodes = (maxDepth: number) => 2 ** (maxDepth + 1) - 1;
+
+/** Histogram slots per feature: (g, h) per bin, the widest feature sets the stride. */
+export const histStride = (nBins: Int32Array) => 2 * Math.max(1, ...nBins);
+
+export class TsTreeGrower implements TreeGrower {
   private readonly free: Float64Array[] = [];
-  constructor(private readonly size: number) {}
-  acquire(): Float64Array {
+  private readonly histLen: number;
+  private readonly stride: number;
+  private readonly tmp: Int32Array;
+  // Node buffers of the tree being grown (preorder), copied out per tree.
+  private readonly nFeature: Int32Array;
+  private readonly nBin: Int32Array;
+  private readonly nLeft: Int32Array;
+  private readonly nRight: Int32Array;
+  private readonly nValue: Float64Array;
+  private readonly nGain: Float64Array;
+  private nodeCount = 0;
+  // Per-tree context (set by growRound before growing class k's tree).
+  private ghOff = 0;
+  private rowsBase = 0;
+  private cls = 0;
+  private feats: Int32Array = new Int32Array(0);
+  private gh: Float64Array = new Float64Array(0);
+  private rows: Int32Array = new Int32Array(0);
+  private margin: Float64Array = new Float64Array(0);
+  /**
+   * Best splits found for the nodes about to be grown, 2 per depth (left, right child): a node's
+   * children are scanned by the parent, so the larger child of the last scanned level can be read
+   * as parent - smaller without ever being stored. Slot s: [found, feature, bin, gain, gl, hl].
+   */
+  private readonly splits: Float64Array;
+
+  constructor(
+    private readonly set: BinnedSet,
+    private readonly K: number,
+    private readonly p: TreeParams,
+  ) {
+    this.stride = histStride(set.nBins);
+    this.histLen = this.stride * set.nCols;
+    this.tmp = new Int32Array(set.nRows);
+    const n = maxNodes(p.maxDepth);
+    this.nFeature = new Int32Array(n);
+    this.nBin = new Int32Array(n);
+    this.nLeft = new Int32Array(n);
+    this.nRight = new Int32Array(n);
+    this.nValue = new Float64Array(n);
+    this.nGain = new Float64Array(n);
+    this.splits = new Float64Array(2 * (p.maxDepth + 1) * SLOT);
+  }
+
+  close(): void {
+    this.free.length = 0;
+  }
+
+  growRound(input: RoundInput): Tree[] {
+    const { nRows } = this.set;
+    const K = this.K;
+    this.gh = input.gh;
+    this.rows = input.rows;
+    this.margin = input.margin;
+    let shared = K > 1;
+    for (let k = 0; k < K; k++) if (input.nUsed[k] !== nRows) shared = false;
+    const roots: Float64Array[] = [];
+    const sums = new Float64Array(2 * K);
+    if (shared) {
+      for (let k = 0; k < K; k++) roots.push(this.acquire());
+      this.fillRoots(roots, sums);
+    }
+    const trees: Tree[] = [];
+    for (let k = 0; k < K; k++) {
+      this.cls = k;
+      this.ghOff = k * nRows * 2;
+      this.rowsBase = k * nRows;
+      this.feats = input.features[k];
+      const n = input.nUsed[k];
+      let hist: Float64Array;
+      if (shared) {
+        hist = roots[k];
+      } else {
+        hist = this.acquire();
+        this.fillHist(hist, this.rowsBase, this.rowsBase + n);
+        let g = 0;
+        let h = 0;
+        const gh = this.gh;
+        for (let i = this.rowsBase; i < this.rowsBase + n; i++) {
+          const j = this.ghOff + 2 * this.rows[i];
+          g += gh[j];
+          h += gh[j + 1];
+        }
+        sums[2 * k] = g;
+        sums[2 * k + 1] = h;
+      }
+      this.nodeCount = 0;
+      this.findSplit(hist, NO_HIST, sums[2 * k], sums[2 * k + 1], 0);
+      this.grow(hist, this.rowsBase, this.rowsBase + n, sums[2 * k], sums[2 * k + 1], 0, 0);
+      trees.push(this.takeTree());
+    }
+    return trees;
+  }
+
+  private takeTree(): Tree {
+    const n = this.nodeCount;
+    return {
+      feature: this.nFeature.slice(0, n),
+      bin: this.nBin.slice(0, n),
+      left: this.nLeft.slice(0, n),
+      right: this.nRight.slice(0, n),
+      value: this.nValue.slice(0, n),
+      gain: this.nGain.slice(0, n),
+    };
+  }
+
+  private acquire(): Float64Array {
     const h = this.free.pop();
-    if (!h) return new Float64Array(this.size);
+    if (!h) return new Float64Array(this.histLen);
     h.fill(0);
     return h;
   }
-  release(h: Float64Array): void {
-    this.free.push(h);
-  }
-}
 
-/** For each leaf: its value and the [begin, end) range of `rows` that landed in it. */
-export interface LeafRange {
-  value: number;
-  begin: number;
-  end: number;
-}
-
-const HIST_STRIDE = 512; // 256 bins x (g, h)
-const EPS = 1e-6; // XGBoost's kRtEps: gains below this are noise
-const NO_HIST = new Float64Array(0);
-
-interface OpenNode {
-  id: number;
-  begin: number;
-  end: number;
-  g: number;
-  h: number;
-  hist: Float64Array;
-  depth: number;
-}
-
-export function buildTree(input: TreeInput, p: TreeParams, tmp: Int32Array, pool: HistPool): { tree: Tree; leaves: LeafRange[] } {
-  const { bins, nCols, grad, hess, rows } = input;
-  const feature: number[] = [];
-  const bin: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const value: number[] = [];
-  const gain: number[] = [];
-  const leaves: LeafRange[] = [];
-  const newNode = () => {
-    feature.push(-1);
-    bin.push(0);
-    left.push(-1);
-    right.push(-1);
-    value.push(0);
-    gain.push(0);
-    return feature.length - 1;
-  };
-  const makeLeaf = (n: OpenNode) => {
-    const v = Math.fround((-n.g / (n.h + p.lambda)) * p.eta);
-    value[n.id] = v;
-    leaves.push({ value: v, begin: n.begin, end: n.end });
-  };
-
-  const rootHist = pool.acquire();
-  fillHist(rootHist, bins, nCols, grad, hess, rows, 0, rows.length);
-  let G = 0;
-  let H = 0;
-  for (let i = 0; i < rows.length; i++) {
-    G += grad[rows[i]];
-    H += hess[rows[i]];
-  }
-  let level: OpenNode[] = [{ id: newNode(), begin: 0, end: rows.length, g: G, h: H, hist: rootHist, depth: 0 }];
-  while (level.length) {
-    const next: OpenNode[] = [];
-    for (const n of level) {
-      const best = n.depth < p.maxDepth ? findSplit(n, input.features, input.nBins, p) : undefined;
-      if (!best) {
-        makeLeaf(n);
-        if (n.hist.length) pool.release(n.hist);
-        continue;
-      }
-      const mid = partition(bins, nCols, rows, n.begin, n.end, best.feature, best.bin, tmp);
-      const l = newNode();
-      const r = newNode();
-      feature[n.id] = best.feature;
-      bin[n.id] = best.bin;
-      left[n.id] = l;
-      right[n.id] = r;
-      gain[n.id] = best.gain;
-      const lNode: OpenNode = { id: l, begin: n.begin, end: mid, g: best.gl, h: best.hl, hist: n.hist, depth: n.depth + 1 };
-      const rNode: OpenNode = { id: r, begin: mid, end: n.end, g: n.g - best.gl, h: n.h - best.hl, hist: n.hist, depth: n.depth + 1 };
-      if (n.depth + 1 < p.maxDepth) {
-        // Build the smaller child's histogram; the parent's buffer becomes the sibling's.
-        const small = mid - n.begin <= n.end - mid ? lNode : rNode;
-        const big = small === lNode ? rNode : lNode;
-        const h = pool.acquire();
-        fillHist(h, bins, nCols, grad, hess, rows, small.begin, small.end);
-        const parent = n.hist;
-        for (let i = 0; i < parent.length; i++) parent[i] -= h[i];
-        small.hist = h;
-        big.hist = parent;
+  /**
+   * Grows the subtree of rows[begin, end) whose best split is already in slot `slot` of
+   * this.splits; `hist` is its histogram when its children will need one (else empty).
+   */
+  private grow(hist: Float64Array, begin: number, end: number, g: number, h: number, depth: number, slot: number): number {
+    const p = this.p;
+    const sp = this.splits;
+    const id = this.nodeCount++;
+    const o = slot * SLOT;
+    if (depth >= p.maxDepth || sp[o] === 0) {
+      if (hist.length) this.free.push(hist);
+      const v = Math.fround((-g / (h + p.lambda)) * p.eta);
+      this.nFeature[id] = -1;
+      this.nBin[id] = 0;
+      this.nLeft[id] = -1;
+      this.nRight[id] = -1;
+      this.nValue[id] = v;
+      this.nGain[id] = 0;
+      const { rows, margin, K, cls } = this;
+      for (let i = begin; i < end; i++) margin[rows[i] * K + cls] += v;
+      return id;
+    }
+    const f = sp[o + 1];
+    const b = sp[o + 2];
+    const gl = sp[o + 4];
+    const hl = sp[o + 5];
+    this.nFeature[id] = f;
+    this.nBin[id] = b;
+    this.nValue[id] = 0;
+    this.nGain[id] = sp[o + 3];
+    const mid = this.partition(begin, end, f, b);
+    const gr = g - gl;
+    const hr = h - hl;
+    const lSlot = 2 * (depth + 1);
+    const rSlot = lSlot + 1;
+    let lHist: Float64Array = NO_HIST;
+    let rHist: Float64Array = NO_HIST;
+    if (depth + 1 < p.maxDepth) {
+      // Sum the smaller child; the parent's buffer becomes the sibling's (parent - child).
+      const small = this.acquire();
+      const leftSmall = mid - begin <= end - mid;
+      if (leftSmall) this.fillHist(small, begin, mid);
+      else this.fillHist(small, mid, end);
+      this.findSplit(small, NO_HIST, leftSmall ? gl : gr, leftSmall ? hl : hr, leftSmall ? lSlot : rSlot);
+      if (depth + 2 < p.maxDepth) {
+        const len = this.histLen;
+        for (let i = 0; i < len; i++) hist[i] -= small[i];
+        this.findSplit(hist, NO_HIST, leftSmall ? gr : gl, leftSmall ? hr : hl, leftSmall ? rSlot : lSlot);
+        lHist = leftSmall ? small : hist;
+        rHist = leftSmall ? hist : small;
       } else {
-        pool.release(n.hist);
-        lNode.hist = rNode.hist = NO_HIST;
+        // The children's children are leaves: the larger child's histogram is only scanned.
+        this.findSplit(hist, small, leftSmall ? gr : gl, leftSmall ? hr : hl, leftSmall ? rSlot : lSlot);
+        this.free.push(hist, small);
       }
-      next.push(lNode, rNode);
+    } else {
+      if (hist.length) this.free.push(hist);
+      sp[lSlot * SLOT] = 0;
+      sp[rSlot * SLOT] = 0;
     }
-    level = next;
+    this.nLeft[id] = this.grow(lHist, begin, mid, gl, hl, depth + 1, lSlot);
+    this.nRight[id] = this.grow(rHist, mid, end, gr, hr, depth + 1, rSlot);
+    return id;
   }
-  const tree: Tree = {
-    feature: Int32Array.from(feature),
-    bin: Int32Array.from(bin),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    value: Float64Array.from(value),
-    gain: Float64Array.from(gain),
-  };
-  return { tree, leaves };
-}
 
-function fillHist(
-  hist: Float64Array,
-  bins: Uint8Array,
-  nCols: number,
-  grad: Float64Array,
-  hess: Float64Array,
-  rows: Int32Array,
-  begin: number,
-  end: number,
-): void {
-  for (let i = begin; i < end; i++) {
-    const r = rows[i];
-    const g = grad[r];
-    const h = hess[r];
-    let base = r * nCols;
-    let off = 0;
-    for (let f = 0; f < nCols; f++, off += HIST_STRIDE) {
-      const k = off + (bins[base++] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
+  /** Roots of all K class trees in one pass over every row's bins. */
+  private fillRoots(roots: Float64Array[], sums: Float64Array): void {
+    const { bins, nCols, nRows } = this.set;
+    const { gh, stride, K, histLen } = this;
+    if (K === 3) {
+      const [h0, h1, h2] = roots;
+      const o1 = 2 * nRows;
+      const o2 = 4 * nRows;
+      let G0 = 0, H0 = 0, G1 = 0, H1 = 0, G2 = 0, H2 = 0;
+      for (let r = 0, base = 0; r < nRows; r++) {
+        const j = 2 * r;
+        const g0 = gh[j], e0 = gh[j + 1];
+        const g1 = gh[o1 + j], e1 = gh[o1 + j + 1];
+        const g2 = gh[o2 + j], e2 = gh[o2 + j + 1];
+        G0 += g0; H0 += e0; G1 += g1; H1 += e1; G2 += g2; H2 += e2;
+        for (let off = 0; off < histLen; off += stride) {
+          const k = off + (bins[base++] << 1);
+          h0[k] += g0;
+          h0[k + 1] += e0;
+          h1[k] += g1;
+          h1[k + 1] += e1;
+          h2[k] += g2;
+          h2[k + 1] += e2;
+        }
+      }
+      sums.set([G0, H0, G1, H1, G2, H2]);
+      return;
+    }
+    for (let k = 0; k < K; k++) {
+      const hist = roots[k];
+      const o = k * nRows * 2;
+      let G = 0;
+      let H = 0;
+      for (let r = 0, base = 0; r < nRows; r++) {
+        const g = gh[o + 2 * r];
+        const h = gh[o + 2 * r + 1];
+        G += g;
+        H += h;
+        for (let f = 0, off = 0; f < nCols; f++, off += stride) {
+          const i = off + (bins[base++] << 1);
+          hist[i] += g;
+          hist[i + 1] += h;
+        }
+      }
+      sums[2 * k] = G;
+      sums[2 * k + 1] = H;
     }
   }
-}
 
-interface Split {
-  feature: number;
-  bin: number;
-  gain: number;
-  gl: number;
-  hl: number;
-}
-
-function findSplit(n: OpenNode, features: Int32Array, nBins: Int32Array, p: TreeParams): Split | undefined {
-  if (n.h < 2 * p.minChildWeight) return undefined;
-  const parentScore = (n.g * n.g) / (n.h + p.lambda);
-  let best: Split | undefined;
-  let bestGain = Math.max(EPS, p.gamma);
-  for (let fi = 0; fi < features.length; fi++) {
-    const f = features[fi];
-    const off = f * HIST_STRIDE;
-    let gl = 0;
-    let hl = 0;
-    // Split "bin <= b"; the last bin can only be a right side.
-    const last = nBins[f] - 1;
-    for (let b = 0; b < last; b++) {
-      const hb = n.hist[off + 2 * b + 1];
-      // An empty bin moves nothing across the split: same candidate as the previous bin.
-      if (hb === 0) continue;
-      gl += n.hist[off + 2 * b];
-      hl += hb;
-      if (hl < p.minChildWeight) continue;
-      const hr = n.h - hl;
-      if (hr < p.minChildWeight) break;
-      const gr = n.g - gl;
-      const gain = (gl * gl) / (hl + p.lambda) + (gr * gr) / (hr + p.lambda) - parentScore;
-      if (gain > bestGain) {
-        bestGain = gain;
-        best = { feature: f, bin: b, gain, gl, hl };
+  private fillHist(hist: Float64Array, begin: number, end: number): void {
+    const { bins, nCols } = this.set;
+    const { gh, rows, stride, ghOff } = this;
+    const len = nCols * stride;
+    for (let i = begin; i < end; i++) {
+      const r = rows[i];
+      const g = gh[ghOff + 2 * r];
+      const h = gh[ghOff + 2 * r + 1];
+      let base = r * nCols;
+      for (let off = 0; off < len; off += stride) {
+        const k = off + (bins[base++] << 1);
+        hist[k] += g;
+        hist[k + 1] += h;
       }
     }
   }
-  return best;
+
+  /**
+   * Best split of a node (histogram `hist`, minus `sub` when that is not empty) into slot `slot`
+   * of this.splits; found = 0 when no split gains more than the minimum.
+   */
+  private findSplit(hist: Float64Array, sub: Float64Array, G: number, H: number, slot: number): void {
+    const o = slot * SLOT;
+    const sp = this.splits;
+    sp[o] = 0;
+    const { minChildWeight: mcw, lambda, gamma } = this.p;
+    if (H < 2 * mcw) return;
+    const lazy = sub.length > 0;
+    const { nBins } = this.set;
+    const feats = this.feats;
+    const stride = this.stride;
+    const parentScore = (G * G) / (H + lambda);
+    let bestGain = Math.max(MIN_SPLIT_GAIN, gamma);
+    for (let fi = 0; fi < feats.length; fi++) {
+      const f = feats[fi];
+      const off = f * stride;
+      // Split "bin <= b"; the last bin can only be a right side.
+      const end = off + 2 * (nBins[f] - 1);
+      let gl = 0;
+      let hl = 0;
+      for (let i = off; i < end; i += 2) {
+        const hb = lazy ? hist[i + 1] - sub[i + 1] : hist[i + 1];
+        // An empty bin moves nothing across the split: same candidate as the previous bin.
+        if (hb === 0) continue;
+        gl += lazy ? hist[i] - sub[i] : hist[i];
+        hl += hb;
+        if (hl < mcw) continue;
+        const hr = H - hl;
+        if (hr < mcw) break;
+        const gr = G - gl;
+        const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          sp[o] = 1;
+          sp[o + 1] = f;
+          sp[o + 2] = (i - off) >> 1;
+          sp[o + 4] = gl;
+          sp[o + 5] = hl;
+        }
+      }
+    }
+    sp[o + 3] = bestGain;
+  }
+
+  /** Stable in-place partition of rows[begin, end): bin <= splitBin first. Returns the boundary. */
+  private partition(begin: number, end: number, f: number, splitBin: number): number {
+    const { bins, nCols } = this.set;
+    const { rows, tmp } = this;
+    let w = begin;
+    let t = 0;
+    // Branch-free: which side a row goes is a coin toss to the branch predictor.
+    for (let i = begin; i < end; i++) {
+      const r = rows[i];
+      const left = bins[r * nCols + f] <= splitBin ? 1 : 0;
+      rows[w] = r;
+      tmp[t] = r;
+      w += left;
+      t += 1 - left;
+    }
+    rows.set(tmp.subarray(0, t), w);
+    return w;
+  }
 }
 
-/** Stable in-place partition of rows[begin, end): bin <= splitBin first. Returns the boundary. */
-function partition(
-  bins: Uint8Array,
-  nCols: number,
-  rows: Int32Array,
-  begin: number,
-  end: number,
-  f: number,
-  splitBin: number,
-  tmp: Int32Array,
-): number {
-  let w = begin;
-  let t = 0;
-  for (let i = begin; i < end; i++) {
-    const r = rows[i];
-    if (bins[r * nCols + f] <= splitBin) rows[w++] = r;
-    else tmp[t++] = r;
-  }
-  rows.set(tmp.subarray(0, t), w);
-  return w;
-}
+const NO_HIST: Float64Array = new Float64Array(0);
+/** Numbers per split slot: found, feature, bin, gain, gl, hl. */
+const SLOT = 6;
 
 /** Route a binned row to its leaf value. */
 export function predictBinned(tree: Tree, bins: Uint8Array, base: number): number {
