@@ -207,3 +207,24 @@ describe.runIf(canBuild)('a stale native build', () => {
     }
   });
 });
+
+describe('kilo doctor', () => {
+  it("reports the tree grower: native with its path, or TypeScript with the build's reason and a fix", async () => {
+    const { gbdtGrowerCheck } = await import('../../src/doctor/checks.js');
+    const here = await gbdtGrowerCheck();
+    if (active) expect(here).toMatchObject({ name: 'tree grower', status: 'ok', detail: `native (${NATIVE_GBDT_PATH})` });
+    else expect(here).toMatchObject({ name: 'tree grower', status: 'warn' });
+    const probe = `
+      const { gbdtGrowerCheck } = await import(${JSON.stringify(join(process.cwd(), 'src/doctor/checks.ts'))});
+      console.log(JSON.stringify(await gbdtGrowerCheck()));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
+      env: { ...process.env, KILO_GBDT_NATIVE_MODULE: join(tmpdir(), 'no-such-dir', 'kilo_gbdt.node') },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const off = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(off).toMatchObject({ name: 'tree grower', status: 'warn' });
+    expect(off.detail).toMatch(/^typescript: native tree grower missing \(not built\)/);
+    expect(off.fix).toMatch(/build:native/);
+  });
+});
