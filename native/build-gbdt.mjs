@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds kilo's native tree grower (native/kilo_gbdt.c) into build/native/kilo_gbdt.node; imported
+ * Builds kilo's native tree grower (native/kilo_gbdt*.c) into build/native/kilo_gbdt.node; imported
  * by native/build.mjs, so it runs on `npm ci` / `npm install` (postinstall) and `npm run build:native`.
  * Plain C (no AVX2/FMA: the trees must match the TypeScript grower bit for bit) with pthreads, so it
  * builds on any architecture with a C compiler and Node's headers. Without them the gradient-boosted
@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const src = join(root, 'native', 'kilo_gbdt.c');
+const sources = ['kilo_gbdt.c', 'kilo_gbdt_grow.c', 'kilo_gbdt_hist.c'].map((f) => join(root, 'native', f));
 const outDir = join(root, 'build', 'native');
 const out = join(outDir, 'kilo_gbdt.node');
 const errFile = join(outDir, 'gbdt-build-error.txt');
@@ -37,7 +37,9 @@ function build() {
   const cc = process.env.CC || 'cc';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
-  const args = ['-O3', '-std=gnu11', '-fPIC', '-shared', '-pthread', '-Wall', '-DNODE_GYP_MODULE_NAME=kilo_gbdt', `-I${inc}`, '-o', tmp, src];
+  // fp-contract=off: a fused a*b+c rounds differently from JavaScript, and the trees must match.
+  const flags = ['-O3', '-std=gnu11', '-fPIC', '-shared', '-pthread', '-Wall', '-ffp-contract=off', '-fvisibility=hidden'];
+  const args = [...flags, '-DNODE_GYP_MODULE_NAME=kilo_gbdt', `-I${inc}`, '-o', tmp, ...sources];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });

@@ -163,12 +163,14 @@ describe.runIf(active)('native and TypeScript growers', () => {
   it('refuses bad arguments with a clear error instead of reading out of bounds, and a closed grower', () => {
     const mod = createRequire(import.meta.url)(NATIVE_GBDT_PATH);
     const nBins = Int32Array.of(4, 4);
-    expect(() => mod.createGrower(new Uint8Array(10), 100, 2, nBins, 3, 6, 1, 1, 0, 0.1, 1)).toThrow(/bins has 10 elements, needs 200/);
-    expect(() => mod.createGrower(new Uint8Array(200), 100, 2, Int32Array.of(4, 300), 3, 6, 1, 1, 0, 0.1, 1)).toThrow(/nBins must be in \[1, 256\]/);
-    const g = mod.createGrower(new Uint8Array(200), 100, 2, nBins, 3, 2, 1, 1, 0, 0.1, 2);
+    const none = new Uint8Array(0);
+    expect(() => mod.createGrower(new Uint8Array(10), 100, 2, nBins, none, 0, 3, 6, 1, 1, 0, 0.1, 1)).toThrow(/bins has 10 elements, needs 200/);
+    expect(() => mod.createGrower(new Uint8Array(200), 100, 2, nBins, none, 5, 3, 6, 1, 1, 0, 0.1, 1)).toThrow(/validBins has 0 elements, needs 10/);
+    expect(() => mod.createGrower(new Uint8Array(200), 100, 2, Int32Array.of(4, 300), none, 0, 3, 6, 1, 1, 0, 0.1, 1)).toThrow(/nBins must be in \[1, 256\]/);
+    const g = mod.createGrower(new Uint8Array(200), 100, 2, nBins, none, 0, 3, 2, 1, 1, 0, 0.1, 2);
     const M = 7;
     const args = (rows: Int32Array) => [
-      g, new Float64Array(600), rows, Int32Array.of(100, 100, 100), new Uint8Array(6).fill(1), new Float64Array(300),
+      g, new Float64Array(600), rows, Int32Array.of(100, 100, 100), new Uint8Array(6).fill(1), new Float64Array(300), new Float64Array(0),
       new Int32Array(3 * M), new Int32Array(3 * M), new Int32Array(3 * M), new Int32Array(3 * M), new Float64Array(3 * M), new Float64Array(3 * M), new Int32Array(3),
     ];
     const bad = new Int32Array(300);
@@ -188,7 +190,8 @@ describe.runIf(canBuild)('a stale native build', () => {
     try {
       const mod = join(dir, 'stale.node');
       const inc = dirname(headers.find(existsSync)!);
-      const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', '-pthread', '-DKILO_GBDT_ABI=0', '-DNODE_GYP_MODULE_NAME=kilo_gbdt', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_gbdt.c')], { encoding: 'utf8' });
+      const sources = ['kilo_gbdt.c', 'kilo_gbdt_grow.c', 'kilo_gbdt_hist.c'].map((f) => join(process.cwd(), 'native', f));
+      const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', '-pthread', '-DKILO_GBDT_ABI=0', '-DNODE_GYP_MODULE_NAME=kilo_gbdt', `-I${inc}`, '-o', mod, ...sources], { encoding: 'utf8' });
       expect(cc.status, cc.stderr).toBe(0);
       const probe = `
         const m = await import(${JSON.stringify(join(process.cwd(), 'src/models/gbdt/index.ts'))});

@@ -21,9 +21,12 @@ type Handle = object;
 
 interface NativeModule {
   abi?: number;
-  createGrower(bins: Uint8Array, nRows: number, nCols: number, nBins: Int32Array, K: number, maxDepth: number, minChildWeight: number, lambda: number, gamma: number, eta: number, threads: number): Handle;
+  createGrower(
+    bins: Uint8Array, nRows: number, nCols: number, nBins: Int32Array, validBins: Uint8Array, nValid: number,
+    K: number, maxDepth: number, minChildWeight: number, lambda: number, gamma: number, eta: number, threads: number,
+  ): Handle;
   growRound(
-    g: Handle, gh: Float64Array, rows: Int32Array, nUsed: Int32Array, featOn: Uint8Array, margin: Float64Array,
+    g: Handle, gh: Float64Array, rows: Int32Array, nUsed: Int32Array, featOn: Uint8Array, margin: Float64Array, validMargin: Float64Array,
     feature: Int32Array, bin: Int32Array, left: Int32Array, right: Int32Array, value: Float64Array, gain: Float64Array, counts: Int32Array,
   ): void;
   closeGrower(g: Handle): void;
@@ -99,7 +102,8 @@ export class NativeTreeGrower implements TreeGrower {
     p: TreeParams,
     threads: number,
   ) {
-    this.handle = mod.createGrower(set.bins, set.nRows, set.nCols, set.nBins, K, p.maxDepth, p.minChildWeight, p.lambda, p.gamma, p.eta, threads);
+    const v = set.valid ?? { bins: new Uint8Array(0), nRows: 0 };
+    this.handle = mod.createGrower(set.bins, set.nRows, set.nCols, set.nBins, v.bins, v.nRows, K, p.maxDepth, p.minChildWeight, p.lambda, p.gamma, p.eta, threads);
     this.threads = mod.growerThreads(this.handle);
     this.M = maxNodes(p.maxDepth);
     const n = K * this.M;
@@ -119,7 +123,7 @@ export class NativeTreeGrower implements TreeGrower {
     featOn.fill(0);
     for (let k = 0; k < K; k++) for (const f of input.features[k]) featOn[k * F + f] = 1;
     this.mod.growRound(
-      this.handle, input.gh, input.rows, input.nUsed, featOn, input.margin,
+      this.handle, input.gh, input.rows, input.nUsed, featOn, input.margin, (this.set.valid && input.validMargin) || NO_MARGIN,
       this.oFeature, this.oBin, this.oLeft, this.oRight, this.oValue, this.oGain, this.counts,
     );
     const trees: Tree[] = [];
@@ -144,6 +148,8 @@ export class NativeTreeGrower implements TreeGrower {
     this.mod.closeGrower(this.handle);
   }
 }
+
+const NO_MARGIN = new Float64Array(0);
 
 /** A native grower when the build is there (and allowed), else undefined. */
 export function createNativeGrower(set: BinnedSet, K: number, p: TreeParams, threads: number): NativeTreeGrower | undefined {

@@ -124,8 +124,10 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const nUsed = new Int32Array(K);
   const inSample = new Uint8Array(K * nRows);
   const rand = mulberry32(p.seed);
-  const every = Int32Array.from({ length: nCols }, (_, j) => j);
-  const { grower, info } = makeGrower({ bins, nRows, nCols, nBins }, K, p, opts);
+  const allFeatures = Int32Array.from({ length: nCols }, (_, j) => j);
+  const allRows = Int32Array.from({ length: nRows }, (_, r) => r);
+  const valid = vBins ? { bins: vBins, nRows: opts.valid!.nRows } : undefined;
+  const { grower, info } = makeGrower({ bins, nRows, nCols, nBins, valid }, K, p, opts);
   opts.onGrower?.(info);
   const trees: Tree[] = [];
   const history: RoundRecord[] = [];
@@ -138,19 +140,16 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
       const features: Int32Array[] = [];
       for (let k = 0; k < K; k++) {
         // Same draw order as one tree at a time: rows, then features, per class.
-        nUsed[k] = sampleRows(rows.subarray(k * nRows), inSample.subarray(k * nRows), nRows, p.subsample, rand);
-        features.push(sampleFeatures(every, p.colsampleBytree, rand));
+        nUsed[k] = sampleRows(rows.subarray(k * nRows), inSample.subarray(k * nRows), allRows, p.subsample, rand);
+        features.push(sampleFeatures(allFeatures, p.colsampleBytree, rand));
       }
-      const roundTrees = grower.growRound({ gh, rows, nUsed, features, margin });
+      const roundTrees = grower.growRound({ gh, rows, nUsed, features, margin, validMargin: vMargin });
       for (let k = 0; k < K; k++) {
         const tree = roundTrees[k];
         // Sampled rows got their leaf values while growing; the rest are routed through the tree.
         if (nUsed[k] < nRows) {
           const s = k * nRows;
           for (let r = 0; r < nRows; r++) if (!inSample[s + r]) margin[r * K + k] += predictBinned(tree, bins, r * nCols);
-        }
-        if (vBins && vMargin) {
-          for (let r = 0; r < opts.valid!.nRows; r++) vMargin[r * K + k] += predictBinned(tree, vBins, r * nCols);
         }
       }
       trees.push(...roundTrees);
@@ -198,10 +197,17 @@ export function logLoss(margin: Float64Array, labels: Uint8Array, K: number): nu
   return s / labels.length;
 }
 
-function sampleRows(rows: Int32Array, inSample: Uint8Array, n: number, frac: number, rand: () => number): number {
+/** Rows a tree is grown on (ascending) into rows[0, m); `every` is 0..n-1 (the growers reorder rows). */
+function sampleRows(rows: Int32Array, inSample: Uint8Array, every: Int32Array, frac: number, rand: () => number): number {
+  const n = every.length;
+  if (frac >= 1) {
+    rows.set(every);
+    inSample.fill(1, 0, n);
+    return n;
+  }
   let m = 0;
   for (let r = 0; r < n; r++) {
-    const take = frac >= 1 || rand() < frac;
+    const take = rand() < frac;
     inSample[r] = take ? 1 : 0;
     if (take) rows[m++] = r;
   }

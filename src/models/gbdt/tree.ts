@@ -49,6 +49,8 @@ export interface RoundInput {
   features: Int32Array[];
   /** Row-major nRows x K margins: the rows each tree was grown on get its leaf values added. */
   margin: Float64Array;
+  /** Row-major valid.nRows x K margins of the validation rows (when the set has them): every tree's value added. */
+  validMargin?: Float64Array;
 }
 
 /** The shape of a training set once binned: shared by the TS grower and the native one. */
@@ -59,6 +61,8 @@ export interface BinnedSet {
   nCols: number;
   /** Bins in use per feature (cuts + 1): the split scan stops there. */
   nBins: Int32Array;
+  /** Validation rows binned with the same cuts (row-major), routed through every new tree. */
+  valid?: { bins: Uint8Array; nRows: number };
 }
 
 export interface TreeGrower {
@@ -165,7 +169,14 @@ export class TsTreeGrower implements TreeGrower {
       this.nodeCount = 0;
       this.findSplit(hist, NO_HIST, sums[2 * k], sums[2 * k + 1], 0);
       this.grow(hist, this.rowsBase, this.rowsBase + n, sums[2 * k], sums[2 * k + 1], 0, 0);
-      trees.push(this.takeTree());
+      const tree = this.takeTree();
+      const valid = this.set.valid;
+      const vm = input.validMargin;
+      if (valid && vm) {
+        const nCols = this.set.nCols;
+        for (let r = 0; r < valid.nRows; r++) vm[r * K + k] += predictBinned(tree, valid.bins, r * nCols);
+      }
+      trees.push(tree);
     }
     return trees;
   }
