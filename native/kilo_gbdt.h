@@ -54,6 +54,7 @@ typedef struct Grower {
   int N, F, K, maxDepth, maxNodes, threads, nchunks;
   double mcw, lambda, gamma, eta;
   uint8_t *bins;
+  uint8_t *cols; /* the bins column-major: a partition reads one feature of a node's ascending rows */
   int32_t *nBins;
   uint8_t *vbins; /* validation rows, row-major, routed through every new tree */
   int nValid;

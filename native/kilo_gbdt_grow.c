@@ -139,12 +139,11 @@ static void release(Grower *g, double *h) {
  * row goes is a coin toss to the branch predictor. */
 static int partition(Grower *g, int begin, int end, int f, int splitBin) {
   int32_t *restrict rows = g->rows, *restrict tmp = g->tmp;
-  const uint8_t *restrict col = g->bins + f;
-  const size_t F = g->F;
+  const uint8_t *restrict col = g->cols + (size_t)f * g->N;
   int w = begin, t = 0;
   for (int i = begin; i < end; i++) {
     const int r = rows[i];
-    const int left = col[(size_t)r * F] <= splitBin;
+    const int left = col[r] <= splitBin;
     rows[w] = r;
     tmp[t] = r;
     w += left;
@@ -323,11 +322,12 @@ void kg_grower_close(Grower *g) {
   free(g->pool);
   free(g->freeList);
   free(g->bins);
+  free(g->cols);
   free(g->vbins);
   free(g->nBins);
   free(g->tmp);
   g->pool = g->freeList = NULL;
-  g->bins = g->vbins = NULL;
+  g->bins = g->cols = g->vbins = NULL;
   g->nBins = g->tmp = NULL;
   pthread_mutex_destroy(&g->mu);
   pthread_cond_destroy(&g->cv);
@@ -350,6 +350,7 @@ const char *kg_grower_open(Grower *g, const uint8_t *bins, const int32_t *nBins,
     if (nBins[f] > widest) widest = nBins[f];
   }
   g->bins = malloc((size_t)N * F);
+  g->cols = malloc((size_t)N * F);
   g->vbins = malloc((size_t)V * F + 1);
   g->nBins = malloc(sizeof(int32_t) * F);
   g->tmp = malloc(sizeof(int32_t) * N);
@@ -360,7 +361,7 @@ const char *kg_grower_open(Grower *g, const uint8_t *bins, const int32_t *nBins,
   g->poolSize = g->K + g->maxDepth + 2;
   g->pool = calloc(g->poolSize, sizeof(double *));
   g->freeList = calloc(g->poolSize, sizeof(double *));
-  int ok = g->bins && g->vbins && g->nBins && g->tmp && g->pool && g->freeList;
+  int ok = g->bins && g->cols && g->vbins && g->nBins && g->tmp && g->pool && g->freeList;
   for (int i = 0; ok && i < g->poolSize; i++) {
     g->pool[i] = aligned_alloc(64, ((sizeof(double) * g->histLen + 63) / 64) * 64);
     ok = g->pool[i] != NULL;
@@ -371,6 +372,8 @@ const char *kg_grower_open(Grower *g, const uint8_t *bins, const int32_t *nBins,
     return "createGrower: out of memory";
   }
   memcpy(g->bins, bins, (size_t)N * F);
+  for (int r = 0; r < N; r++)
+    for (int f = 0; f < F; f++) g->cols[(size_t)f * N + r] = bins[(size_t)r * F + f];
   memcpy(g->vbins, vbins, (size_t)V * F);
   memcpy(g->nBins, nBins, sizeof(int32_t) * F);
   /* Chunks of whole feature blocks with about equal bin counts; a few per thread so a late

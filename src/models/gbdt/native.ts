@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { maxNodes, type BinnedSet, type RoundInput, type Tree, type TreeGrower, type TreeParams } from './tree.js';
+import { copyTree, maxNodes, type BinnedSet, type RoundInput, type Tree, type TreeGrower, type TreeParams } from './tree.js';
 
 /** Must equal KILO_GBDT_ABI in native/kilo_gbdt.c. */
 const EXPECTED_ABI = 1;
@@ -129,15 +129,7 @@ export class NativeTreeGrower implements TreeGrower {
     const trees: Tree[] = [];
     for (let k = 0; k < K; k++) {
       const a = k * M;
-      const b = a + this.counts[k];
-      trees.push({
-        feature: this.oFeature.slice(a, b),
-        bin: this.oBin.slice(a, b),
-        left: this.oLeft.slice(a, b),
-        right: this.oRight.slice(a, b),
-        value: this.oValue.slice(a, b),
-        gain: this.oGain.slice(a, b),
-      });
+      trees.push(copyTree(this.counts[k], a, this.oFeature, this.oBin, this.oLeft, this.oRight, this.oValue, this.oGain));
     }
     return trees;
   }

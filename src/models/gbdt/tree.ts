@@ -72,6 +72,28 @@ export interface TreeGrower {
   close(): void;
 }
 
+/** A tree of n nodes copied from the grower's buffers at `at`, in one allocation (600 trees a fit). */
+export function copyTree(
+  n: number, at: number, feature: Int32Array, bin: Int32Array, left: Int32Array, right: Int32Array, value: Float64Array, gain: Float64Array,
+): Tree {
+  const buf = new ArrayBuffer(32 * n);
+  const t: Tree = {
+    value: new Float64Array(buf, 0, n),
+    gain: new Float64Array(buf, 8 * n, n),
+    feature: new Int32Array(buf, 16 * n, n),
+    bin: new Int32Array(buf, 20 * n, n),
+    left: new Int32Array(buf, 24 * n, n),
+    right: new Int32Array(buf, 28 * n, n),
+  };
+  t.value.set(value.subarray(at, at + n));
+  t.gain.set(gain.subarray(at, at + n));
+  t.feature.set(feature.subarray(at, at + n));
+  t.bin.set(bin.subarray(at, at + n));
+  t.left.set(left.subarray(at, at + n));
+  t.right.set(right.subarray(at, at + n));
+  return t;
+}
+
 /** Nodes a tree of this depth can have (depth-wise, full binary). */
 export const maxNodes = (maxDepth: number) => 2 ** (maxDepth + 1) - 1;
 
@@ -83,6 +105,8 @@ export class TsTreeGrower implements TreeGrower {
   private readonly histLen: number;
   private readonly stride: number;
   private readonly tmp: Int32Array;
+  /** Column-major copy of the bins: a partition reads one feature of a node's (ascending) rows. */
+  private readonly cols: Uint8Array;
   // Node buffers of the tree being grown (preorder), copied out per tree.
   private readonly nFeature: Int32Array;
   private readonly nBin: Int32Array;
@@ -105,6 +129,8 @@ export class TsTreeGrower implements TreeGrower {
    * as parent - smaller without ever being stored. Slot s: [found, feature, bin, gain, gl, hl].
    */
   private readonly splits: Float64Array;
+  /** One feature's histogram, when a child is scanned as parent - sibling without being stored. */
+  private readonly scratch: Float64Array;
 
   constructor(
     private readonly set: BinnedSet,
@@ -114,6 +140,7 @@ export class TsTreeGrower implements TreeGrower {
     this.stride = histStride(set.nBins);
     this.histLen = this.stride * set.nCols;
     this.tmp = new Int32Array(set.nRows);
+    this.cols = columnMajor(set);
     const n = maxNodes(p.maxDepth);
     this.nFeature = new Int32Array(n);
     this.nBin = new Int32Array(n);
@@ -122,6 +149,7 @@ export class TsTreeGrower implements TreeGrower {
     this.nValue = new Float64Array(n);
     this.nGain = new Float64Array(n);
     this.splits = new Float64Array(2 * (p.maxDepth + 1) * SLOT);
+    this.scratch = new Float64Array(this.stride);
   }
 
   close(): void {
@@ -167,7 +195,7 @@ export class TsTreeGrower implements TreeGrower {
         sums[2 * k + 1] = h;
       }
       this.nodeCount = 0;
-      this.findSplit(hist, NO_HIST, sums[2 * k], sums[2 * k + 1], 0);
+      this.findSplit(hist, NO_HIST, false, sums[2 * k], sums[2 * k + 1], 0);
       this.grow(hist, this.rowsBase, this.rowsBase + n, sums[2 * k], sums[2 * k + 1], 0, 0);
       const tree = this.takeTree();
       const valid = this.set.valid;
@@ -182,15 +210,7 @@ export class TsTreeGrower implements TreeGrower {
   }
 
   private takeTree(): Tree {
-    const n = this.nodeCount;
-    return {
-      feature: this.nFeature.slice(0, n),
-      bin: this.nBin.slice(0, n),
-      left: this.nLeft.slice(0, n),
-      right: this.nRight.slice(0, n),
-      value: this.nValue.slice(0, n),
-      gain: this.nGain.slice(0, n),
-    };
+    return copyTree(this.nodeCount, 0, this.nFeature, this.nBin, this.nLeft, this.nRight, this.nValue, this.nGain);
   }
 
   private acquire(): Float64Array {
@@ -243,16 +263,14 @@ export class TsTreeGrower implements TreeGrower {
       const leftSmall = mid - begin <= end - mid;
       if (leftSmall) this.fillHist(small, begin, mid);
       else this.fillHist(small, mid, end);
-      this.findSplit(small, NO_HIST, leftSmall ? gl : gr, leftSmall ? hl : hr, leftSmall ? lSlot : rSlot);
-      if (depth + 2 < p.maxDepth) {
-        const len = this.histLen;
-        for (let i = 0; i < len; i++) hist[i] -= small[i];
-        this.findSplit(hist, NO_HIST, leftSmall ? gr : gl, leftSmall ? hr : hl, leftSmall ? rSlot : lSlot);
+      this.findSplit(small, NO_HIST, false, leftSmall ? gl : gr, leftSmall ? hl : hr, leftSmall ? lSlot : rSlot);
+      // Unless the children's children are leaves, the larger child's histogram is kept.
+      const keep = depth + 2 < p.maxDepth;
+      this.findSplit(hist, small, keep, leftSmall ? gr : gl, leftSmall ? hr : hl, leftSmall ? rSlot : lSlot);
+      if (keep) {
         lHist = leftSmall ? small : hist;
         rHist = leftSmall ? hist : small;
       } else {
-        // The children's children are leaves: the larger child's histogram is only scanned.
-        this.findSplit(hist, small, leftSmall ? gr : gl, leftSmall ? hr : hl, leftSmall ? rSlot : lSlot);
         this.free.push(hist, small);
       }
     } else {
@@ -332,33 +350,47 @@ export class TsTreeGrower implements TreeGrower {
   }
 
   /**
-   * Best split of a node (histogram `hist`, minus `sub` when that is not empty) into slot `slot`
-   * of this.splits; found = 0 when no split gains more than the minimum.
+   * Best split of a node into slot `slot` of this.splits (found = 0 when no split gains more than
+   * the minimum). The node's histogram is `hist`, or hist - sub when `sub` is not empty: stored into
+   * `hist` when `keep` (its children will need it), else only read. The subtraction runs feature by
+   * feature just before that feature's scan, while its 4 KB are in L1.
    */
-  private findSplit(hist: Float64Array, sub: Float64Array, G: number, H: number, slot: number): void {
+  private findSplit(hist: Float64Array, sub: Float64Array, keep: boolean, G: number, H: number, slot: number): void {
     const o = slot * SLOT;
     const sp = this.splits;
     sp[o] = 0;
     const { minChildWeight: mcw, lambda, gamma } = this.p;
-    if (H < 2 * mcw) return;
-    const lazy = sub.length > 0;
     const { nBins } = this.set;
+    const lazy = sub.length > 0;
     const feats = this.feats;
     const stride = this.stride;
+    const scratch = this.scratch;
+    // A node that cannot split is a leaf: its histogram, subtracted or not, is not needed.
+    if (H < 2 * mcw) return;
     const parentScore = (G * G) / (H + lambda);
     let bestGain = Math.max(MIN_SPLIT_GAIN, gamma);
     for (let fi = 0; fi < feats.length; fi++) {
       const f = feats[fi];
-      const off = f * stride;
       // Split "bin <= b"; the last bin can only be a right side.
-      const end = off + 2 * (nBins[f] - 1);
+      const n2 = 2 * (nBins[f] - 1);
+      let src = hist;
+      let off = f * stride;
+      if (lazy && keep) {
+        // Whole (the last bin too): the children's histograms derive from this one.
+        for (let i = off, e = off + n2 + 2; i < e; i++) hist[i] -= sub[i];
+      } else if (lazy) {
+        for (let i = 0; i < n2; i++) scratch[i] = hist[off + i] - sub[off + i];
+        src = scratch;
+        off = 0;
+      }
+      const end = off + n2;
       let gl = 0;
       let hl = 0;
       for (let i = off; i < end; i += 2) {
-        const hb = lazy ? hist[i + 1] - sub[i + 1] : hist[i + 1];
+        const hb = src[i + 1];
         // An empty bin moves nothing across the split: same candidate as the previous bin.
         if (hb === 0) continue;
-        gl += lazy ? hist[i] - sub[i] : hist[i];
+        gl += src[i];
         hl += hb;
         if (hl < mcw) continue;
         const hr = H - hl;
@@ -380,14 +412,14 @@ export class TsTreeGrower implements TreeGrower {
 
   /** Stable in-place partition of rows[begin, end): bin <= splitBin first. Returns the boundary. */
   private partition(begin: number, end: number, f: number, splitBin: number): number {
-    const { bins, nCols } = this.set;
-    const { rows, tmp } = this;
+    const { rows, tmp, cols } = this;
+    const o = f * this.set.nRows;
     let w = begin;
     let t = 0;
     // Branch-free: which side a row goes is a coin toss to the branch predictor.
     for (let i = begin; i < end; i++) {
       const r = rows[i];
-      const left = bins[r * nCols + f] <= splitBin ? 1 : 0;
+      const left = cols[o + r] <= splitBin ? 1 : 0;
       rows[w] = r;
       tmp[t] = r;
       w += left;
@@ -401,6 +433,12 @@ export class TsTreeGrower implements TreeGrower {
 const NO_HIST: Float64Array = new Float64Array(0);
 /** Numbers per split slot: found, feature, bin, gain, gl, hl. */
 const SLOT = 6;
+
+function columnMajor({ bins, nRows, nCols }: BinnedSet): Uint8Array {
+  const out = new Uint8Array(bins.length);
+  for (let r = 0, i = 0; r < nRows; r++) for (let j = 0; j < nCols; j++) out[j * nRows + r] = bins[i++];
+  return out;
+}
 
 /** Route a binned row to its leaf value. */
 export function predictBinned(tree: Tree, bins: Uint8Array, base: number): number {
