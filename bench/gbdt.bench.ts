@@ -34,6 +34,7 @@ interface Run {
   model_sha256?: string;
   mean_leaves?: number;
   model_kb?: number;
+  helper?: { jobs: number; offered: number; chunks: number; helperChunks: number; waitMs: number };
 }
 
 interface Contender {
@@ -148,6 +149,17 @@ function benchSymbol(stem: string, list: Contender[]): void {
       console.log(
         `  ${`${c.label} (${m.version})`.padEnd(26)} ${`${m.fit_s.toFixed(2)} [${Math.min(...fits).toFixed(2)}-${Math.max(...fits).toFixed(2)}]`.padEnd(26)} ` +
           `${pct(m.val_acc).padEnd(8)} ${pct(m.test_acc).padEnd(8)} ${(m.predict_row_ms * 1000).toFixed(1)} us${extra}`,
+      );
+    }
+    const two = runs.get('kilo-native-2') ?? [];
+    const h = two.map((r) => r.helper).filter((x) => x !== undefined);
+    if (h.length) {
+      const share = median(h.map((x) => x.helperChunks / x.chunks));
+      const benched = median(h.map((x) => 1 - x.offered / x.jobs));
+      const wait = median(h.map((x) => x.waitMs));
+      console.log(
+        `  kilo native 2T helper thread: ran ${(share * 100).toFixed(0)}% of the chunks, benched (late on a busy machine) for ` +
+          `${(benched * 100).toFixed(0)}% of the jobs, caller waited ${wait.toFixed(0)} ms for it (medians)`,
       );
     }
     const hashes = new Set([...runs.entries()].filter(([k]) => k.startsWith('kilo')).flatMap(([, rs]) => rs.map((r) => r.model_sha256)));

@@ -219,6 +219,24 @@ static napi_value GrowerThreads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* growerStats(grower) -> { jobs, offered, chunks, helperChunks, waitMs }: how the helper thread took part. */
+static napi_value GrowerStats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out, v;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Grower *g = argc < 1 ? NULL : get_grower(env, argv[0]);
+  if (!g) return NULL;
+  CHECK(napi_create_object(env, &out));
+  const double vals[5] = {(double)g->statJobs, (double)g->statOffered, (double)g->statChunks, (double)atomic_load(&g->statHelperChunks),
+                          g->statWaitNs / 1e6};
+  const char *names[5] = {"jobs", "offered", "chunks", "helperChunks", "waitMs"};
+  for (int i = 0; i < 5; i++) {
+    CHECK(napi_create_double(env, vals[i], &v));
+    CHECK(napi_set_named_property(env, out, names[i], v));
+  }
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value v;
   kg_hist_init();
@@ -228,8 +246,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"growRound", NULL, GrowRound, NULL, NULL, NULL, napi_default, NULL},
       {"closeGrower", NULL, CloseGrower, NULL, NULL, NULL, napi_default, NULL},
       {"growerThreads", NULL, GrowerThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"growerStats", NULL, GrowerStats, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
   return exports;
 }
 

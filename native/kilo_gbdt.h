@@ -86,6 +86,10 @@ typedef struct Grower {
   pthread_cond_t cv;
   atomic_int seq, sleeping, quit;
   int benched, benchFor; /* jobs left without the helper, and the next penalty (see run_job) */
+  /* Counters for the bench: jobs run, jobs offered to the helper, chunks, chunks the helper ran,
+   * time the calling thread waited for the helper. */
+  uint64_t statJobs, statOffered, statChunks, statWaitNs;
+  atomic_ullong statHelperChunks;
   int closed;
 } Grower;
 

@@ -39,12 +39,13 @@ static void run_chunk(Grower *g, int c) {
   }
 }
 
-static void claim_chunks(Grower *g) {
+static void claim_chunks(Grower *g, int isHelper) {
   Job *j = &g->job;
   for (;;) {
     const int c = atomic_fetch_add(&j->next, 1);
     if (c >= g->nchunks) return;
     run_chunk(g, c);
+    if (isHelper) atomic_fetch_add_explicit(&g->statHelperChunks, 1, memory_order_relaxed);
     atomic_fetch_add(&j->done, 1);
   }
 }
@@ -76,6 +77,9 @@ static void run_job(Grower *g) {
   atomic_store(&j->next, 0);
   const int offer = g->hasThread && g->benched == 0;
   if (g->benched > 0) g->benched--;
+  g->statJobs++;
+  g->statOffered += offer;
+  g->statChunks += g->nchunks;
   if (offer) {
     atomic_fetch_add(&g->seq, 1);
     if (atomic_load(&g->sleeping)) {
@@ -84,14 +88,16 @@ static void run_job(Grower *g) {
       pthread_mutex_unlock(&g->mu);
     }
   }
-  claim_chunks(g);
+  claim_chunks(g, 0);
   if (atomic_load(&j->done) == g->nchunks) return;
   const uint64_t t0 = now_ns();
   for (int spins = 0; atomic_load(&j->done) < g->nchunks; spins++) {
     if (spins < 2048) cpu_relax();
     else sched_yield();
   }
-  if (now_ns() - t0 > LATE_NS) {
+  const uint64_t waited = now_ns() - t0;
+  g->statWaitNs += waited;
+  if (waited > LATE_NS) {
     g->benchFor = g->benchFor ? (g->benchFor * 2 > BENCH_MAX ? BENCH_MAX : g->benchFor * 2) : BENCH_MIN;
     g->benched = g->benchFor;
   } else if (offer) {
@@ -118,7 +124,7 @@ static void *helper(void *arg) {
     }
     if (atomic_load(&g->quit)) return NULL;
     seen = atomic_load(&g->seq);
-    claim_chunks(g);
+    claim_chunks(g, 1);
   }
 }
 

@@ -60,5 +60,6 @@ console.log(
     model_kb: json.length / 1024,
     model_sha256: createHash('sha256').update(json).digest('hex').slice(0, 16),
     reason: info?.reason,
+    helper: info?.stats && info.threads > 1 ? info.stats : undefined,
   }),
 );

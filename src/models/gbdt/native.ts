@@ -31,6 +31,18 @@ interface NativeModule {
   ): void;
   closeGrower(g: Handle): void;
   growerThreads(g: Handle): number;
+  growerStats(g: Handle): GrowerStats;
+}
+
+/** How the helper thread took part: jobs (one per scanned node pair or root), chunks of them it ran. */
+export interface GrowerStats {
+  jobs: number;
+  /** Jobs offered to the helper (the others ran while it was benched for being late). */
+  offered: number;
+  chunks: number;
+  helperChunks: number;
+  /** Time the calling thread spent waiting for chunks the helper held. */
+  waitMs: number;
 }
 
 export interface NativeGbdtStatus {
@@ -132,6 +144,10 @@ export class NativeTreeGrower implements TreeGrower {
       trees.push(copyTree(this.counts[k], a, this.oFeature, this.oBin, this.oLeft, this.oRight, this.oValue, this.oGain));
     }
     return trees;
+  }
+
+  stats(): GrowerStats {
+    return this.mod.growerStats(this.handle);
   }
 
   close(): void {

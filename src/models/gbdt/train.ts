@@ -1,7 +1,7 @@
 import { mulberry32 } from '../../util/random.js';
 import { binMatrix, fitBins } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
-import { createNativeGrower, nativeGbdtStatus } from './native.js';
+import { createNativeGrower, nativeGbdtStatus, NativeTreeGrower, type GrowerStats } from './native.js';
 import { predictBinned, TsTreeGrower, type BinnedSet, type Tree, type TreeGrower } from './tree.js';
 
 /**
@@ -61,6 +61,8 @@ export interface GrowerInfo {
   threads: number;
   /** Why this one (the native module's path, or why it is not used). */
   reason: string;
+  /** Filled in when training ends (native grower): how the helper thread took part. */
+  stats?: GrowerStats;
 }
 
 export class GbdtGrowerUnavailableError extends Error {
@@ -163,6 +165,7 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
+    if (grower instanceof NativeTreeGrower) info.stats = grower.stats();
     grower.close();
   }
   const keepRounds = p.earlyStoppingRounds > 0 ? best.round + 1 : trees.length / K;
