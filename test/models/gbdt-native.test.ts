@@ -184,6 +184,28 @@ describe.runIf(active)('native and TypeScript growers', () => {
   });
 });
 
+describe.runIf(canBuild)('the helper-thread protocol, in C', () => {
+  it('has no data race (ThreadSanitizer) and grows the same trees on 2 threads as on 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kilo-gbdt-tsan-'));
+    try {
+      const exe = join(dir, 'gbdt-threads');
+      const sources = ['kilo_gbdt_grow.c', 'kilo_gbdt_hist.c'].map((f) => join(process.cwd(), 'native', f));
+      const build = (extra: string[]) =>
+        spawnSync('cc', ['-O1', '-g', ...extra, '-pthread', '-ffp-contract=off', `-I${join(process.cwd(), 'native')}`, '-o', exe, join(process.cwd(), 'test/models/gbdt-threads.c'), ...sources, '-lm'], { encoding: 'utf8' });
+      // A compiler without ThreadSanitizer's runtime still checks 1 thread == 2 threads.
+      const tsan = build(['-fsanitize=thread']);
+      if (tsan.status !== 0) expect(build([]).status).toBe(0);
+      const r = spawnSync(exe, ['1500', '20'], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.stderr).not.toMatch(/ThreadSanitizer/);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/1 and 2 threads identical/);
+      expect(r.stdout).toMatch(/threads 2: \d+ jobs/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(canBuild)('a stale native build', () => {
   it('is refused with the reason (abi mismatch) and the trees train on the TypeScript grower', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kilo-gbdt-stale-'));
