@@ -194,6 +194,34 @@ static napi_value GrowRound(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* gradients(grower, margin f64[N*K], labels u8[N], gh f64[K*N*2], py f64[N]): softmax.ts
+ * softmaxGradients (the same bits) on the grower's threads. */
+static napi_value Gradients(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, "KILO_NATIVE_ARG", "gradients expects 5 arguments");
+    return NULL;
+  }
+  Grower *g = get_grower(env, argv[0]);
+  if (!g) return NULL;
+  const size_t N = g->N, K = g->K;
+  void *margin, *labels, *gh, *py;
+  if (!get_arr(env, argv[1], napi_float64_array, N * K, &margin, "margin") || !get_arr(env, argv[2], napi_uint8_array, N, &labels, "labels") ||
+      !get_arr(env, argv[3], napi_float64_array, K * N * 2, &gh, "gh") || !get_arr(env, argv[4], napi_float64_array, N, &py, "py"))
+    return NULL;
+  const uint8_t *y = labels;
+  for (size_t r = 0; r < N; r++) {
+    if (y[r] >= K) {
+      napi_throw_range_error(env, "KILO_NATIVE_ARG", "gradients: a label is not below nClasses");
+      return NULL;
+    }
+  }
+  kg_gradients(g, margin, labels, gh, py);
+  return NULL;
+}
+
 /* closeGrower(grower): stops the helper thread and frees the buffers now (the finalizer would later). */
 static napi_value CloseGrower(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -247,8 +275,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"closeGrower", NULL, CloseGrower, NULL, NULL, NULL, napi_default, NULL},
       {"growerThreads", NULL, GrowerThreads, NULL, NULL, NULL, napi_default, NULL},
       {"growerStats", NULL, GrowerStats, NULL, NULL, NULL, napi_default, NULL},
+      {"gradients", NULL, Gradients, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
   return exports;
 }
 

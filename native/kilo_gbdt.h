@@ -32,10 +32,10 @@ typedef struct {
   int feature, bin, found;
 } Split;
 
-enum { JOB_ROOTS = 1, JOB_ROOT = 2, JOB_CHILDREN = 3 };
+enum { JOB_ROOTS = 1, JOB_ROOT = 2, JOB_CHILDREN = 3, JOB_GRADIENTS = 4 };
 
 typedef struct {
-  int kind;
+  int kind, nchunks;
   /* JOB_ROOTS / JOB_ROOT */
   double *roots[64];
   double rootG[64], rootH[64];
@@ -44,10 +44,18 @@ typedef struct {
   int lazy; /* the children's children are leaves: scan the larger child as parent - small */
   int sBegin, sEnd;
   double sG, sH, lG, lH;
+  /* JOB_GRADIENTS */
+  const double *margin;
+  const uint8_t *labels;
+  double *gh, *py;
   /* common */
   int begin, end; /* JOB_ROOT rows */
   Split out[64][MAX_CHUNKS]; /* JOB_ROOTS: [class][chunk]; JOB_CHILDREN: [0 small | 1 large][chunk] */
-  atomic_int next, done;
+  /* Claims: job number << 32 | chunks << 16 | next chunk. One word, so a thread still leaving an
+   * earlier job can never claim a chunk of the next one by the earlier job's count. */
+  atomic_ullong claim;
+  atomic_int done;
+  uint32_t number;
 } Job;
 
 typedef struct Grower {
@@ -111,5 +119,8 @@ KG_INTERNAL Split kg_combine(const Grower *g, const Split *parts);
 KG_INTERNAL const char *kg_grower_open(Grower *g, const uint8_t *bins, const int32_t *nBins, const uint8_t *vbins);
 KG_INTERNAL void kg_grow_round(Grower *g, const int32_t *nUsed, int32_t *counts);
 KG_INTERNAL void kg_grower_close(Grower *g);
+/* Softmax of every row's margins -> gh (as tree.ts expects) and p of the label into py (softmax.ts). */
+KG_INTERNAL void kg_gradients(Grower *g, const double *margin, const uint8_t *labels, double *gh, double *py);
+KG_INTERNAL double kg_exp(double x);
 
 #endif

@@ -15,8 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+static void gradient_rows(const Grower *g, const Job *j, int r0, int r1);
+
 static void run_chunk(Grower *g, int c) {
   Job *j = &g->job;
+  if (j->kind == JOB_GRADIENTS) {
+    gradient_rows(g, j, (int)((long)g->N * c / j->nchunks), (int)((long)g->N * (c + 1) / j->nchunks));
+    return;
+  }
   const int f0 = g->chunkB[c], f1 = g->chunkB[c + 1];
   if (j->kind == JOB_ROOTS) {
     for (int k = 0; k < g->K; k++) kg_zero(g, j->roots[k], f0, f1);
@@ -41,12 +47,16 @@ static void run_chunk(Grower *g, int c) {
 
 static void claim_chunks(Grower *g, int isHelper) {
   Job *j = &g->job;
+  unsigned long long t = atomic_load(&j->claim);
   for (;;) {
-    const int c = atomic_fetch_add(&j->next, 1);
-    if (c >= g->nchunks) return;
+    const int c = (int)(t & 0xffff);
+    if (c >= (int)((t >> 16) & 0xffff)) return;
+    /* On failure t is reloaded: another thread took chunk c, or a new job was published. */
+    if (!atomic_compare_exchange_weak(&j->claim, &t, t + 1)) continue;
     run_chunk(g, c);
     if (isHelper) atomic_fetch_add_explicit(&g->statHelperChunks, 1, memory_order_relaxed);
     atomic_fetch_add(&j->done, 1);
+    t = atomic_load(&j->claim);
   }
 }
 
@@ -71,15 +81,15 @@ static inline uint64_t now_ns(void) {
 /* Runs the job set up in g->job; returns when all its chunks are done. */
 static void run_job(Grower *g) {
   Job *j = &g->job;
-  /* done before next: a helper still leaving the previous job may claim a chunk of this one as
-   * soon as next is reset, and its completion must not be wiped by a later reset of done. */
+  /* The job's fields are written; every chunk of the previous job is done (run_job waited), so
+   * resetting done cannot wipe a completion. Publishing the claim word hands the job out. */
   atomic_store(&j->done, 0);
-  atomic_store(&j->next, 0);
+  atomic_store(&j->claim, (unsigned long long)++j->number << 32 | (unsigned long long)j->nchunks << 16);
   const int offer = g->hasThread && g->benched == 0;
   if (g->benched > 0) g->benched--;
   g->statJobs++;
   g->statOffered += offer;
-  g->statChunks += g->nchunks;
+  g->statChunks += j->nchunks;
   if (offer) {
     atomic_fetch_add(&g->seq, 1);
     if (atomic_load(&g->sleeping)) {
@@ -89,9 +99,9 @@ static void run_job(Grower *g) {
     }
   }
   claim_chunks(g, 0);
-  if (atomic_load(&j->done) == g->nchunks) return;
+  if (atomic_load(&j->done) == j->nchunks) return;
   const uint64_t t0 = now_ns();
-  for (int spins = 0; atomic_load(&j->done) < g->nchunks; spins++) {
+  for (int spins = 0; atomic_load(&j->done) < j->nchunks; spins++) {
     if (spins < 2048) cpu_relax();
     else sched_yield();
   }
@@ -188,6 +198,7 @@ static int grow(Grower *g, double *hist, Split sp, int begin, int end, double G,
     const int leftSmall = mid - begin <= end - mid;
     Job *j = &g->job;
     j->kind = JOB_CHILDREN;
+    j->nchunks = g->nchunks;
     j->parent = hist;
     j->small = small;
     j->sBegin = leftSmall ? begin : mid;
@@ -235,6 +246,7 @@ void kg_grow_round(Grower *g, const int32_t *nUsed, int32_t *counts) {
   Job *j = &g->job;
   if (shared) {
     j->kind = JOB_ROOTS;
+    j->nchunks = g->nchunks;
     for (int k = 0; k < K; k++) {
       j->roots[k] = acquire(g);
       const double *v = g->gh + (size_t)k * 2 * N;
@@ -282,6 +294,7 @@ void kg_grow_round(Grower *g, const int32_t *nUsed, int32_t *counts) {
         H += g->ghk[2 * r + 1];
       }
       j->kind = JOB_ROOT;
+      j->nchunks = g->nchunks;
       j->roots[0] = h;
       j->rootG[0] = G;
       j->rootH[0] = H;
@@ -402,4 +415,83 @@ const char *kg_grower_open(Grower *g, const uint8_t *bins, const int32_t *nBins,
     else g->threads = 1;
   }
   return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Gradients (src/models/gbdt/softmax.ts, the same operations)                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/* e^x by the fdlibm algorithm, as softmax.ts exp: plain IEEE operations, so both give the same bits. */
+double kg_exp(double x) {
+  static const double LN2_HI = 6.9314718036912381649e-1, LN2_LO = 1.90821492927058770002e-10, INV_LN2 = 1.442695040888963387,
+                      HALF_LN2 = 0.34657359027997264, THREE_HALF_LN2 = 1.0397207708399179, P1 = 1.66666666666666019037e-1,
+                      P2 = -2.77777777770155933842e-3, P3 = 6.61375632143793436117e-5, P4 = -1.65339022054652515390e-6,
+                      P5 = 4.13813679705723846039e-8, TWO_M1000 = 9.3326361850321887899e-302, OVERFLOW = 7.09782712893383973096e2,
+                      UNDERFLOW = -7.45133219101941108420e2, E = 2.718281828459045;
+  if (x != x) return x;
+  if (x > OVERFLOW) return __builtin_inf();
+  if (x < UNDERFLOW) return 0;
+  if (x == 1) return E;
+  const double ax = x < 0 ? -x : x;
+  double hi = 0, lo = 0, r;
+  int k = 0;
+  if (ax > HALF_LN2) {
+    k = ax < THREE_HALF_LN2 ? (x < 0 ? -1 : 1) : (int)(INV_LN2 * x + (x < 0 ? -0.5 : 0.5));
+    hi = x - k * LN2_HI;
+    lo = k * LN2_LO;
+    r = hi - lo;
+  } else if (ax < 3.725290298461914e-9) {
+    return 1 + x;
+  } else {
+    r = x;
+  }
+  const double t = r * r;
+  const double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((r * c) / (c - 2) - r);
+  union {
+    double d;
+    uint64_t u;
+  } y = {1 - (lo - (r * c) / (2 - c) - hi)};
+  if (k >= -1021) {
+    y.u += (uint64_t)(int64_t)k << 52;
+    return y.d;
+  }
+  y.u += (uint64_t)(int64_t)(k + 1000) << 52;
+  return y.d * TWO_M1000;
+}
+
+static void gradient_rows(const Grower *g, const Job *j, int r0, int r1) {
+  const int K = g->K;
+  const size_t N = g->N;
+  double e[64];
+  for (int r = r0; r < r1; r++) {
+    const double *m = j->margin + (size_t)r * K;
+    double max = -__builtin_inf(), s = 0;
+    for (int k = 0; k < K; k++)
+      if (m[k] > max) max = m[k];
+    for (int k = 0; k < K; k++) {
+      e[k] = kg_exp(m[k] - max);
+      s += e[k];
+    }
+    const int y = j->labels[r];
+    for (int k = 0; k < K; k++) {
+      const double p = e[k] / s, h = 2 * p * (1 - p);
+      double *o = j->gh + 2 * ((size_t)k * N + r);
+      o[0] = p - (y == k ? 1 : 0);
+      o[1] = h > 1e-16 ? h : 1e-16;
+      if (k == y) j->py[r] = p;
+    }
+  }
+}
+
+void kg_gradients(Grower *g, const double *margin, const uint8_t *labels, double *gh, double *py) {
+  Job *j = &g->job;
+  j->kind = JOB_GRADIENTS;
+  /* Rows are independent: any split gives the same bits. */
+  j->nchunks = g->hasThread ? 8 : 1;
+  j->margin = margin;
+  j->labels = labels;
+  j->gh = gh;
+  j->py = py;
+  run_job(g);
 }

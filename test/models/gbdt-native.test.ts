@@ -160,6 +160,43 @@ describe.runIf(active)('native and TypeScript growers', () => {
     }
   });
 
+  it('computes the softmax gradients bit for bit like softmax.ts, on 1 and 2 threads; its exp is as good as Math.exp', async () => {
+    const { exp, softmaxGradients } = await import('../../src/models/gbdt/softmax.js');
+    const rand = mulberry32(5);
+    // Its own exp, so C can match it; within an ulp of Math.exp (V8 uses the same fdlibm algorithm,
+    // so today they agree to the bit, which this does not rely on).
+    let worst = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const x = i % 2 ? -rand() * 50 : (rand() * 2 - 1) * 700;
+      worst = Math.max(worst, Math.abs(exp(x) - Math.exp(x)) / Math.exp(x));
+    }
+    expect(worst).toBeLessThanOrEqual(2 ** -52);
+    for (const [x, want] of [[0, 1], [-0, 1], [1, Math.E], [-746, 0], [710, Infinity]] as const) expect(exp(x)).toBe(want);
+    expect(exp(NaN)).toBeNaN();
+    expect(exp(-745) / Math.exp(-745)).toBeCloseTo(1, 0);
+    const mod = createRequire(import.meta.url)(NATIVE_GBDT_PATH);
+    const N = 4001;
+    const K = 3;
+    const margin = Float64Array.from({ length: N * K }, (_, i) => (i % 97 === 0 ? -800 : i % 89 === 0 ? 40 : (rand() * 2 - 1) * 8));
+    const labels = Uint8Array.from({ length: N }, () => Math.floor(rand() * K));
+    const ghTs = new Float64Array(2 * K * N);
+    const pyTs = new Float64Array(N);
+    softmaxGradients(margin, labels, N, K, ghTs, pyTs, new Float64Array(K));
+    for (const threads of [1, 2]) {
+      const g = mod.createGrower(new Uint8Array(N), N, 1, Int32Array.of(2), new Uint8Array(0), 0, K, 3, 1, 1, 0, 0.1, threads);
+      const gh = new Float64Array(2 * K * N);
+      const py = new Float64Array(N);
+      mod.gradients(g, margin, labels, gh, py);
+      mod.closeGrower(g);
+      expect(Buffer.from(gh.buffer).equals(Buffer.from(ghTs.buffer)), `gh, ${threads} thread(s)`).toBe(true);
+      expect(Buffer.from(py.buffer).equals(Buffer.from(pyTs.buffer)), `py, ${threads} thread(s)`).toBe(true);
+    }
+    const g = mod.createGrower(new Uint8Array(N), N, 1, Int32Array.of(2), new Uint8Array(0), 0, K, 3, 1, 1, 0, 0.1, 1);
+    expect(() => mod.gradients(g, margin, labels.map(() => 3), ghTs, pyTs)).toThrow(/label is not below nClasses/);
+    expect(() => mod.gradients(g, margin.subarray(1), labels, ghTs, pyTs)).toThrow(/margin has 12002 elements, needs 12003/);
+    mod.closeGrower(g);
+  });
+
   it('refuses bad arguments with a clear error instead of reading out of bounds, and a closed grower', () => {
     const mod = createRequire(import.meta.url)(NATIVE_GBDT_PATH);
     const nBins = Int32Array.of(4, 4);

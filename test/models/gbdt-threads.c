@@ -1,12 +1,11 @@
 /*
- * Driver for test/models/gbdt-native.test.ts: grows trees with native/kilo_gbdt_grow.c and
- * kilo_gbdt_hist.c directly (no Node), on one thread and on two, and exits 0 only when both give
- * the same trees and validation margins. The test builds it with ThreadSanitizer, which fails the
+ * Driver for test/models/gbdt-native.test.ts: boosts with native/kilo_gbdt_grow.c and
+ * kilo_gbdt_hist.c directly (no Node: softmax pass, then the trees, each round), on one thread and
+ * on two, and exits 0 only when both give the same trees, validation margins and probabilities. The test builds it with ThreadSanitizer, which fails the
  * run (exit 66) on any data race in the helper-thread protocol.
  * Usage: gbdt-threads <rows> <rounds>
  */
 #include "kilo_gbdt.h"
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,9 @@ static double rnd(void) {
 /* Grows `rounds` rounds of 3 class trees; appends every node and the validation margins to out. */
 static int grow_all(int threads, int N, int rounds, double *out, size_t *n) {
   const int F = 13, K = 3, depth = 6, V = N / 4, M = (1 << (depth + 1)) - 1;
-  uint8_t *bins = malloc((size_t)N * F), *vbins = malloc((size_t)V * F + 1), *on = malloc(K * F);
+  uint8_t *bins = malloc((size_t)N * F), *vbins = malloc((size_t)V * F + 1), *on = malloc(K * F), *labels = malloc(N);
   int32_t nBins[13], *rows = malloc(sizeof(int32_t) * K * N), used[3], counts[3];
-  double *gh = malloc(sizeof(double) * 2 * K * N), *margin = calloc((size_t)N * K, sizeof(double)), *vmargin = calloc((size_t)V * K, sizeof(double));
+  double *gh = malloc(sizeof(double) * 2 * K * N), *py = malloc(sizeof(double) * N), *margin = calloc((size_t)N * K, sizeof(double)), *vmargin = calloc((size_t)V * K, sizeof(double));
   int32_t *oF = malloc(sizeof(int32_t) * K * M), *oB = malloc(sizeof(int32_t) * K * M), *oL = malloc(sizeof(int32_t) * K * M), *oR = malloc(sizeof(int32_t) * K * M);
   double *oV = malloc(sizeof(double) * K * M), *oG = malloc(sizeof(double) * K * M);
   Grower *g = calloc(1, sizeof(Grower));
@@ -32,6 +31,7 @@ static int grow_all(int threads, int N, int rounds, double *out, size_t *n) {
   for (int r = 0; r < N; r++)
     for (int f = 0; f < F; f++) bins[(size_t)r * F + f] = (uint8_t)(rnd() * nBins[f]);
   memcpy(vbins, bins, (size_t)V * F);
+  for (int r = 0; r < N; r++) labels[r] = (bins[(size_t)r * F] + bins[(size_t)r * F + 2]) % K;
   memset(on, 1, K * F);
   g->N = N, g->F = F, g->nValid = V, g->K = K, g->maxDepth = depth, g->mcw = 1, g->lambda = 1, g->gamma = 0, g->eta = 0.3, g->threads = threads;
   kg_hist_init();
@@ -41,17 +41,8 @@ static int grow_all(int threads, int N, int rounds, double *out, size_t *n) {
     return 1;
   }
   for (int round = 0; round < rounds; round++) {
-    for (int r = 0; r < N; r++) {
-      double mx = margin[(size_t)r * K], e[3], sum = 0;
-      for (int k = 1; k < K; k++) mx = fmax(mx, margin[(size_t)r * K + k]);
-      for (int k = 0; k < K; k++) sum += (e[k] = exp(margin[(size_t)r * K + k] - mx));
-      const int y = (bins[(size_t)r * F] + bins[(size_t)r * F + 2]) % K;
-      for (int k = 0; k < K; k++) {
-        const double p = e[k] / sum;
-        gh[2 * ((size_t)k * N + r)] = p - (y == k);
-        gh[2 * ((size_t)k * N + r) + 1] = fmax(2 * p * (1 - p), 1e-16);
-      }
-    }
+    /* The softmax pass is a job too (8 row chunks, against 4 feature chunks for tree jobs). */
+    kg_gradients(g, margin, labels, gh, py);
     /* Every third round class 1 grows on half the rows: the per-class root path. */
     for (int k = 0; k < K; k++) {
       used[k] = round % 3 == 2 && k == 1 ? N / 2 : N;
@@ -68,17 +59,18 @@ static int grow_all(int threads, int N, int rounds, double *out, size_t *n) {
       }
   }
   for (int i = 0; i < V * K; i++) out[(*n)++] = vmargin[i];
+  for (int r = 0; r < N; r++) out[(*n)++] = py[r];
   printf("threads %d: %llu jobs, %llu offered to the helper, it ran %llu of %llu chunks\n", g->threads, (unsigned long long)g->statJobs,
          (unsigned long long)g->statOffered, (unsigned long long)atomic_load(&g->statHelperChunks), (unsigned long long)g->statChunks);
   kg_grower_close(g);
-  free(g), free(bins), free(vbins), free(on), free(rows), free(gh), free(margin), free(vmargin);
+  free(g), free(bins), free(vbins), free(on), free(labels), free(rows), free(gh), free(py), free(margin), free(vmargin);
   free(oF), free(oB), free(oL), free(oR), free(oV), free(oG);
   return 0;
 }
 
 int main(int argc, char **argv) {
   const int N = argc > 1 ? atoi(argv[1]) : 2000, rounds = argc > 2 ? atoi(argv[2]) : 10;
-  const size_t cap = (size_t)rounds * 3 * 127 * 3 + (size_t)N * 3;
+  const size_t cap = (size_t)rounds * 3 * 127 * 3 + (size_t)N * 4;
   double *a = malloc(sizeof(double) * cap), *b = malloc(sizeof(double) * cap);
   size_t na = 0, nb = 0;
   if (N < 8 || grow_all(1, N, rounds, a, &na) || grow_all(2, N, rounds, b, &nb)) return 1;

@@ -32,6 +32,7 @@ interface NativeModule {
   closeGrower(g: Handle): void;
   growerThreads(g: Handle): number;
   growerStats(g: Handle): GrowerStats;
+  gradients(g: Handle, margin: Float64Array, labels: Uint8Array, gh: Float64Array, py: Float64Array): void;
 }
 
 /** How the helper thread took part: jobs (one per scanned node pair or root), chunks of them it ran. */
@@ -127,6 +128,10 @@ export class NativeTreeGrower implements TreeGrower {
     this.oGain = new Float64Array(n);
     this.counts = new Int32Array(K);
     this.featOn = new Uint8Array(K * set.nCols);
+  }
+
+  gradients(margin: Float64Array, labels: Uint8Array, gh: Float64Array, py: Float64Array): void {
+    this.mod.gradients(this.handle, margin, labels, gh, py);
   }
 
   growRound(input: RoundInput): Tree[] {

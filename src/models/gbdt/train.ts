@@ -2,6 +2,7 @@ import { mulberry32 } from '../../util/random.js';
 import { binMatrix, fitBins } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
 import { createNativeGrower, nativeGbdtStatus, NativeTreeGrower, type GrowerStats } from './native.js';
+import { meanLogLoss } from './softmax.js';
 import { predictBinned, TsTreeGrower, type BinnedSet, type Tree, type TreeGrower } from './tree.js';
 
 /**
@@ -104,24 +105,6 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const margin = new Float64Array(nRows * K);
   const vMargin = opts.valid ? new Float64Array(opts.valid.nRows * K) : undefined;
   const gh = new Float64Array(2 * K * nRows);
-  const prow = new Float64Array(K);
-  const labels = train.labels;
-  // Softmax of the margins -> each class's (g, h) for the next round, and the mean log loss they
-  // imply (this round's training loss): one pass over the rows.
-  const gradients = (): number => {
-    let loss = 0;
-    for (let r = 0; r < nRows; r++) {
-      softmaxInto(margin, r * K, K, prow, 0);
-      const y = labels[r];
-      loss -= Math.log(Math.max(prow[y], 1e-15));
-      for (let k = 0, j = 2 * r; k < K; k++, j += 2 * nRows) {
-        const pk = prow[k];
-        gh[j] = pk - (y === k ? 1 : 0);
-        gh[j + 1] = Math.max(2 * pk * (1 - pk), 1e-16);
-      }
-    }
-    return loss / nRows;
-  };
   const rows = new Int32Array(K * nRows);
   const nUsed = new Int32Array(K);
   const inSample = new Uint8Array(K * nRows);
@@ -131,6 +114,13 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const valid = vBins ? { bins: vBins, nRows: opts.valid!.nRows } : undefined;
   const { grower, info } = makeGrower({ bins, nRows, nCols, nBins, valid }, K, p, opts);
   opts.onGrower?.(info);
+  const py = new Float64Array(nRows);
+  // Softmax of the margins -> each class's (g, h) for the next round, and the mean log loss they
+  // imply (this round's training loss).
+  const gradients = (): number => {
+    grower.gradients(margin, train.labels, gh, py);
+    return meanLogLoss(py, nRows);
+  };
   const trees: Tree[] = [];
   const history: RoundRecord[] = [];
   let best = { round: -1, loss: Infinity };
