@@ -113,7 +113,6 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const allRows = Int32Array.from({ length: nRows }, (_, r) => r);
   const valid = vBins ? { bins: vBins, nRows: opts.valid!.nRows } : undefined;
   const { grower, info } = makeGrower({ bins, nRows, nCols, nBins, valid }, K, p, opts);
-  opts.onGrower?.(info);
   const py = new Float64Array(nRows);
   // Softmax of the margins -> each class's (g, h) for the next round, and the mean log loss they
   // imply (this round's training loss).
@@ -126,6 +125,7 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   let best = { round: -1, loss: Infinity };
 
   try {
+    opts.onGrower?.(info);
     gradients();
     for (let round = 0; round < p.rounds; round++) {
       if (opts.signal?.aborted) throw new GbdtAbortedError(round);
