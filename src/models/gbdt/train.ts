@@ -3,7 +3,8 @@ import { binMatrix, fitBins } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
 import { createNativeGrower, nativeGbdtStatus, NativeTreeGrower, type GrowerStats } from './native.js';
 import { meanLogLoss } from './softmax.js';
-import { predictBinned, TsTreeGrower, type BinnedSet, type Tree, type TreeGrower } from './tree.js';
+import { predictBinned, type BinnedSet, type Tree, type TreeGrower } from './tree.js';
+import { TsTreeGrower } from './ts-grower.js';
 
 /**
  * Boosting loop, multiclass softmax (XGBoost's multi:softprob): every round computes class
