@@ -92,7 +92,11 @@ const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
 
 function run(c: Contender, dir: string): Run | string {
   const r = spawnSync(c.cmd, c.args(dir), { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return `${c.label} failed (${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ')}`;
+  if (r.status !== 0) {
+    const lines = (r.stderr || r.error?.message || '').trim().split('\n');
+    const why = lines.find((l) => /Error|error:/.test(l)) ?? lines.slice(-2).join(' | ');
+    return `${c.label} failed (${r.status ?? r.signal}): ${why.trim()}`;
+  }
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return c.parse(JSON.parse(line) as Record<string, unknown>);
 }
