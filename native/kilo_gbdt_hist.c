@@ -22,8 +22,7 @@ static inline void gh_add(double *p, gh_t v) { p[0] += v.g; p[1] += v.h; }
  * side by side (one 64-byte line), so the split scan walks 4 features at once with vector ops. */
 
 /* hist += (g, h) of rows[begin, end) of class gh `ghk`, features of blocks b0..b1. */
-void kg_fill(const Grower *g, double *restrict hist, const int32_t *restrict rows, int begin, int end, const double *restrict ghk, int b0,
-                 int b1) {
+void kg_fill(const Grower *g, double *restrict hist, const int32_t *restrict rows, int begin, int end, const double *restrict ghk, int b0, int b1) {
   const int F = g->F, f0 = 4 * b0, f1 = 4 * b1 < F ? 4 * b1 : F;
   const size_t BS = g->BS;
   for (int i = begin; i < end; i++) {
@@ -191,10 +190,16 @@ Split kg_combine(const Grower *g, const Split *parts) {
   return best;
 }
 
-/* The AVX2 scan where the CPU has it (the values are the same either way). */
-void kg_hist_init(void) {
+static void pick_scan(void) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) scan_block = scan_block_avx, scan_lazy = scan_lazy_avx;
 #endif
+}
+
+/* The AVX2 scan where the CPU has it (the values are the same either way); once per process, as
+ * every worker thread that loads the module calls this. */
+void kg_hist_init(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pick_scan);
 }
