@@ -52,8 +52,6 @@ export class TsTreeGrower implements TreeGrower {
    * as parent - smaller without ever being stored. Slot s: [found, feature, bin, gain, gl, hl].
    */
   private readonly splits: Float64Array;
-  /** One feature's histogram, when a child is scanned as parent - sibling without being stored. */
-  private readonly scratch: Float64Array;
   private readonly prow: Float64Array;
 
   constructor(
@@ -73,7 +71,6 @@ export class TsTreeGrower implements TreeGrower {
     this.nValue = new Float64Array(n);
     this.nGain = new Float64Array(n);
     this.splits = new Float64Array(2 * (p.maxDepth + 1) * SLOT);
-    this.scratch = new Float64Array(this.stride);
     this.prow = new Float64Array(K);
   }
 
@@ -300,9 +297,10 @@ export class TsTreeGrower implements TreeGrower {
 
   /**
    * Best split of a node into slot `slot` of this.splits (found = 0 when no split gains more than
-   * the minimum). The node's histogram is `hist`, or hist - sub when `sub` is not empty: stored into
-   * `hist` when `keep` (its children will need it), else only read. The subtraction runs feature by
-   * feature just before that feature's scan, while its 4 KB are in L1.
+   * the minimum). The node's histogram is `hist`, or hist - sub when `sub` is not empty: then each
+   * bin is subtracted into `hist` as the scan reaches it (one pass, not two), and when `keep` (its
+   * children will derive theirs from it) the bins after the scan stopped are subtracted too.
+   * Otherwise the caller releases `hist` right after, so what the scan left in it does not matter.
    */
   private findSplit(hist: Float64Array, sub: Float64Array, keep: boolean, G: number, H: number, slot: number): void {
     const o = slot * SLOT;
@@ -313,37 +311,56 @@ export class TsTreeGrower implements TreeGrower {
     const lazy = sub.length > 0;
     const feats = this.feats;
     const stride = this.stride;
-    const scratch = this.scratch;
     // A node that cannot split is a leaf: its histogram, subtracted or not, is not needed.
     if (H < 2 * mcw) return;
     const parentScore = (G * G) / (H + lambda);
     let bestGain = Math.max(MIN_SPLIT_GAIN, gamma);
     for (let fi = 0; fi < feats.length; fi++) {
       const f = feats[fi];
+      const off = f * stride;
       // Split "bin <= b"; the last bin can only be a right side.
-      const n2 = 2 * (nBins[f] - 1);
-      let src = hist;
-      let off = f * stride;
-      if (lazy && keep) {
-        // Whole (the last bin too): the children's histograms derive from this one.
-        for (let i = off, e = off + n2 + 2; i < e; i++) hist[i] -= sub[i];
-      } else if (lazy) {
-        for (let i = 0; i < n2; i++) scratch[i] = hist[off + i] - sub[off + i];
-        src = scratch;
-        off = 0;
-      }
-      const end = off + n2;
+      const end = off + 2 * (nBins[f] - 1);
       let gl = 0;
       let hl = 0;
-      for (let i = off; i < end; i += 2) {
-        const hb = src[i + 1];
-        // An empty bin moves nothing across the split: same candidate as the previous bin.
+      let i = off;
+      // The two loops differ only in where a bin's (g, h) comes from; keep their bodies alike.
+      if (!lazy) {
+        for (; i < end; i += 2) {
+          const hb = hist[i + 1];
+          // An empty bin moves nothing across the split: same candidate as the previous bin.
+          if (hb === 0) continue;
+          gl += hist[i];
+          hl += hb;
+          if (hl < mcw) continue;
+          const hr = H - hl;
+          if (hr < mcw) break;
+          const gr = G - gl;
+          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            sp[o] = 1;
+            sp[o + 1] = f;
+            sp[o + 2] = (i - off) >> 1;
+            sp[o + 4] = gl;
+            sp[o + 5] = hl;
+          }
+        }
+        continue;
+      }
+      for (; i < end; i += 2) {
+        const gb = hist[i] - sub[i];
+        const hb = hist[i + 1] - sub[i + 1];
+        hist[i] = gb;
+        hist[i + 1] = hb;
         if (hb === 0) continue;
-        gl += src[i];
+        gl += gb;
         hl += hb;
         if (hl < mcw) continue;
         const hr = H - hl;
-        if (hr < mcw) break;
+        if (hr < mcw) {
+          i += 2;
+          break;
+        }
         const gr = G - gl;
         const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
         if (gain > bestGain) {
@@ -355,6 +372,7 @@ export class TsTreeGrower implements TreeGrower {
           sp[o + 5] = hl;
         }
       }
+      if (keep) for (const e = end + 2; i < e; i++) hist[i] -= sub[i];
     }
     sp[o + 3] = bestGain;
   }
