@@ -53,6 +53,8 @@ export class TsTreeGrower implements TreeGrower {
    */
   private readonly splits: Float64Array;
   private readonly prow: Float64Array;
+  /** The K = 3 roots summed together, (g, h) of the 3 classes per bin. */
+  private readonly roots3: Float64Array;
 
   constructor(
     private readonly set: BinnedSet,
@@ -72,6 +74,7 @@ export class TsTreeGrower implements TreeGrower {
     this.nGain = new Float64Array(n);
     this.splits = new Float64Array(2 * (p.maxDepth + 1) * SLOT);
     this.prow = new Float64Array(K);
+    this.roots3 = new Float64Array(K === 3 ? 3 * this.histLen : 0);
   }
 
   close(): void {
@@ -214,9 +217,13 @@ export class TsTreeGrower implements TreeGrower {
     const { bins, nCols, nRows } = this.set;
     const { gh, stride, K, histLen } = this;
     if (K === 3) {
-      const [h0, h1, h2] = roots;
+      // The three classes' (g, h) of a bin side by side (6 doubles, one cache line), then dealt
+      // out to the three histograms: a third of the lines touched per bin.
+      const h6 = this.roots3;
+      h6.fill(0);
       const o1 = 2 * nRows;
       const o2 = 4 * nRows;
+      const s3 = 3 * stride;
       let G0 = 0, H0 = 0, G1 = 0, H1 = 0, G2 = 0, H2 = 0;
       for (let r = 0, base = 0; r < nRows; r++) {
         const j = 2 * r;
@@ -224,17 +231,31 @@ export class TsTreeGrower implements TreeGrower {
         const g1 = gh[o1 + j], e1 = gh[o1 + j + 1];
         const g2 = gh[o2 + j], e2 = gh[o2 + j + 1];
         G0 += g0; H0 += e0; G1 += g1; H1 += e1; G2 += g2; H2 += e2;
-        for (let off = 0; off < histLen; off += stride) {
-          const k = off + (bins[base++] << 1);
-          h0[k] += g0;
-          h0[k + 1] += e0;
-          h1[k] += g1;
-          h1[k + 1] += e1;
-          h2[k] += g2;
-          h2[k + 1] += e2;
+        for (let off = 0, end = 3 * histLen; off < end; off += s3) {
+          const k = off + 6 * bins[base++];
+          h6[k] += g0;
+          h6[k + 1] += e0;
+          h6[k + 2] += g1;
+          h6[k + 3] += e1;
+          h6[k + 4] += g2;
+          h6[k + 5] += e2;
         }
       }
-      sums.set([G0, H0, G1, H1, G2, H2]);
+      const [h0, h1, h2] = roots;
+      for (let i = 0, k = 0; i < histLen; i += 2, k += 6) {
+        h0[i] = h6[k];
+        h0[i + 1] = h6[k + 1];
+        h1[i] = h6[k + 2];
+        h1[i + 1] = h6[k + 3];
+        h2[i] = h6[k + 4];
+        h2[i + 1] = h6[k + 5];
+      }
+      sums[0] = G0;
+      sums[1] = H0;
+      sums[2] = G1;
+      sums[3] = H1;
+      sums[4] = G2;
+      sums[5] = H2;
       return;
     }
     for (let k = 0; k < K; k++) {
