@@ -51,8 +51,10 @@ typedef struct {
   /* common */
   int begin, end; /* JOB_ROOT rows */
   Split out[64][MAX_CHUNKS]; /* JOB_ROOTS: [class][chunk]; JOB_CHILDREN: [0 small | 1 large][chunk] */
-  /* Claims: job number << 32 | chunks << 16 | next chunk. One word, so a thread still leaving an
-   * earlier job can never claim a chunk of the next one by the earlier job's count. */
+  /* Claims: job number << 32 | back << 16 | front; chunks [front, back) are unclaimed. The caller
+   * takes from the front, the helper from the back, so each keeps the same features (and their
+   * histogram lines in its own cache) job after job, and takes the other's only when it is late.
+   * One word, so a thread still leaving an earlier job can never claim in the next one. */
   atomic_ullong claim;
   atomic_int done;
   uint32_t number;

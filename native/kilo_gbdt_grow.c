@@ -49,10 +49,11 @@ static void claim_chunks(Grower *g, int isHelper) {
   Job *j = &g->job;
   unsigned long long t = atomic_load(&j->claim);
   for (;;) {
-    const int c = (int)(t & 0xffff);
-    if (c >= (int)((t >> 16) & 0xffff)) return;
-    /* On failure t is reloaded: another thread took chunk c, or a new job was published. */
-    if (!atomic_compare_exchange_weak(&j->claim, &t, t + 1)) continue;
+    const int front = (int)(t & 0xffff), back = (int)((t >> 16) & 0xffff);
+    if (front >= back) return;
+    const int c = isHelper ? back - 1 : front;
+    /* On failure t is reloaded: the other thread claimed a chunk, or a new job was published. */
+    if (!atomic_compare_exchange_weak(&j->claim, &t, isHelper ? t - (1ull << 16) : t + 1)) continue;
     run_chunk(g, c);
     if (isHelper) atomic_fetch_add_explicit(&g->statHelperChunks, 1, memory_order_relaxed);
     atomic_fetch_add(&j->done, 1);
