@@ -53,6 +53,8 @@ function build() {
 const why = build();
 if (why) {
   mkdirSync(outDir, { recursive: true });
+  // An older build left in place could be loaded against newer sources; without one the reason shows.
+  rmSync(out, { force: true });
   writeFileSync(errFile, why + '\n');
   console.warn(`kilo: native tree grower not built (${why}); gradient-boosted trees will train on the TypeScript grower.`);
   if (process.argv.includes('--strict')) process.exitCode = 1;
