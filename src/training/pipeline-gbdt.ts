@@ -1,5 +1,6 @@
 /** The gradient-boosted trees stage: scaled rows (+ symbol code) -> trainGbdt with validation early stopping. */
-import { trainGbdt } from '../models/gbdt/index.js';
+import { availableParallelism } from 'node:os';
+import { trainGbdt, type GrowerInfo } from '../models/gbdt/index.js';
 import { artifactFileName } from '../models/artifact.js';
 import { rowsFor, type TrainingData } from './pipeline-data.js';
 import type { PipelineJobSpec } from './protocol.js';
@@ -50,6 +51,7 @@ export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, 
   const params = gbdtParamsFor(spec);
   const names = [...data.names, ...Array.from({ length: data.codeLen }, (_, i) => `symbol_code_${i}`)];
   const t0 = performance.now();
+  let grower: GrowerInfo | undefined;
   const model = await trainGbdt(
     { data: train.x, nRows: train.n, nCols: train.nFeatures, labels: train.y },
     {
@@ -57,6 +59,10 @@ export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, 
       valid: { data: val.x, nRows: val.n, nCols: val.nFeatures, labels: val.y },
       featureNames: names,
       signal: hooks.signal,
+      // Both cores when there are two: the native grower's helper thread benches itself while the
+      // other core is busy (another training), so concurrent trainings do not slow each other.
+      threads: Math.min(2, availableParallelism()),
+      onGrower: (g) => (grower = g),
       onRound: (r) => {
         const done = r.round + 1;
         const perRound = (performance.now() - t0) / 1000 / done;
@@ -74,7 +80,10 @@ export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, 
     kind: 'gbdt',
     valProbs: model.predictProba(val.x, val.n),
     testProbs: model.predictProba(test.x, test.n),
-    notes: [`${model.nRounds} rounds kept of ${params.rounds} (depth ${params.maxDepth}) on ${train.n} rows; top features ${top}`],
+    notes: [
+      `${model.nRounds} rounds kept of ${params.rounds} (depth ${params.maxDepth}) on ${train.n} rows; top features ${top}; ` +
+        `trees grown by the ${grower?.kind ?? 'typescript'} grower (${grower?.threads ?? 1} thread${grower?.threads === 1 ? '' : 's'})`,
+    ],
     files: (key, ts) => [{ type: 'gbdt', file: artifactFileName('gbdt', key, ts, 'json'), data: json }],
   };
 }

@@ -1,7 +1,10 @@
 import { mulberry32 } from '../../util/random.js';
-import { binMatrix, fitCuts } from './binning.js';
+import { binMatrix, fitBins } from './binning.js';
 import { GbdtInputError, GbdtModel, softmaxInto, type GbdtParamsRecord, type RoundRecord } from './model.js';
-import { buildTree, HistPool, predictBinned, type Tree } from './tree.js';
+import { createNativeGrower, nativeGbdtStatus, NativeTreeGrower, type GrowerStats } from './native.js';
+import { meanLogLoss } from './softmax.js';
+import { predictBinned, type BinnedSet, type Tree, type TreeGrower } from './tree.js';
+import { TsTreeGrower } from './ts-grower.js';
 
 /**
  * Boosting loop, multiclass softmax (XGBoost's multi:softprob): every round computes class
@@ -44,6 +47,40 @@ export interface TrainGbdtOptions {
   onRound?: (r: RoundRecord) => void;
   /** Checked before every round: training stops within one round of an abort. */
   signal?: AbortSignal;
+  /**
+   * Who grows the trees: 'auto' (default) the native grower when built, else TypeScript; the
+   * others force one ('native' throws when it is not available). Same trees either way.
+   */
+  grower?: 'auto' | 'native' | 'typescript';
+  /** Threads of the native grower (1 or 2; the TypeScript grower is single-threaded). Default 1. */
+  threads?: number;
+  /** Told once, before the first round, which grower trains and on how many threads. */
+  onGrower?: (g: GrowerInfo) => void;
+}
+
+export interface GrowerInfo {
+  kind: 'native' | 'typescript';
+  threads: number;
+  /** Why this one (the native module's path, or why it is not used). */
+  reason: string;
+  /** Filled in when training ends (native grower): how the helper thread took part. */
+  stats?: GrowerStats;
+}
+
+export class GbdtGrowerUnavailableError extends Error {
+  override name = 'GbdtGrowerUnavailableError';
+}
+
+function makeGrower(set: BinnedSet, K: number, p: GbdtParams, opts: TrainGbdtOptions): { grower: TreeGrower; info: GrowerInfo } {
+  const want = opts.grower ?? 'auto';
+  const status = nativeGbdtStatus();
+  if (want !== 'typescript') {
+    const native = createNativeGrower(set, K, p, Math.max(1, Math.floor(opts.threads ?? 1)));
+    if (native) return { grower: native, info: { kind: 'native', threads: native.threads, reason: status.reason } };
+    if (want === 'native') throw new GbdtGrowerUnavailableError(status.reason);
+  }
+  const reason = want === 'typescript' ? 'asked for the TypeScript grower' : status.reason;
+  return { grower: new TsTreeGrower(set, K, p), info: { kind: 'typescript', threads: 1, reason } };
 }
 
 export class GbdtAbortedError extends Error {
@@ -63,56 +100,64 @@ export async function trainGbdt(train: GbdtDataset, opts: TrainGbdtOptions = {})
   const names = opts.featureNames ?? Array.from({ length: nCols }, (_, j) => `f${j}`);
   if (names.length !== nCols) throw new GbdtInputError(`featureNames has ${names.length} entries, data has ${nCols} columns`);
 
-  const cuts = fitCuts(train.data, nRows, nCols, p.maxBins);
-  const bins = binMatrix(train.data, nRows, nCols, cuts);
+  const { cuts, bins } = fitBins(train.data, nRows, nCols, p.maxBins);
+  const nBins = Int32Array.from(cuts, (c) => c.length + 1);
   const vBins = opts.valid ? binMatrix(opts.valid.data, opts.valid.nRows, nCols, cuts) : undefined;
   const margin = new Float64Array(nRows * K);
   const vMargin = opts.valid ? new Float64Array(opts.valid.nRows * K) : undefined;
-  const prob = new Float64Array(nRows * K);
-  const grad = new Float64Array(nRows);
-  const hess = new Float64Array(nRows);
-  const rows = new Int32Array(nRows);
-  const tmp = new Int32Array(nRows);
-  const inSample = new Uint8Array(nRows);
+  const gh = new Float64Array(2 * K * nRows);
+  const rows = new Int32Array(K * nRows);
+  const nUsed = new Int32Array(K);
+  const inSample = new Uint8Array(K * nRows);
   const rand = mulberry32(p.seed);
-  const pool = new HistPool(nCols * 512);
-  const nBins = Int32Array.from(cuts, (c) => c.length + 1);
+  const allFeatures = Int32Array.from({ length: nCols }, (_, j) => j);
+  const allRows = Int32Array.from({ length: nRows }, (_, r) => r);
+  const valid = vBins ? { bins: vBins, nRows: opts.valid!.nRows } : undefined;
+  const { grower, info } = makeGrower({ bins, nRows, nCols, nBins, valid }, K, p, opts);
+  const py = new Float64Array(nRows);
+  // Softmax of the margins -> each class's (g, h) for the next round, and the mean log loss they
+  // imply (this round's training loss).
+  const gradients = (): number => {
+    grower.gradients(margin, train.labels, gh, py);
+    return meanLogLoss(py, nRows);
+  };
   const trees: Tree[] = [];
   const history: RoundRecord[] = [];
   let best = { round: -1, loss: Infinity };
 
-  for (let round = 0; round < p.rounds; round++) {
-    if (opts.signal?.aborted) throw new GbdtAbortedError(round);
-    for (let r = 0; r < nRows; r++) softmaxInto(margin, r * K, K, prob, r * K);
-    const roundTrees: Tree[] = [];
-    for (let k = 0; k < K; k++) {
-      for (let r = 0; r < nRows; r++) {
-        const pk = prob[r * K + k];
-        grad[r] = pk - (train.labels[r] === k ? 1 : 0);
-        hess[r] = Math.max(2 * pk * (1 - pk), 1e-16);
+  try {
+    opts.onGrower?.(info);
+    gradients();
+    for (let round = 0; round < p.rounds; round++) {
+      if (opts.signal?.aborted) throw new GbdtAbortedError(round);
+      const features: Int32Array[] = [];
+      for (let k = 0; k < K; k++) {
+        // Same draw order as one tree at a time: rows, then features, per class.
+        nUsed[k] = sampleRows(rows.subarray(k * nRows), inSample.subarray(k * nRows), allRows, p.subsample, rand);
+        features.push(sampleFeatures(allFeatures, p.colsampleBytree, rand));
       }
-      const nUsed = sampleRows(rows, inSample, nRows, p.subsample, rand);
-      const features = sampleFeatures(nCols, p.colsampleBytree, rand);
-      const { tree, leaves } = buildTree({ bins, nCols, grad, hess, rows: rows.subarray(0, nUsed), features, nBins }, p, tmp, pool);
-      roundTrees.push(tree);
-      // Sampled rows already sit in their leaves' ranges; the rest are routed through the tree.
-      for (const leaf of leaves) for (let i = leaf.begin; i < leaf.end; i++) margin[rows[i] * K + k] += leaf.value;
-      if (nUsed < nRows) {
-        for (let r = 0; r < nRows; r++) if (!inSample[r]) margin[r * K + k] += predictBinned(tree, bins, r * nCols);
+      const roundTrees = grower.growRound({ gh, rows, nUsed, features, margin, validMargin: vMargin });
+      for (let k = 0; k < K; k++) {
+        const tree = roundTrees[k];
+        // Sampled rows got their leaf values while growing; the rest are routed through the tree.
+        if (nUsed[k] < nRows) {
+          const s = k * nRows;
+          for (let r = 0; r < nRows; r++) if (!inSample[s + r]) margin[r * K + k] += predictBinned(tree, bins, r * nCols);
+        }
       }
-      if (vBins && vMargin) {
-        for (let r = 0; r < opts.valid!.nRows; r++) vMargin[r * K + k] += predictBinned(tree, vBins, r * nCols);
-      }
+      trees.push(...roundTrees);
+      const rec: RoundRecord = { round, trainLoss: gradients() };
+      if (opts.valid && vMargin) rec.valLoss = logLoss(vMargin, opts.valid.labels, K);
+      history.push(rec);
+      opts.onRound?.(rec);
+      if (rec.valLoss !== undefined && rec.valLoss < best.loss) best = { round, loss: rec.valLoss };
+      if (p.earlyStoppingRounds > 0 && round - best.round >= p.earlyStoppingRounds) break;
+      // Let abort messages (and other engine work) in between rounds.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    trees.push(...roundTrees);
-    const rec: RoundRecord = { round, trainLoss: logLoss(margin, train.labels, K) };
-    if (opts.valid && vMargin) rec.valLoss = logLoss(vMargin, opts.valid.labels, K);
-    history.push(rec);
-    opts.onRound?.(rec);
-    if (rec.valLoss !== undefined && rec.valLoss < best.loss) best = { round, loss: rec.valLoss };
-    if (p.earlyStoppingRounds > 0 && round - best.round >= p.earlyStoppingRounds) break;
-    // Let abort messages (and other engine work) in between rounds.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    if (grower instanceof NativeTreeGrower) info.stats = grower.stats();
+    grower.close();
   }
   const keepRounds = p.earlyStoppingRounds > 0 ? best.round + 1 : trees.length / K;
   const { nClasses: _k, ...record } = p;
@@ -129,7 +174,7 @@ function validate(d: GbdtDataset, p: GbdtParams, which: string, nCols = d.nCols)
   }
   if (p.subsample <= 0 || p.subsample > 1) throw new GbdtInputError(`subsample must be in (0, 1], got ${p.subsample}`);
   if (p.colsampleBytree <= 0 || p.colsampleBytree > 1) throw new GbdtInputError(`colsampleBytree must be in (0, 1], got ${p.colsampleBytree}`);
-  // Depth-wise growth keeps one ~150 KB histogram per open node of a level: depth 10 bounds that at 512.
+  // A tree of depth d has up to 2^(d+1) - 1 nodes, each grower keeps buffers for one: 10 is plenty.
   if (!(p.maxDepth >= 1 && p.maxDepth <= 10) || !(p.eta > 0) || !(p.lambda >= 0) || !(p.rounds >= 1)) {
     throw new GbdtInputError(`bad params (maxDepth 1..10, eta > 0, lambda >= 0, rounds >= 1): maxDepth ${p.maxDepth}, eta ${p.eta}, lambda ${p.lambda}, rounds ${p.rounds}`);
   }
@@ -146,19 +191,28 @@ export function logLoss(margin: Float64Array, labels: Uint8Array, K: number): nu
   return s / labels.length;
 }
 
-function sampleRows(rows: Int32Array, inSample: Uint8Array, n: number, frac: number, rand: () => number): number {
+/** Rows a tree is grown on (ascending) into rows[0, m); `every` is 0..n-1 (the growers reorder rows). */
+function sampleRows(rows: Int32Array, inSample: Uint8Array, every: Int32Array, frac: number, rand: () => number): number {
+  const n = every.length;
+  if (frac >= 1) {
+    rows.set(every);
+    inSample.fill(1, 0, n);
+    return n;
+  }
   let m = 0;
   for (let r = 0; r < n; r++) {
-    const take = frac >= 1 || rand() < frac;
+    const take = rand() < frac;
     inSample[r] = take ? 1 : 0;
     if (take) rows[m++] = r;
   }
   return m;
 }
 
-function sampleFeatures(nCols: number, frac: number, rand: () => number): Int32Array {
-  const all = Int32Array.from({ length: nCols }, (_, j) => j);
-  if (frac >= 1) return all;
+/** Features a tree may use: `every` (0..nCols-1, shared) when nothing is sampled. */
+function sampleFeatures(every: Int32Array, frac: number, rand: () => number): Int32Array {
+  if (frac >= 1) return every;
+  const nCols = every.length;
+  const all = every.slice();
   const k = Math.max(1, Math.floor(nCols * frac));
   for (let i = nCols - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
