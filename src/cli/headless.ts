@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine.js';
 import { formatHeartbeatLine } from '../log/heartbeat.js';
 import { guardProcess } from './process-guard.js';
+import { toJsonText } from './json.js';
 
 export interface HeadlessOptions {
   home: string;
@@ -26,7 +27,8 @@ export async function runHeadless(o: HeadlessOptions): Promise<void> {
   const write = (text: string): void => {
     if (!stdoutGone) process.stdout.write(text);
   };
-  const out = (obj: unknown): void => write(`${JSON.stringify(obj)}\n`);
+  // JSON lines in the one convention (snake_case keys, src/cli/json.ts).
+  const out = (obj: unknown): void => write(toJsonText(obj));
   let stopRequested: ((why: string) => void) | null = null;
   const guard = guardProcess({
     onStdoutClosed: () => {

@@ -24,6 +24,7 @@ import { registerSignal } from './commands/signal.js';
 import { registerHistory } from './commands/history.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError } from './errors.js';
+import { jsonError, wantsJson } from './json.js';
 import { packageVersion } from '../util/package-version.js';
 
 // `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
@@ -34,6 +35,10 @@ if ((first === '--version' || first === '-V') && process.argv.length === 3) {
   process.exit(0);
 }
 
+// Under --json an error is JSON on stdout (README "JSON output"); commander's own usage errors
+// are collected instead of printed, and become that JSON below.
+const json = wantsJson(process.argv.slice(2));
+let usageText = '';
 const program = new Command();
 program
   .name('kilo')
@@ -45,6 +50,14 @@ program
   .showHelpAfterError('(add --help for usage)')
   .showSuggestionAfterError()
   .exitOverride();
+if (json) {
+  program.configureOutput({
+    writeErr: (text) => {
+      usageText += text;
+      process.stderr.write(text);
+    },
+  });
+}
 
 registerConsole(program);
 registerRun(program);
@@ -66,22 +79,31 @@ registerAttach(program);
 // answers with commander's unknown-command error and its "did you mean" instead of "too many arguments".
 program.allowExcessArguments(true);
 
+function fail(message: string, code: number, stack?: string): void {
+  process.exitCode = code;
+  // Under --json the error is JSON on stdout for the script, and the line on stderr for the person.
+  if (json) process.stdout.write(jsonError(message, code));
+  process.stderr.write(`kilo: ${message}\n`);
+  if (stack) process.stderr.write(`${stack}\n`);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Commander printed its message (help, version, or the usage error with a suggestion).
+    // Commander printed its message (help, version, or the usage error with a suggestion); under
+    // --json it was collected and is printed as JSON instead.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
+    if (json && err.exitCode !== 0) {
+      const text = (usageText || err.message).trim().split('\n').filter((l) => !l.startsWith('(add --help')).join(' ');
+      process.stdout.write(jsonError(text.replace(/^error: /, ''), 2));
+    }
   } else if (err instanceof CliError) {
-    process.stderr.write(`kilo: ${err.message}\n`);
-    process.exitCode = err.exitCode;
+    fail(err.message, err.exitCode);
   } else if (err instanceof Error && err.name === 'EngineRunningError') {
-    process.stderr.write(`kilo: ${err.message}\n`);
-    process.exitCode = 4;
+    fail(err.message, 4);
   } else {
     const e = err instanceof Error ? err : new Error(String(err));
-    process.stderr.write(`kilo: ${e.message}\n`);
-    if (process.env.KILO_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    fail(e.message, 1, process.env.KILO_DEBUG ? e.stack : undefined);
   }
 }

@@ -12,7 +12,14 @@ import { rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { apiSocketPath } from '../../src/api/paths.js';
 import { ApiClient } from '../../src/api/client.js';
-import type { EngineSnapshot } from '../../src/engine-api.js';
+
+/** The snapshot as `kilo status --json` prints it: the JSON convention's snake_case keys. */
+interface SnakeSnapshot {
+  origin: string;
+  status: string;
+  symbols: { symbol: string; model_version: string | null }[];
+  portfolio: { trade_count: number };
+}
 import { hasLock, kilo, serviceHome, startHeadless, type Engine } from './service-helpers.js';
 
 let home = '';
@@ -64,23 +71,23 @@ describe('a real headless engine and real clients', () => {
   it('kilo status, positions and trades answer from the running engine', async () => {
     const st = await kilo(home, ['status', '--json']);
     expect(st.code, st.stderr).toBe(0);
-    const s = JSON.parse(st.stdout) as { source: string; pid: number; snapshot: EngineSnapshot };
+    const s = JSON.parse(st.stdout) as { source: string; pid: number; snapshot: SnakeSnapshot };
     expect(s.source).toBe('engine');
     expect(s.pid).toBe(engine.proc.pid);
     expect(s.snapshot.origin).toBe('engine');
     expect(s.snapshot.status).toBe('running');
-    expect(s.snapshot.symbols.map((r) => [r.symbol, r.modelVersion])).toEqual([
+    expect(s.snapshot.symbols.map((r) => [r.symbol, r.model_version])).toEqual([
       ['BTC/USDT', '1.0'],
       ['ETH/USDT', null],
     ]);
     const text = await kilo(home, ['status']);
     expect(text.stdout.split('\n')[0]).toMatch(new RegExp(`^kilo engine pid ${engine.proc.pid} running`));
 
-    const pos = JSON.parse((await kilo(home, ['positions', '--json'])).stdout) as { source: string; positions: { symbol: string; entryPrice: number; unrealisedPnl: number }[] };
+    const pos = JSON.parse((await kilo(home, ['positions', '--json'])).stdout) as { source: string; positions: { symbol: string; entry_price: number; unrealised_pnl: number }[] };
     expect(pos.source).toBe('engine');
     for (const p of pos.positions) {
-      expect(p.entryPrice).toBeGreaterThan(0);
-      expect(Number.isFinite(p.unrealisedPnl)).toBe(true);
+      expect(p.entry_price).toBeGreaterThan(0);
+      expect(Number.isFinite(p.unrealised_pnl)).toBe(true);
     }
 
     const tr = JSON.parse((await kilo(home, ['trades', '--json', '--limit', '500'])).stdout) as { source: string; trades: { at: number; symbol: string; side: string; reason: string }[] };
@@ -216,11 +223,11 @@ describe('a real headless engine and real clients', () => {
     expect(() => statSync(apiSocketPath(home))).toThrow();
     expect(engine.out()).toMatch(/stop requested: end of test/);
 
-    const st = JSON.parse((await kilo(home, ['status', '--json'])).stdout) as { source: string; note: string; snapshot: EngineSnapshot };
+    const st = JSON.parse((await kilo(home, ['status', '--json'])).stdout) as { source: string; note: string; snapshot: SnakeSnapshot };
     expect(st.source).toBe('files');
     expect(st.note).toMatch(/no engine running/);
     expect(st.snapshot.origin).toBe('files');
-    expect(st.snapshot.portfolio.tradeCount).toBeGreaterThanOrEqual(last.portfolio.tradeCount);
+    expect(st.snapshot.portfolio.trade_count).toBeGreaterThanOrEqual(last.portfolio.tradeCount);
     const tr = JSON.parse((await kilo(home, ['trades', '--json', '--limit', '1000'])).stdout) as { source: string; trades: unknown[] };
     expect(tr.source).toBe('files');
     expect(tr.trades.length).toBeGreaterThanOrEqual(last.portfolio.trades.length);

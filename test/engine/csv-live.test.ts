@@ -100,6 +100,6 @@ describe.skipIf(!hasData)('CSV folder as the live market', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ rounds: 3, symbols: ['BTC/USDT'], from: Date.UTC(2023, 5, 1) });
-    expect(summary.lastPrices['BTC/USDT']).toBeGreaterThan(20_000);
+    expect(summary.last_prices['BTC/USDT']).toBeGreaterThan(20_000);
   });
 });

@@ -44,12 +44,12 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('kilo data fetch / check', () => 
     const c = await kilo(['--home', home, 'data', 'check', '--json']);
     // The exchange's data ends 2023-12-30: today the store is stale, and check says so with exit 4.
     expect(c.code).toBe(4);
-    const reports = JSON.parse(c.stdout) as { symbol: string; gaps: { from: number; missing: number }[]; confirmedGaps: unknown[]; openGaps: unknown[]; ok: boolean; stale: boolean; problems: string[] }[];
+    const reports = JSON.parse(c.stdout) as { symbol: string; gaps: { from: number; missing: number }[]; confirmed_gaps: unknown[]; open_gaps: unknown[]; ok: boolean; stale: boolean; problems: string[] }[];
     expect(reports).toHaveLength(1);
     expect(reports[0].gaps).toEqual([{ from: Date.UTC(2023, 2, 24, 13), to: Date.UTC(2023, 2, 24, 13), missing: 1 }]);
     // That hour is missing on the exchange itself: confirmed by the source, not a problem.
-    expect(reports[0].confirmedGaps).toHaveLength(1);
-    expect(reports[0].openGaps).toEqual([]);
+    expect(reports[0].confirmed_gaps).toHaveLength(1);
+    expect(reports[0].open_gaps).toEqual([]);
     expect(reports[0].stale).toBe(true);
     expect(reports[0].problems.join()).toMatch(/^stale: newest candle closed \d+\.\d h ago \(> 2 x 1h\)$/);
     const text = await kilo(['--home', home, 'data', 'check']);

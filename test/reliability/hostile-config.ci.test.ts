@@ -105,20 +105,20 @@ const rows = (n: number): string[] => Array.from({ length: n }, (_, i) => row(i)
 
 /** [file stem, text, expected problem in the `kilo data check --json` report, bad row line if any] */
 const CSV_CASES: [string, string | Buffer, (r: Record<string, unknown[]>) => boolean, number | null][] = [
-  ['AAA-USDT', ['time,o,h,l,c,v', ...rows(5)].join('\n'), (r) => r.badRows.length > 0, 1],
-  ['BBB-USDT', [HEADER, ...rows(2), `${T0 + 2 * H},1,2,3,4`, ...rows(6).slice(3)].join('\n'), (r) => r.badRows.length > 0, 4],
-  ['CCC-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},1,2,0.5,abc,10`].join('\n'), (r) => r.badRows.length > 0, 5],
-  ['DDD-USDT', [HEADER, row(0), `${T0 + H},1,,0.5,1,10`].join('\n'), (r) => r.badRows.length > 0, 3],
-  ['EEE-USDT', [HEADER, row(0), `${T0 + H + 0.5},1,2,0.5,1,10`].join('\n'), (r) => r.badRows.length > 0, 3],
-  ['FFF-USDT', [HEADER, ...rows(6).reverse()].join('\n'), (r) => r.outOfOrder.length > 0, null],
+  ['AAA-USDT', ['time,o,h,l,c,v', ...rows(5)].join('\n'), (r) => r.bad_rows.length > 0, 1],
+  ['BBB-USDT', [HEADER, ...rows(2), `${T0 + 2 * H},1,2,3,4`, ...rows(6).slice(3)].join('\n'), (r) => r.bad_rows.length > 0, 4],
+  ['CCC-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},1,2,0.5,abc,10`].join('\n'), (r) => r.bad_rows.length > 0, 5],
+  ['DDD-USDT', [HEADER, row(0), `${T0 + H},1,,0.5,1,10`].join('\n'), (r) => r.bad_rows.length > 0, 3],
+  ['EEE-USDT', [HEADER, row(0), `${T0 + H + 0.5},1,2,0.5,1,10`].join('\n'), (r) => r.bad_rows.length > 0, 3],
+  ['FFF-USDT', [HEADER, ...rows(6).reverse()].join('\n'), (r) => r.out_of_order.length > 0, null],
   ['GGG-USDT', [HEADER, ...rows(3), row(2), ...rows(6).slice(3)].join('\n'), (r) => r.duplicates.length > 0, null],
-  ['HHH-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},0,0,0,0,10`].join('\n'), (r) => r.nonPositive.length > 0, null],
-  ['III-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},-5,-1,-9,-4,10`].join('\n'), (r) => r.nonPositive.length > 0, null],
-  ['JJJ-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},100,90,110,100,10`].join('\n'), (r) => r.inconsistentOhlc.length > 0, null],
-  ['KKK-USDT', [HEADER, ...rows(3), `${T0 + 3 * H + 1234},100,102,98,101,10`].join('\n'), (r) => r.offGrid.length > 0 || r.badRows.length > 0, null],
-  ['LLL-USDT', [HEADER, ...rows(2), `${T0 + 2 * H},1,2,0.5,1,10,extra`].join('\r\n'), (r) => r.badRows.length > 0, 4],
-  ['MMM-USDT', Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 31 + 7) % 256)), (r) => r.badRows.length > 0, null],
-  ['NNN-USDT', [HEADER, ...rows(3), '#### not a row ####'].join('\n'), (r) => r.badRows.length > 0, 5],
+  ['HHH-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},0,0,0,0,10`].join('\n'), (r) => r.non_positive.length > 0, null],
+  ['III-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},-5,-1,-9,-4,10`].join('\n'), (r) => r.non_positive.length > 0, null],
+  ['JJJ-USDT', [HEADER, ...rows(3), `${T0 + 3 * H},100,90,110,100,10`].join('\n'), (r) => r.inconsistent_ohlc.length > 0, null],
+  ['KKK-USDT', [HEADER, ...rows(3), `${T0 + 3 * H + 1234},100,102,98,101,10`].join('\n'), (r) => r.off_grid.length > 0 || r.bad_rows.length > 0, null],
+  ['LLL-USDT', [HEADER, ...rows(2), `${T0 + 2 * H},1,2,0.5,1,10,extra`].join('\r\n'), (r) => r.bad_rows.length > 0, 4],
+  ['MMM-USDT', Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 31 + 7) % 256)), (r) => r.bad_rows.length > 0, null],
+  ['NNN-USDT', [HEADER, ...rows(3), '#### not a row ####'].join('\n'), (r) => r.bad_rows.length > 0, 5],
 ];
 
 describe('hostile candle CSV files', () => {
@@ -141,7 +141,7 @@ describe('hostile candle CSV files', () => {
       else {
         if (rep.ok) failures.push(`${stem}: reported ok`);
         if (!problem(rep)) failures.push(`${stem}: expected problem missing in ${JSON.stringify(rep).slice(0, 300)}`);
-        if (line !== null && !(rep.badRows as { line: number }[]).some((b) => b.line === line)) failures.push(`${stem}: bad row line ${line} not named`);
+        if (line !== null && !(rep.bad_rows as { line: number }[]).some((b) => b.line === line)) failures.push(`${stem}: bad row line ${line} not named`);
       }
     }
     expect(reports.find((x) => x.file.endsWith('OK-USDT-1h.csv'))?.ok).toBe(true);

@@ -65,11 +65,11 @@ describe('the read model is the only view builder', () => {
 
     const cli = await runKilo(home, ['models', '--json']);
     expect(cli.code, cli.stderr).toBe(0);
-    const out = JSON.parse(cli.stdout) as { serving: Record<string, string | null>; versions: { version: string; servingSymbols: string[]; verdict: { kind: string } }[] };
+    const out = JSON.parse(cli.stdout) as { serving: Record<string, string | null>; versions: { version: string; serving_symbols: string[]; verdict: { kind: string } }[] };
 
     expect(panel).toEqual({ 'BTC/USDT': '1.0', 'ETH/USDT': '1.1', 'SOL/USDT': null });
     expect(out.serving).toEqual(panel);
     // Not only the per-symbol map: every version's serving set and verdict agree as well.
-    expect(out.versions.map((m) => [m.version, m.servingSymbols, m.verdict.kind])).toEqual(engineModels);
+    expect(out.versions.map((m) => [m.version, m.serving_symbols, m.verdict.kind])).toEqual(engineModels);
   }, 180_000);
 });

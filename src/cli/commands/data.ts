@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 import type { Config } from '../../config/schema.js';
 import type { Timeframe } from '../../market/types.js';
 
@@ -77,19 +78,26 @@ export function registerData(program: Command): void {
     .action(async (opts: { symbol?: string; json?: boolean }, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config } = await configFor(configPath);
+      let symbol: string | undefined;
+      if (opts.symbol !== undefined) {
+        const { checkSymbolSyntax } = await import('../../market/symbols.js');
+        const syntax = checkSymbolSyntax(opts.symbol);
+        if (!syntax.ok) throw new CliError(`--symbol: ${syntax.reason}`, 2);
+        symbol = syntax.symbol;
+      }
       const { checkCandleFolders, checkExitCode } = await import('../../market/check.js');
       const { resolve } = await import('node:path');
       const folders: { dir: string; origin: 'store' | 'csv' }[] = [{ dir: resolve(home, config.data.cache_dir), origin: 'store' }];
       if (config.data.source === 'csv') folders.push({ dir: resolve(home, config.data.csv_dir), origin: 'csv' });
       const reports = await checkCandleFolders(folders, {
-        symbol: opts.symbol?.toUpperCase(),
+        symbol,
         now: Date.now(),
         windowDays: config.model.target_history_days,
         maxStaleCandles: config.data.max_staleness_candles,
         minCoverage: config.model.min_history_coverage_pct,
         suspect: { factor: config.data.suspect_move_factor, minMove: config.data.suspect_min_move },
       });
-      if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      if (opts.json) printJson(reports, { pretty: true });
       else {
         if (!reports.length) process.stdout.write(`no candle files under ${folders.map((f) => f.dir).join(', ')}\n`);
         for (const r of reports) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
+import { printJson } from '../json.js';
 
 export function registerDoctor(program: Command): void {
   program
@@ -12,7 +13,8 @@ export function registerDoctor(program: Command): void {
       const { runDoctor, formatReport } = await import('../../doctor/index.js');
       const { extraChecks } = await import('../../doctor/extra-checks.js');
       const report = await runDoctor({ home, configPath, checkExchange: !!opts.exchange, extraChecks: await extraChecks() });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report.checks)}\n`);
+      if (opts.json) printJson(report, { pretty: true });
+      else process.stdout.write(`${formatReport(report.checks)}\n`);
       process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 import { SYMBOL_RE } from '../../market/symbols.js';
 
 const when = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
@@ -25,7 +26,7 @@ export function registerHistory(program: Command): void {
       const row = snap.symbols.find((s) => s.symbol === symbol) ?? null;
       const notes = [note, ...parts.notes].filter((n): n is string => !!n);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ symbol, serving: row ? { version: row.modelVersion, via: row.servingVia } : null, entries, notes }, null, 2)}\n`);
+        printJson({ symbol, serving: row ? { version: row.modelVersion, via: row.servingVia } : null, entries, notes }, { pretty: true });
         return;
       }
       const lines = notes.map((n) => `note: ${n}`);

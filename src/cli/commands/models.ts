@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 import { SYMBOL_RE } from '../../market/symbols.js';
 
 /** Config for the file-based commands (models, coverage, queue): defaults when there is no file yet. */
@@ -53,7 +54,7 @@ export function registerModels(program: Command): void {
           dryRun: opts.dryRun ?? false,
         });
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun ?? false, ...report }, null, 2)}\n`);
+          printJson({ dryRun: opts.dryRun ?? false, ...report }, { pretty: true });
           return;
         }
         const verb = opts.dryRun ? 'would remove' : 'removed';
@@ -85,7 +86,7 @@ export function registerModels(program: Command): void {
           quarantine: parts.registry.quarantineList(),
           notes,
         };
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        printJson(out, { pretty: true });
         return;
       }
       const { formatModelsReport } = await import('../../registry/report.js');
@@ -103,7 +104,7 @@ async function rollback(home: string, configPath: string, raw: string, reason: s
   if (!SYMBOL_RE.test(symbol)) throw new CliError(`--rollback: expected a symbol like BTC/USDT, got "${raw}"`, 2);
   const { withEngineOrFiles } = await import('../engine-access.js');
   const r = await withEngineOrFiles(home, configPath, (api) => api.rollback(symbol, reason ?? 'rolled back by the operator (kilo models --rollback)'));
-  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (json) printJson(r.ok ? r : { error: r.message, ...r });
   else process.stdout.write(`${r.message}\n`);
   if (!r.ok) process.exitCode = 1;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { globalOptions } from '../context.js';
+import { printJson } from '../json.js';
 import { CliError } from '../errors.js';
 import type { TrainingQueue } from '../../training/queue.js';
 import type { JobView } from '../../engine-api.js';
@@ -70,7 +71,7 @@ function action(prepare: (args: string[], opts: Opts) => (q: TrainingQueue, ctx:
       if (err instanceof Error && err.name === 'QueueEntryNotFoundError') throw new CliError(err.message, 1);
       throw err;
     }
-    if (json) process.stdout.write(`${JSON.stringify({ ...(out.json as object), notes }, null, 2)}\n`);
+    if (json) printJson({ ...(out.json as object), notes }, { pretty: true });
     else process.stdout.write(`${notes.map((n) => `note: ${n}\n`).join('')}${out.text}`);
   };
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 
 interface ReplayCliOpts {
   csv?: string;
@@ -43,6 +44,9 @@ export function registerReplay(program: Command): void {
       const { config, note } = await loadConfigOrDefaults(configPath);
       if (note && !o.json) process.stdout.write(`${note}\n`);
       const symbols = o.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const { SYMBOL_RE } = await import('../../market/symbols.js');
+      const bad = symbols?.find((s) => !SYMBOL_RE.test(s));
+      if (bad) throw new CliError(`--symbols: expected symbols like BTC/USDT, got "${bad}"`, 2);
       const { runReplay, formatReplaySummary } = await import('../replay.js');
       const summary = await runReplay({
         config,
@@ -58,6 +62,7 @@ export function registerReplay(program: Command): void {
       }).catch((err: Error) => {
         throw new CliError(err.message, 1);
       });
-      process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `\n${formatReplaySummary(summary)}\n`);
+      if (o.json) printJson(summary);
+      else process.stdout.write(`\n${formatReplaySummary(summary)}\n`);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 import type { SignalAnswer } from '../../engine/signal-request.js';
 
 export function registerSignal(program: Command): void {
@@ -45,7 +46,7 @@ export function registerSignal(program: Command): void {
         })
         .finally(() => market.source.close?.());
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(answer)}\n`);
+        printJson(answer);
       } else if (answer.kind === 'signal') {
         process.stdout.write(
           `${symbol}: ${answer.direction} (confidence ${answer.confidence.toFixed(2)}) from model ${answer.model_version}${answer.fallback ? ` [fallback: ${answer.reason}]` : ''}\n`,

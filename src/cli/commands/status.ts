@@ -9,6 +9,7 @@ import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults, positiveInt } from '../load-config.js';
 import { locateEngine, snapshotOf, type EngineView } from '../engine-access.js';
+import { printJson } from '../json.js';
 
 const money = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const signed = (x: number, digits = 2): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
@@ -102,7 +103,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print JSON: {source, pid, note, snapshot}')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { view, snap, notes } = await context(cmd);
-      if (o.json) process.stdout.write(`${JSON.stringify({ source: view.source, pid: view.pid, note: view.note, notes, snapshot: snap })}\n`);
+      if (o.json) printJson({ source: view.source, pid: view.pid, note: view.note, notes, snapshot: snap });
       else process.stdout.write(statusText(view, snap, notes));
     });
 
@@ -113,7 +114,7 @@ export function registerStatus(program: Command): void {
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { view, snap, notes } = await context(cmd);
       const p = snap.portfolio;
-      if (o.json) process.stdout.write(`${JSON.stringify({ source: view.source, pid: view.pid, note: view.note, cash: p.cash, equity: p.equity, positions: p.positions })}\n`);
+      if (o.json) printJson({ source: view.source, pid: view.pid, note: view.note, cash: p.cash, equity: p.equity, positions: p.positions });
       else process.stdout.write(positionsText(view, snap, notes));
     });
 
@@ -141,7 +142,7 @@ export function registerStatus(program: Command): void {
         const since = parseSince(o.since, now) ?? -Infinity;
         trades = data.trades.filter((t) => t.at >= since).reverse().slice(0, limit);
       }
-      if (o.json) process.stdout.write(`${JSON.stringify({ source: view.source, pid: view.pid, note: view.note, trades })}\n`);
+      if (o.json) printJson({ source: view.source, pid: view.pid, note: view.note, trades });
       else process.stdout.write(`${[view.note ?? `kilo engine pid ${view.pid}`, ...tradesText(trades)].join('\n')}\n`);
     });
 
