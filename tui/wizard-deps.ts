@@ -59,7 +59,8 @@ export function makeWizardDeps(w: WizardWiring): WizardDeps {
       );
       // A fresh home gets the shipped, commented template first, so the patch lands among comments.
       if (!exists) await writeDefaultConfig(w.configPath);
-      await updateConfigFile(w.configPath, patch);
+      // The operator's own keys kilo does not know stay in the file (kilo setup warned about them).
+      await updateConfigFile(w.configPath, patch, { keepUnknown: true });
     },
     startEngine: w.startEngine,
   };

@@ -75,3 +75,44 @@ describe('updateConfigFile', () => {
     expect(await readFile(file, 'utf8')).toBe('x: 1\n');
   });
 });
+
+describe('kilo setup keeps the operator\'s own keys (issue 13 item 8)', () => {
+  const USER = 'data:\n  source: sim\n# my own settings\nextra_user_key: 42\nmodel:\n  window: 32\n  my_note: keep me\n';
+
+  it('parseKeepingUnknown warns about each unknown key with its line and uses the rest', async () => {
+    const { parseKeepingUnknown } = await import('../../src/config/edit.js');
+    const r = parseKeepingUnknown(USER, '/h/config.yaml');
+    expect(r.config.model.window).toBe(32);
+    expect(r.unknown.map((p) => p.path)).toEqual(['extra_user_key', 'model.my_note']);
+    expect(r.warnings).toEqual([
+      'config.yaml:4: extra_user_key: unknown key - kept in the file, not used by kilo',
+      'config.yaml:7: model.my_note: unknown key - kept in the file, not used by kilo',
+    ]);
+    // Any other problem is still an error naming key and line.
+    expect(() => parseKeepingUnknown(`${USER}  window_typo_value: 1\nexchange:\n  timeframe: 7m\n`, '/h/config.yaml')).toThrow(/exchange\.timeframe/);
+  });
+
+  it('the wizard\'s save keeps them in the file; a patch still cannot add an unknown key', async () => {
+    const { makeWizardDeps } = await import('../../tui/wizard-deps.js');
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, USER);
+    const deps = makeWizardDeps({ home: dir, configPath: file, base: defaultConfig(), startEngine: async () => { throw new Error('not here'); } });
+    await deps.save({ 'model.window': 64, 'data.source': 'csv' });
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('# my own settings\nextra_user_key: 42\n');
+    expect(text).toContain('my_note: keep me');
+    expect(text).toMatch(/window: 64/);
+    await expect(updateConfigFile(file, { 'model.windw': 1 }, { keepUnknown: true })).rejects.toThrow(/model\.windw: unknown key/);
+    expect(await readFile(file, 'utf8')).toBe(text);
+  });
+
+  it('kilo setup on such a file warns instead of stopping on the key (then needs a terminal)', async () => {
+    const { runKilo } = await import('../helpers/artifact-fixtures.js');
+    await writeFile(join(dir, 'config.yaml'), USER);
+    const r = await runKilo(dir, ['setup']);
+    expect(r.stderr).toContain('kilo: warning: config.yaml:4: extra_user_key: unknown key - kept in the file, not used by kilo');
+    expect(r.stderr).not.toMatch(/^kilo: config\.yaml:4/m);
+    expect(r.stderr).toMatch(/terminal/);
+    expect(await readFile(join(dir, 'config.yaml'), 'utf8')).toBe(USER);
+  });
+});

@@ -64,7 +64,21 @@ export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: b
   const { loadConfigOrDefaults } = await import('../load-config.js');
   const wizard = opts.forceWizard || !(await exists(configPath));
   // Validate an existing config first: a bad file is an error naming key and line, before any UI.
-  const { config: base } = await loadConfigOrDefaults(configPath);
+  // `kilo setup` keeps the operator's own keys it does not know: warned about, left in the file.
+  const load = async () => {
+    if (!opts.forceWizard || !(await exists(configPath))) return (await loadConfigOrDefaults(configPath)).config;
+    const { loadConfigKeepingUnknown } = await import('../../config/edit.js');
+    const { ConfigError } = await import('../../config/errors.js');
+    try {
+      const r = await loadConfigKeepingUnknown(configPath);
+      for (const w of r.warnings) process.stderr.write(`kilo: warning: ${w}\n`);
+      return r.config;
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message, 2);
+      throw err;
+    }
+  };
+  const base = await load();
   assertTerminal();
   // One engine per home: when it already runs (headless, another console), offer its console instead.
   const pid = opts.forceWizard ? null : await runningEngine(home);
@@ -73,7 +87,7 @@ export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: b
     throw new CliError(`not attached; the engine (pid ${pid}) keeps running (kilo attach connects to it, kilo stop stops it)`, 4);
   }
   const startEngine = async () => {
-    const { config } = await loadConfigOrDefaults(configPath);
+    const config = await load();
     const { createEngine } = await import('../../engine.js');
     const engine = await createEngine({ home, config, configPath });
     await engine.start();
