@@ -25,6 +25,7 @@ import { registerHistory } from './commands/history.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError } from './errors.js';
 import { jsonError, wantsJson } from './json.js';
+import { setOffline } from './load-config.js';
 import { packageVersion } from '../util/package-version.js';
 
 // `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
@@ -45,6 +46,7 @@ program
   .description('Operator console for an ML-driven crypto trading bot (paper trading unless explicitly enabled).\n`kilo --version` prints the version.')
   .option('-c, --config <file>', 'config file', 'config.yaml')
   .option('--home <dir>', 'folder holding config.yaml, models/ and data/', process.cwd())
+  .option('--offline', 'use the simulator whatever data.source says (no network; said on every surface)')
   // Subcommand help lists these too: every subcommand takes them.
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for usage)')
@@ -58,6 +60,8 @@ if (json) {
     },
   });
 }
+
+program.hook('preAction', (root) => setOffline(Boolean(root.opts<{ offline?: boolean }>().offline)));
 
 registerConsole(program);
 registerRun(program);

@@ -72,6 +72,8 @@ export async function runInteractiveCommand(cmd: Command, opts: { forceWizard: b
     try {
       const r = await loadConfigKeepingUnknown(configPath);
       for (const w of r.warnings) process.stderr.write(`kilo: warning: ${w}\n`);
+      const { applyOffline } = await import('../load-config.js');
+      applyOffline(r.config);
       return r.config;
     } catch (err) {
       if (err instanceof ConfigError) throw new CliError(err.message, 2);
