@@ -39,6 +39,8 @@ export function engineCommands(d: CommandDeps): EngineCommands {
     async train(req: TrainRequest): Promise<CommandResult> {
       const symbol = req.symbol;
       if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
+      const listed = await d.coverage.checkSymbol(symbol);
+      if (!listed.ok) return { ok: false, message: `${symbol}: ${listed.reason}; not queued` };
       if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
       state.request(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
       const { entry, added } = await queue.add(symbol, { priority: 100, trigger: 'operator', reason: req.reason ?? 'operator request' });

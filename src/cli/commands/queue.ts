@@ -85,19 +85,8 @@ function parseSymbol(s: string): string {
 /** A symbol the configured source does not list is refused (exit 2) before anything is written. */
 async function assertListed(cmd: Command, symbol: string): Promise<void> {
   const { home, configPath } = globalOptions(cmd);
-  const { config } = await loadCommandConfig(configPath);
-  const [{ createMarketSource }, { validateSymbol, marketListOf }, { systemClock }] = await Promise.all([
-    import('../../market/index.js'),
-    import('../../market/symbols.js'),
-    import('../../clock.js'),
-  ]);
-  const market = await createMarketSource(config, { home, clock: systemClock });
-  try {
-    const r = validateSymbol(symbol, await marketListOf(market.source));
-    if (!r.ok) throw new CliError(`${symbol}: ${r.reason}; not queued`, 2);
-  } finally {
-    await market.source.close?.();
-  }
+  const { assertListed: check } = await import('../listed.js');
+  await check(home, configPath, symbol, 'not queued');
 }
 
 function parseNumber(what: string, s: string): number {

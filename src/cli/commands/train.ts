@@ -60,6 +60,7 @@ export function registerTrain(program: Command): void {
     .action(async (opts: TrainOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const symbol = parseSymbol(opts.symbol);
+      await (await import('../listed.js')).assertListed(home, configPath, symbol, 'not trained');
       const models = parseModels(opts.model);
       await runTrain({ home, configPath, symbol, models, quick: !!opts.quick, force: !!opts.forceTrain, version: opts.version });
     });
