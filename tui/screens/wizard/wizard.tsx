@@ -18,10 +18,33 @@ export interface WizardDeps {
   configPath: string;
   /** The best compatible model for these answers, or null. */
   findExistingModel: (answers: WizardAnswers) => Promise<ExistingModel | null>;
-  /** Write the patch into config.yaml (creating it first if needed). */
-  save: (patch: Record<string, unknown>) => Promise<void>;
+  /**
+   * Write the patch into config.yaml (creating it first if needed). May return notices for the
+   * operator (symbols left out of a multi-symbol set, and why).
+   */
+  save: (patch: Record<string, unknown>) => Promise<void | string[]>;
+  /** What the chosen source lists, offered at the symbol questions. */
+  listSymbols?: (answers: WizardAnswers) => Promise<WizardListing>;
+  /** Typed symbols checked against the chosen source: unlisted ones are refused. */
+  checkSymbols?: (answers: WizardAnswers, symbols: string[]) => Promise<WizardSymbolCheck>;
+  /** A CSV folder: null when usable, else why not. */
+  checkCsvDir?: (dir: string) => Promise<string | null>;
   /** Build and start an engine from the saved config. */
   startEngine: () => Promise<EngineApi>;
+}
+
+export interface WizardListing {
+  /** "the simulator (seed 42)", "binance", ... */
+  name: string;
+  /** Null when the list cannot be read (the note says why). */
+  symbols: string[] | null;
+  note?: string;
+}
+
+export interface WizardSymbolCheck {
+  rejected: { symbol: string; reason: string }[];
+  /** Set when the list could not be read and the symbols were not checked. */
+  note?: string;
 }
 
 export type WizardResult =
@@ -48,6 +71,25 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
   useInputCommitProbe();
   const { answers, phase } = state;
   const lookupKey = `${answers.trainingMode}|${answers.encoding}|${answers.symbols.join(',')}`;
+  const sourceKey = `${answers.source}|${answers.exchangeId}|${answers.csvDir}`;
+  const [listing, setListing] = useState<WizardListing | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [notices, setNotices] = useState<string[]>([]);
+
+  useEffect(() => {
+    if (!deps.listSymbols || phase !== 'questions') return;
+    let stale = false;
+    setListing(null);
+    deps.listSymbols(answers).then(
+      (l) => !stale && setListing(l),
+      () => !stale && setListing(null),
+    );
+    return () => {
+      stale = true;
+    };
+    // The listing depends only on the source answers.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [sourceKey]);
 
   const finish = useCallback(
     (r: WizardResult) => {
@@ -76,7 +118,10 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
   useEffect(() => {
     if (phase !== 'saving') return;
     deps.save(wizardAnswersToPatch(answers)).then(
-      () => dispatch({ type: 'saved', trainNow: answers.trainNow && (!existingModel() || answers.retrainExisting) }),
+      (n) => {
+        setNotices(n ?? []);
+        dispatch({ type: 'saved', trainNow: answers.trainNow && (!existingModel() || answers.retrainExisting) });
+      },
       (err: unknown) => dispatch({ type: 'saveFailed', message: `could not write ${deps.configPath}: ${err instanceof Error ? err.message : String(err)}` }),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -92,13 +137,44 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
   }, phase !== 'finished');
 
   const onAnswer = (value: string) => {
+    if (checking) return;
+    let next: WizardAnswers;
     try {
-      const next = step.kind === 'select' ? step.set(answers, value) : step.set(answers, value);
-      dispatch({ type: 'answer', answers: next, stepCount: stepsFor(next, existingModel()).length });
+      next = step.kind === 'select' ? step.set(answers, value) : step.set(answers, value);
     } catch (err) {
-      if (err instanceof WizardInputError) dispatch({ type: 'error', message: err.message });
-      else throw err;
+      if (err instanceof WizardInputError) return dispatch({ type: 'error', message: err.message });
+      throw err;
     }
+    const accept = () => dispatch({ type: 'answer', answers: next, stepCount: stepsFor(next, existingModel()).length });
+    // Symbols and a CSV folder are checked against the chosen source before the wizard moves on.
+    const check = checkOf(step.id, next);
+    if (!check) return accept();
+    setChecking(true);
+    check.then(
+      (problem) => {
+        setChecking(false);
+        if (problem) dispatch({ type: 'error', message: problem });
+        else accept();
+      },
+      (err: unknown) => {
+        setChecking(false);
+        dispatch({ type: 'error', message: `could not check: ${err instanceof Error ? err.message : String(err)}` });
+      },
+    );
+  };
+
+  /** The async check of an answer, resolving to the problem to show, or null. */
+  const checkOf = (id: string, next: WizardAnswers): Promise<string | null> | null => {
+    if (id === 'csvDir' && deps.checkCsvDir) return deps.checkCsvDir(next.csvDir);
+    if ((id === 'symbols' || id === 'coreSymbols') && deps.checkSymbols) {
+      const typed = id === 'symbols' ? next.symbols : next.coreSymbols;
+      return deps.checkSymbols(next, typed).then((r) => {
+        if (!r.rejected.length) return null;
+        const offer = listing?.symbols ? `; ${listing.name} lists ${listing.symbols.slice(0, 12).join(', ')}${listing.symbols.length > 12 ? ', ...' : ''}` : '';
+        return `${r.rejected.map((x) => `${x.symbol}: ${x.reason}`).join('; ')}${offer}`;
+      });
+    }
+    return null;
   };
 
   const onTrained = useCallback((engine: EngineApi) => {
@@ -115,6 +191,14 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
         <St dim>{`Step ${state.index + 1} of ${steps.length}`}</St>
         <St bold wrap="wrap">{step.title}</St>
         <St dim wrap="wrap">{step.help}</St>
+        {(step.id === 'symbols' || step.id === 'coreSymbols') && listing ? (
+          <St dim wrap="wrap">
+            {listing.symbols
+              ? `Listed on ${listing.name} (${listing.symbols.length}): ${listing.symbols.slice(0, 30).join(', ')}${listing.symbols.length > 30 ? ', ...' : ''}`
+              : `Not checked against ${listing.name}: ${listing.note ?? 'its market list is unavailable'}`}
+          </St>
+        ) : null}
+        {checking ? <St dim>Checking…</St> : null}
         <StepView key={step.id} step={step} answers={answers} onAnswer={onAnswer} onBack={() => dispatch({ type: 'back' })} />
       </Box>
     );
@@ -137,6 +221,9 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
     body = (
       <Box flexDirection="column">
         <St>{`Saved ${deps.configPath}.`}</St>
+        {notices.map((n) => (
+          <St key={n} color="yellow" wrap="wrap">{`warning: ${n}`}</St>
+        ))}
         <St bold>Start the bot now?</St>
         <St dim>Now opens the console (paper trading). Later prints how to start it (console, headless, systemd, tmux).</St>
         <Select
