@@ -214,9 +214,15 @@ export class CoverageKeeper {
     for (const x of fresh) this.warnedSkipped.add(`${x.key}=${x.symbol}`);
     const byReason = new Map<string, SkippedSymbol[]>();
     for (const x of fresh) byReason.set(x.reason, [...(byReason.get(x.reason) ?? []), x]);
+    // The first few are named with their keys; `kilo coverage` lists them all.
+    const SHOWN = 10;
     for (const [reason, xs] of byReason) {
       if (xs.length === 1) this.d.logger.warn(`config ${xs[0].key}: ${xs[0].symbol} skipped: ${reason}`, xs[0].symbol);
-      else this.d.logger.warn(`config: ${xs.length} symbols skipped: ${reason}: ${xs.map((x) => `${x.symbol} (${x.key})`).join(', ')}`);
+      else {
+        const named = xs.slice(0, SHOWN).map((x) => `${x.symbol} (${x.key})`).join(', ');
+        const more = xs.length > SHOWN ? ` and ${xs.length - SHOWN} more (kilo coverage lists them)` : '';
+        this.d.logger.warn(`config: ${xs.length} symbols skipped: ${reason}: ${named}${more}`);
+      }
     }
   }
 

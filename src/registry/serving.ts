@@ -13,6 +13,7 @@ import { corruptAsideName, writeJsonAtomic } from '../util/atomic.js';
 import { GuardedStore, StoreCorruptError } from '../trading/guarded-store.js';
 import { withFileLock } from '../training/file-lock.js';
 import { parseVersion } from './version.js';
+import { checkSymbolSyntax } from '../market/symbols.js';
 
 export type ServingMap = Record<string, string>;
 
@@ -32,10 +33,23 @@ export interface ServingStoreOptions {
   onWarn?: (message: string) => void;
 }
 
-export function parseServingMap(file: string, raw: unknown): ServingMap {
+/** Bad entries already reported, per file: the map is read every refresh, the warning is said once. */
+const reportedBad = new Set<string>();
+
+/**
+ * A symbol key goes through the same check as one typed by the operator (issue 17 item 4): a bad
+ * one is dropped with the file and entry named (once per process) and is gone at the next write.
+ */
+export function parseServingMap(file: string, raw: unknown, onWarn?: (message: string) => void): ServingMap {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ServingFileError(file, 'expected an object {symbol: version}');
   const out: ServingMap = {};
   for (const [symbol, v] of Object.entries(raw)) {
+    const ok = checkSymbolSyntax(symbol, { normalise: false });
+    if (!ok.ok) {
+      const key = `${file}\0${symbol}`;
+      if (!reportedBad.has(key) && reportedBad.add(key)) onWarn?.(`${file}: entry ${JSON.stringify(symbol.slice(0, 60))}: ${ok.reason}; entry rejected, never served`);
+      continue;
+    }
     if (typeof v !== 'string' || !parseVersion(v)) throw new ServingFileError(file, `"${symbol}" should map to a version like "1.0", got ${JSON.stringify(v)}`);
     out[symbol] = v;
   }
@@ -64,7 +78,7 @@ export function servingFromDecisions(decisions: readonly RecordedDecision[]): Se
   for (const d of decisions) {
     const putInService = d.kind !== undefined ? d.kind === 'promoted' || d.kind === 'rollback' : d.promoted === true;
     const v = putInService ? d.challengerVersion : d.championVersion;
-    if (v && parseVersion(v)) out[d.symbol] = v;
+    if (v && parseVersion(v) && checkSymbolSyntax(d.symbol, { normalise: false }).ok) out[d.symbol] = v;
   }
   return out;
 }
@@ -93,7 +107,7 @@ async function readDecisions(file: string): Promise<{ decisions: RecordedDecisio
  */
 async function openStore(file: string, opts: ServingStoreOptions): Promise<GuardedStore<ServingMap> | null> {
   const open = (): Promise<GuardedStore<ServingMap>> =>
-    GuardedStore.open<ServingMap>(file, { defaults: () => ({}), parse: (raw) => parseServingMap(file, raw), onWarn: opts.onWarn });
+    GuardedStore.open<ServingMap>(file, { defaults: () => ({}), parse: (raw) => parseServingMap(file, raw, opts.onWarn), onWarn: opts.onWarn });
   const exists = async (f: string): Promise<boolean> => (await readFile(f).catch(() => null)) !== null;
   const missing = !(await exists(file)) && !(await exists(`${file}.bak`));
   let corrupt: StoreCorruptError | null = null;
@@ -139,7 +153,7 @@ export async function updateServingMap(file: string, change: (map: ServingMap) =
   return withFileLock(`${file}.lock`, async () => {
     const store =
       (await openStore(file, opts)) ??
-      (await GuardedStore.open<ServingMap>(file, { defaults: () => ({}), parse: (raw) => parseServingMap(file, raw), onWarn: opts.onWarn }));
+      (await GuardedStore.open<ServingMap>(file, { defaults: () => ({}), parse: (raw) => parseServingMap(file, raw, opts.onWarn), onWarn: opts.onWarn }));
     const next = { ...store.data };
     change(next);
     store.data = Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
