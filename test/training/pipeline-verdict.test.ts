@@ -91,7 +91,7 @@ describe('walk-forward fold plans', () => {
 
   it('the light recipe is lighter than the profile it comes from', () => {
     const p = lightProfile({ name: 'full', epochs: 50, patience: 10, trees: 200, data_days: 730, batch_size: 256, ppo_steps: 4096 });
-    expect(p).toMatchObject({ name: 'quick', epochs: 10, patience: 4, trees: 100, ppo_steps: 1024, data_days: 730 });
+    expect(p).toMatchObject({ name: 'quick', epochs: 8, patience: 3, trees: 67, ppo_steps: 683, data_days: 730 });
     // A profile already tiny (tests, a small machine) is never made heavier.
     expect(lightProfile({ name: 'quick', epochs: 1, patience: 1, trees: 6, data_days: 60, batch_size: 256, ppo_steps: 256 })).toMatchObject({ epochs: 1, patience: 1, trees: 6, ppo_steps: 256 });
   });
