@@ -21,7 +21,7 @@ import { defaultConfig } from '../src/config/schema.js';
 import type { Candle } from '../src/market/types.js';
 import { WARMUP_BARS } from '../src/features/index.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
-import { costsOf, foldData, judgeTestSlice, lightProfile, trainFoldStages, type FoldPlan } from '../src/training/pipeline-verdict.js';
+import { costsOf, foldData, judgeTestSlice, trainFoldStages, type FoldPlan } from '../src/training/pipeline-verdict.js';
 import type { PipelineJobSpec } from '../src/training/protocol.js';
 import { ratePct30d } from '../src/evaluation/edge.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -62,6 +62,19 @@ type Results = Record<string, Record<string, Record<number, Record<string, Cell>
 const resultsFile = join(OUT, 'results.json');
 mkdirSync(OUT, { recursive: true });
 const results: Results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+/**
+ * The fold recipe, pinned so results stay comparable when the verdict's lightProfile changes: the
+ * quick profile's sizes with the verdict's fold recipe as it was when the study ran (a fifth of the
+ * epochs, a third of the patience, half the trees, a quarter of the PPO steps). recipe.json records
+ * it beside results.json; a resumed run with another recipe is refused.
+ */
+const QUICK = defaultConfig().training.quick;
+const RECIPE: PipelineJobSpec['profile'] = { ...QUICK, name: 'quick', epochs: 4, patience: 2, trees: 40, ppo_steps: 1024 };
+const recipeFile = join(OUT, 'recipe.json');
+if (existsSync(recipeFile) && readFileSync(recipeFile, 'utf8') !== JSON.stringify(RECIPE)) {
+  throw new Error(`${recipeFile} holds another fold recipe than ${JSON.stringify(RECIPE)}: use a fresh STUDY_OUT`);
+}
+await writeFileAtomic(recipeFile, JSON.stringify(RECIPE));
 const save = (): Promise<void> => writeFileAtomic(resultsFile, JSON.stringify(results));
 const log = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -90,7 +103,7 @@ async function runCell(v: Variant, symbol: string, k: number): Promise<[Record<s
   const spec: PipelineJobSpec = { ...base, horizon: v.horizon, labelThreshold: v.threshold, classWeights: v.classWeights, seed: 11, candles: [] };
   const f = foldInput(symbol, k);
   const data = foldData([{ symbol, candles: f.candles }], f.plan, spec, v.cross ? { extraFeatures: crossAssetFeatures(btc) } : {});
-  const stages = await trainFoldStages(data, spec, lightProfile(spec.profile), {}, () => undefined);
+  const stages = await trainFoldStages(data, spec, RECIPE, {}, () => undefined);
   const cells = (calibrate: boolean): Record<string, Cell> => {
     const j = judgeTestSlice(data, stages, costsOf(spec), 'fold', { calibrate })[symbol];
     const out: Record<string, Cell> = {};
@@ -167,31 +180,71 @@ const chosen = best(all);
 // ----- report -----
 const f = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 const mean = (v: string, strat: string, folds: number[]): number => SYMBOLS.reduce((s, sym) => s + agg(v, sym, strat, folds).total, 0) / SYMBOLS.length;
+/** Share of candles in the market and fills, per symbol over the folds. */
+function activity(v: string, symbol: string, folds: number[]): { exposure: number; fills: number } {
+  const cells = folds.map((k) => results[v][symbol][k].ensemble);
+  const n = cells.reduce((s, c) => s + c.n, 0);
+  return { exposure: cells.reduce((s, c) => s + c.exposure * c.n, 0) / n, fills: cells.reduce((s, c) => s + c.trades, 0) };
+}
+/**
+ * Timing: the ensemble's log return minus what holding the market for the same share of each fold
+ * would earn (exposure x buy-and-hold's log return), compounded, %. A long-only model in a rising
+ * market earns with no skill at all; this is what its entries and exits added on top of that.
+ */
+function timing(v: string, symbol: string, folds: number[]): number {
+  const sumLog = folds.reduce((s, k) => {
+    const c = results[v][symbol][k];
+    return s + c.ensemble.sumLog - c.ensemble.exposure * c.buy_and_hold.sumLog;
+  }, 0);
+  return Math.expm1(sumLog) * 100;
+}
+const meanOf = (g: (sym: string) => number): number => SYMBOLS.reduce((s, sym) => s + g(sym), 0) / SYMBOLS.length;
+const count = (g: (sym: string) => boolean): string => `${SYMBOLS.filter(g).length}/${SYMBOLS.length}`;
 const lines: string[] = [];
 lines.push(`# Study: ${SYMBOLS.length} symbols, ${FOLDS} walk-forward folds of ${FOLD_DAYS} days, each fold model trained on the ${TRAIN_DAYS} days before it (${new Date(bounds[0]).toISOString().slice(0, 10)}..${new Date(bounds[FOLDS]).toISOString().slice(0, 10)})`);
-lines.push(`PnL after fees (0.1 %/side) and slippage (5 bps/side) through the broker rule (long-only, entry threshold 0.55), compounded per symbol, then the mean over symbols. Light fold recipe: ${JSON.stringify(lightProfile({ ...defaultConfig().training.quick, name: "quick" }))}.`);
-lines.push(`Chosen on folds 1-${FOLDS - 1} (choice metric: mean ensemble rate, %/30d): **${chosen.name}**. Fold ${FOLDS} is the holdout.`);
+lines.push(`PnL after fees (0.1 %/side) and slippage (5 bps/side) through the broker rule (long-only, entry threshold 0.55), compounded per symbol, then the mean over symbols. Models gbdt + gru + ppo and their ensemble (the default config) on the fold recipe ${JSON.stringify(RECIPE)}, GRU(32) on at most 2000 windows.`);
+lines.push(`Chosen on folds 1-${FOLDS - 1} (choice metric: mean ensemble rate, %/30d): **${chosen.name}**. Fold ${FOLDS} is the holdout. "timing" = ensemble minus exposure-matched buy-and-hold (what the entries and exits added beyond being long part of the time).`);
 lines.push('');
-lines.push(`| variant | choice score %/30d | ensemble folds 1-${FOLDS - 1} | ensemble holdout | TA folds 1-${FOLDS - 1} | TA holdout | no-trade | buy-and-hold folds 1-${FOLDS - 1} | buy-and-hold holdout | symbols ens > max(TA, 0) (holdout) |`);
-lines.push('|---|---|---|---|---|---|---|---|---|---|');
+const C = `1-${FOLDS - 1}`;
+lines.push(`| variant | choice score %/30d | ensemble folds ${C} | ensemble holdout | TA folds ${C} | TA holdout | no-trade | buy-and-hold folds ${C} | buy-and-hold holdout | timing folds ${C} / holdout | exposure / fills per symbol, folds ${C} | symbols ens > 0 (folds ${C} / holdout) | symbols ens > max(TA, 0) (holdout) |`);
+lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { name } of all) {
-  const v = { name };
-  const beat = SYMBOLS.filter((sym) => agg(v.name, sym, 'ensemble', HOLDOUT).total > Math.max(0, agg(v.name, sym, 'ta', HOLDOUT).total)).length;
+  const beat = count((sym) => agg(name, sym, 'ensemble', HOLDOUT).total > Math.max(0, agg(name, sym, 'ta', HOLDOUT).total));
+  const act = SYMBOLS.map((sym) => activity(name, sym, CHOICE));
   lines.push(
-    `| ${v.name} | ${score(v.name).toFixed(2)} | ${f(mean(v.name, 'ensemble', CHOICE))} % | ${f(mean(v.name, 'ensemble', HOLDOUT))} % | ${f(mean(v.name, 'ta', CHOICE))} % | ${f(mean(v.name, 'ta', HOLDOUT))} % | 0 % | ${f(mean(v.name, 'buy_and_hold', CHOICE))} % | ${f(mean(v.name, 'buy_and_hold', HOLDOUT))} % | ${beat}/${SYMBOLS.length} |`,
+    `| ${name} | ${score(name).toFixed(2)} | ${f(mean(name, 'ensemble', CHOICE))} % | ${f(mean(name, 'ensemble', HOLDOUT))} % | ${f(mean(name, 'ta', CHOICE))} % | ${f(mean(name, 'ta', HOLDOUT))} % | 0 % | ${f(mean(name, 'buy_and_hold', CHOICE))} % | ${f(mean(name, 'buy_and_hold', HOLDOUT))} % | ` +
+      `${f(meanOf((sym) => timing(name, sym, CHOICE)))} / ${f(meanOf((sym) => timing(name, sym, HOLDOUT)))} % | ${(act.reduce((s, a) => s + a.exposure, 0) / act.length).toFixed(2)} / ${(act.reduce((s, a) => s + a.fills, 0) / act.length).toFixed(1)} | ` +
+      `${count((sym) => agg(name, sym, 'ensemble', CHOICE).total > 0)} / ${count((sym) => agg(name, sym, 'ensemble', HOLDOUT).total > 0)} | ${beat} |`,
   );
 }
 lines.push('');
-lines.push(`Per symbol (ensemble folds 1-${FOLDS - 1} / holdout, %):`);
+lines.push(`Per symbol, the chosen variant (${chosen.name}) beside the baselines, folds ${C} / holdout, %:`);
+lines.push(`| symbol | ensemble | TA | no-trade | buy-and-hold | timing | exposure | fills |`);
+lines.push('|---|---|---|---|---|---|---|---|');
+const pair = (v: string, sym: string, strat: string): string => `${f(agg(v, sym, strat, CHOICE).total)} / ${f(agg(v, sym, strat, HOLDOUT).total)}`;
+for (const sym of SYMBOLS) {
+  const a = activity(chosen.name, sym, CHOICE);
+  const h = activity(chosen.name, sym, HOLDOUT);
+  lines.push(
+    `| ${sym} | ${pair(chosen.name, sym, 'ensemble')} | ${pair(chosen.name, sym, 'ta')} | 0 / 0 | ${pair(chosen.name, sym, 'buy_and_hold')} | ${f(timing(chosen.name, sym, CHOICE))} / ${f(timing(chosen.name, sym, HOLDOUT))} | ` +
+      `${a.exposure.toFixed(2)} / ${h.exposure.toFixed(2)} | ${a.fills} / ${h.fills} |`,
+  );
+}
+lines.push(`| mean | ${f(mean(chosen.name, 'ensemble', CHOICE))} / ${f(mean(chosen.name, 'ensemble', HOLDOUT))} | ${f(mean(chosen.name, 'ta', CHOICE))} / ${f(mean(chosen.name, 'ta', HOLDOUT))} | 0 / 0 | ${f(mean(chosen.name, 'buy_and_hold', CHOICE))} / ${f(mean(chosen.name, 'buy_and_hold', HOLDOUT))} | ${f(meanOf((sym) => timing(chosen.name, sym, CHOICE)))} / ${f(meanOf((sym) => timing(chosen.name, sym, HOLDOUT)))} | | |`);
+lines.push('');
+lines.push(`Per symbol, every variant (ensemble folds ${C} / holdout, %):`);
 lines.push(`| variant | ${SYMBOLS.map((s) => s.split('/')[0]).join(' | ')} |`);
 lines.push(`|---|${SYMBOLS.map(() => '---').join('|')}|`);
-for (const v of all) lines.push(`| ${v.name} | ${SYMBOLS.map((s) => `${f(agg(v.name, s, 'ensemble', CHOICE).total)} / ${f(agg(v.name, s, 'ensemble', HOLDOUT).total)}`).join(' | ')} |`);
-for (const strat of ['ta', 'buy_and_hold']) {
-  lines.push(`| ${strat} | ${SYMBOLS.map((s) => `${f(agg(base.name, s, strat, CHOICE).total)} / ${f(agg(base.name, s, strat, HOLDOUT).total)}`).join(' | ')} |`);
-}
+for (const v of all) lines.push(`| ${v.name} | ${SYMBOLS.map((s) => pair(v.name, s, 'ensemble')).join(' | ')} |`);
+for (const strat of ['ta', 'buy_and_hold']) lines.push(`| ${strat} | ${SYMBOLS.map((s) => pair(base.name, s, strat)).join(' | ')} |`);
 lines.push('| no_trade | ' + SYMBOLS.map(() => '0 / 0').join(' | ') + ' |');
 lines.push('');
-lines.push(`Per model of the chosen variant (${chosen.name}), mean over symbols, folds 1-${FOLDS - 1} / holdout: ` + ['gbdt', 'gru', 'ppo', 'ensemble'].map((m) => `${m} ${f(mean(chosen.name, m, CHOICE))} / ${f(mean(chosen.name, m, HOLDOUT))} %`).join(', '));
+lines.push(`Per model of the chosen variant (${chosen.name}), mean over symbols, folds ${C} / holdout: ` + ['gbdt', 'gru', 'ppo', 'ensemble'].map((m) => `${m} ${f(mean(chosen.name, m, CHOICE))} / ${f(mean(chosen.name, m, HOLDOUT))} %`).join(', '));
+lines.push(
+  `Holdout, chosen variant: ensemble ${f(mean(chosen.name, 'ensemble', HOLDOUT))} % vs no-trade 0 %, TA ${f(mean(chosen.name, 'ta', HOLDOUT))} %, buy-and-hold ${f(mean(chosen.name, 'buy_and_hold', HOLDOUT))} %; ` +
+    `above no-trade on ${count((sym) => agg(chosen.name, sym, 'ensemble', HOLDOUT).total > 0)} symbols, above buy-and-hold on ${count((sym) => agg(chosen.name, sym, 'ensemble', HOLDOUT).total > agg(chosen.name, sym, 'buy_and_hold', HOLDOUT).total)}, ` +
+    `timing ${f(meanOf((sym) => timing(chosen.name, sym, HOLDOUT)))} % (positive on ${count((sym) => timing(chosen.name, sym, HOLDOUT) > 0)}).`,
+);
 const report = lines.join('\n');
 await writeFileAtomic(join(OUT, 'report.md'), report + '\n');
 console.log(`\n${report}`);

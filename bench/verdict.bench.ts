@@ -1,7 +1,7 @@
 /**
  * What the walk-forward verdict costs a training (issue 16: at most one training's time more).
  * BTC/USDT and SOL/USDT from ../shared/data/ohlcv, every model kind, the quick profile (the full
- * one with `npm run bench -- verdict full`), in a real worker: the training's own time (features,
+ * one with `VERDICT_PROFILE=full npm run bench -- verdict`: bench/run.ts passes no arguments on), in a real worker: the training's own time (features,
  * models, evaluation, save) beside the verdict's time (3 fold models on the light recipe + the
  * judgement of all 4 folds). Runs alternate between the symbols; medians of RUNS runs each.
  */
@@ -17,8 +17,9 @@ import { median, readCandles, requireData } from './data.js';
 
 requireData();
 
-const full = process.argv.includes('full');
-const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const full = process.env.VERDICT_PROFILE === 'full' || process.argv.includes('full');
+// Odd, so the median is a measured run.
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const config = defaultConfig();
 const profile = config.training[full ? 'full' : 'quick'];
 const symbols = ['BTC/USDT', 'SOL/USDT'];

@@ -10,7 +10,7 @@ export function formatEdgeTable(report: EdgeReport, symbol: string, confidence: 
   if (!sym) return `no walk-forward judgement for ${symbol}`;
   const c = report.costs;
   const lines = [
-    `walk-forward out of sample: ${report.recipe.note}; ${sym.rows.toLocaleString('en-US')} candles ` +
+    `walk-forward out of sample: ${report.recipe.note}${report.duration_s > 0 ? ` (${report.duration_s.toFixed(1)} s)` : ''}; ${sym.rows.toLocaleString('en-US')} candles ` +
       `(fee ${(c.fee_rate * 100).toFixed(2)} % + slippage ${c.slippage_bps} bps per side, entry threshold ${c.entry_threshold}, long-only, fully invested)`,
     `folds: ${sym.folds.map((f, i) => `${i + 1} ${new Date(f.from).toISOString().slice(0, 10)}..${new Date(f.to).toISOString().slice(0, 10)} (${f.recipe})`).join(', ')}`,
   ];

@@ -12,6 +12,8 @@ import {
   makeLabels,
   Preprocessor,
   timeSplit,
+  SplitError,
+  type SplitOptions,
   buildWindows,
   type CleanReport,
   type FeatureMatrix,
@@ -101,7 +103,7 @@ export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }
     const { data, report } = cleanMatrix(m.data, m.nRows, m.nCols);
     const labels = makeLabels(m.closes, o.horizon, o.threshold);
     const testFraction = o.testRows ? fractionForRows(labels.length, o.testRows[j], o) : o.testFraction;
-    const split = timeSplit(labels.length, { validationFraction: o.valFraction, testFraction, horizon: o.horizon, window: o.window });
+    const split = splitFor(symbol, candles.length, labels.length, { validationFraction: o.valFraction, testFraction, horizon: o.horizon, window: o.window });
     const fwd = new Float32Array(labels.length);
     for (let i = 0; i < labels.length; i++) fwd[i] = m.closes[i + o.horizon] / m.closes[i] - 1;
     return { symbol, m, data, report, labels, split, fwd };
@@ -132,6 +134,16 @@ export function buildTrainingData(symbols: { symbol: string; candles: Candle[] }
     lastTs: p.m.timestamps[p.m.nRows - 1],
   }));
   return { names, nCols, codeLen: parts[0].code.length, preprocessor, encodingMap, parts };
+}
+
+/** timeSplit, its refusal naming the symbol and its candles (a job can hold several symbols). */
+function splitFor(symbol: string, nCandles: number, nLabelled: number, o: SplitOptions): SplitRanges {
+  try {
+    return timeSplit(nLabelled, o);
+  } catch (err) {
+    if (err instanceof SplitError) throw new SplitError(`${symbol}: ${nCandles} candles are too few to train - ${err.message}`);
+    throw err;
+  }
 }
 
 function appendColumns(m: FeatureMatrix, extra: { names: string[]; data: Float32Array }): FeatureMatrix {

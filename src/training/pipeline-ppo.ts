@@ -68,17 +68,19 @@ export async function trainPpoStage(tf: Tf, data: TrainingData, spec: PipelineJo
     };
     const valProbs = probsFor('validation');
     const testProbs = probsFor('test');
-    const ser = await agent.serialize();
-    const encoded = encodePpoFiles(ser);
+    const encoded = hooks.noFiles ? null : encodePpoFiles(await agent.serialize());
     return {
       kind: 'ppo',
       valProbs,
       testProbs,
       notes: [`${agent.metadata.updates} updates over ${steps} steps, observation [${window} x ${nFeatures} + 3]`],
-      files: (key, ts) => [
-        { type: 'ppo', file: `ppo_model_${key}_${ts}.json`, data: encoded.json },
-        { type: 'ppo', file: `ppo_model_${key}_${ts}.bin`, data: encoded.bin },
-      ],
+      files: (key, ts) =>
+        encoded
+          ? [
+              { type: 'ppo', file: `ppo_model_${key}_${ts}.json`, data: encoded.json },
+              { type: 'ppo', file: `ppo_model_${key}_${ts}.bin`, data: encoded.bin },
+            ]
+          : [],
     };
   } finally {
     (agent as PpoAgent).dispose();

@@ -63,7 +63,7 @@ export async function trainRnnStage(tf: Tf, data: TrainingData, spec: PipelineJo
   }
   const valProbs = predictRnn(tf, res.model, val.x, val.n, val.window, val.nFeatures);
   const testProbs = predictRnn(tf, res.model, test.x, test.n, test.window, test.nFeatures);
-  const ser = await serializeLayersModel(res.model);
+  const ser = hooks.noFiles ? null : await serializeLayersModel(res.model);
   res.model.dispose();
   const kind = spec.rnnCell === 'lstm' ? 'lstm' : 'gru';
   return {
@@ -74,9 +74,12 @@ export async function trainRnnStage(tf: Tf, data: TrainingData, spec: PipelineJo
       `${kind}(${settings.units}) on ${train.n} windows [${spec.window} x ${train.nFeatures}]: best epoch ${res.bestEpoch}/${res.history.length}` +
         `${res.stoppedEarly ? ' (early stop)' : ''}, ${Math.round(res.windowsPerSecond)} windows/s`,
     ],
-    files: (key, ts) => [
-      { type: 'gru', file: artifactFileName('gru', key, ts, 'json'), data: ser.modelJson },
-      { type: 'gru', file: artifactFileName('gru', key, ts, 'weights.bin'), data: ser.weights },
-    ],
+    files: (key, ts) =>
+      ser
+        ? [
+            { type: 'gru', file: artifactFileName('gru', key, ts, 'json'), data: ser.modelJson },
+            { type: 'gru', file: artifactFileName('gru', key, ts, 'weights.bin'), data: ser.weights },
+          ]
+        : [],
   };
 }

@@ -9,6 +9,8 @@ export interface StageHooks {
   /** Progress inside the stage: fraction 0..1 of the stage, epoch/round counters, metrics. */
   report(fraction: number, epoch: number, epochs: number, loss: number | null, valMetric: number | null, etaS: number | null): void;
   log(message: string): void;
+  /** A walk-forward fold model is judged and dropped: no artifact files to serialize. */
+  noFiles?: boolean;
 }
 
 export interface TrainedStage {

@@ -76,6 +76,14 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
 
   progress('features', 0, WEIGHTS.features);
   const symbols = spec.symbols.map((s) => ({ symbol: s, candles: columnsToCandles(spec.candles.find((c) => c.symbol === s)!) }));
+  const gw = gateWindow(spec, symbols);
+  if (gw?.capped.length) {
+    const line =
+      `gate window ${gw.capped.map((s) => `${s} ${gw.rows[spec.symbols.indexOf(s)]}`).join(', ')} candles, shorter than the ${gw.wanted} of ` +
+      `auto_training.gate_days (${spec.gateDays ?? DEFAULT_GATE_DAYS}): too little history, capped at ${Math.round(MAX_GATE_SHARE * 100)} % of the usable rows (a wider bound, a harder promotion)`;
+    notes.push(line);
+    log('warn', line);
+  }
   const data = buildTrainingData(symbols, {
     mode: spec.trainingMode,
     encoding: spec.symbolEncoding,
@@ -85,7 +93,7 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     valFraction: spec.valFraction,
     testFraction: spec.testFraction,
     timeframeMs: TIMEFRAME_MS[spec.timeframe],
-    testRows: gateTestRows(spec, symbols),
+    testRows: gw?.rows,
   });
   for (const p of data.parts) {
     const c = p.clean;
@@ -220,15 +228,39 @@ function judged(data: TrainingData, slice: SliceName, labels: Uint8Array, probs:
 }
 
 /**
- * With a promotion gate asked, the test slice (the gate's window, out of sample for the
- * challenger) is at least spec.gateDays long; otherwise the configured fraction decides.
+ * A gate window never takes more than this share of a symbol's usable labelled rows: with less
+ * history than gate_days needs, the window shrinks so training keeps most of the rows (never a
+ * negative training slice). A shorter window only widens the paired bootstrap's bound, so the gate
+ * then promotes less readily, never more.
  */
-export function gateTestRows(spec: PipelineJobSpec, symbols: { candles: readonly unknown[] }[]): number[] | undefined {
+export const MAX_GATE_SHARE = 1 / 3;
+
+export interface GateWindow {
+  /** Test-slice rows per symbol (spec.symbols order). */
+  rows: number[];
+  /** Rows gate_days asks for. */
+  wanted: number;
+  /** Symbols whose window was capped below `wanted` for want of history. */
+  capped: string[];
+}
+
+/**
+ * With a promotion gate asked, the test slice (the gate's window, out of sample for the
+ * challenger) is gate_days long, or MAX_GATE_SHARE of the usable rows when the history is too
+ * short for that, and never shorter than the configured fraction; without a gate the fraction decides.
+ */
+export function gateWindow(spec: PipelineJobSpec, symbols: { symbol?: string; candles: readonly unknown[] }[]): GateWindow | undefined {
   if (!spec.gate) return undefined;
-  const rows = Math.ceil(((spec.gateDays ?? DEFAULT_GATE_DAYS) * 86_400_000) / TIMEFRAME_MS[spec.timeframe]);
-  return symbols.map((s) => {
+  const wanted = Math.ceil(((spec.gateDays ?? DEFAULT_GATE_DAYS) * 86_400_000) / TIMEFRAME_MS[spec.timeframe]);
+  const capped: string[] = [];
+  const rows = symbols.map((s, j) => {
     const labelled = s.candles.length - WARMUP_BARS - spec.horizon;
     const usable = labelled - (spec.window - 1) - 2 * (spec.horizon + spec.window);
-    return Math.max(rows, Math.floor(usable * spec.testFraction));
+    const byFraction = Math.floor(usable * spec.testFraction);
+    const cap = Math.floor(usable * MAX_GATE_SHARE);
+    if (wanted > cap && wanted > byFraction) capped.push(s.symbol ?? spec.symbols[j]);
+    return Math.max(byFraction, Math.min(wanted, cap));
   });
+  return { rows, wanted, capped };
 }
+

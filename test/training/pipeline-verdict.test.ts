@@ -15,7 +15,7 @@ import type { Candle } from '../../src/market/types.js';
 import { parseCandleCsv } from '../../src/market/csv.js';
 import { buildTrainingData, candlesToColumns } from '../../src/training/pipeline-data.js';
 import { foldData, planFolds, lightProfile, MIN_FOLD_TRAIN_ROWS } from '../../src/training/pipeline-verdict.js';
-import { trainSymbolModels } from '../../src/training/pipeline.js';
+import { gateWindow, MAX_GATE_SHARE, trainSymbolModels } from '../../src/training/pipeline.js';
 import type { PipelineJobSpec } from '../../src/training/protocol.js';
 import { edgeVerdict } from '../../src/evaluation/edge.js';
 import { WARMUP_BARS } from '../../src/features/index.js';
@@ -91,7 +91,7 @@ describe('walk-forward fold plans', () => {
 
   it('the light recipe is lighter than the profile it comes from', () => {
     const p = lightProfile({ name: 'full', epochs: 50, patience: 10, trees: 200, data_days: 730, batch_size: 256, ppo_steps: 4096 });
-    expect(p).toMatchObject({ name: 'quick', epochs: 10, patience: 4, trees: 100, ppo_steps: 1024, data_days: 730 });
+    expect(p).toMatchObject({ name: 'quick', epochs: 8, patience: 3, trees: 67, ppo_steps: 683, data_days: 730 });
     // A profile already tiny (tests, a small machine) is never made heavier.
     expect(lightProfile({ name: 'quick', epochs: 1, patience: 1, trees: 6, data_days: 60, batch_size: 256, ppo_steps: 256 })).toMatchObject({ epochs: 1, patience: 1, trees: 6, ppo_steps: 256 });
   });
@@ -171,5 +171,31 @@ describe('walk-forward verdict in metadata.json', () => {
     const res = await trainSymbolModels(spec(join(home, 'gate', 'models'), 'SOL/USDT', candles, { walkForwardFolds: 1, gate: { championDir: '/x', rows: 10 }, gateDays: 40 }));
     expect(res.metadata!.performance.gbdt!.test.samples).toBe(40 * 24);
     expect(res.metadata!.edge!.symbols['SOL/USDT'].folds).toHaveLength(1);
+    expect(res.notes.some((n) => n.startsWith('gate window'))).toBe(false);
+  });
+
+  it('with less history than gate_days needs, the gate window shrinks to a share of the rows and training still runs', async () => {
+    // 40 days: a 30-day gate window would leave training a negative slice (CI: "leave train -7").
+    const candles = await simCandles('SOL/USDT', 40);
+    const s = spec(join(home, 'short-gate', 'models'), 'SOL/USDT', candles, { gate: { championDir: '/x', rows: 10 }, gateDays: 30 });
+    const usable = candles.length - WARMUP_BARS - 1 - 15 - 2 * 17;
+    const res = await trainSymbolModels(s);
+    const m = res.metadata!;
+    expect(m.performance.gbdt!.test.samples).toBe(Math.floor(usable * MAX_GATE_SHARE));
+    expect(m.performance.gbdt!.test.samples).toBeLessThan(30 * 24);
+    expect(m.performance.gbdt!.validation.samples).toBe(Math.floor(usable * 0.15));
+    expect(res.notes.find((n) => n.startsWith('gate window'))).toMatch(/SOL\/USDT \d+ candles, shorter than the 720/);
+    // The verdict still judges the trained model's own (shorter) slice.
+    expect(m.edge!.symbols['SOL/USDT'].folds.length).toBeGreaterThanOrEqual(1);
+    // Without a gate the configured fraction decides and no window is asked.
+    expect(gateWindow({ ...s, gate: undefined }, [{ candles }])).toBeUndefined();
+    // Plenty of history: exactly gate_days, not capped.
+    const long = gateWindow(s, [{ symbol: 'SOL/USDT', candles: new Array(200 * 24) }])!;
+    expect(long).toEqual({ rows: [720], wanted: 720, capped: [] });
+  });
+
+  it('too few candles for any split: the refusal names the symbol and its candles', () => {
+    const few = Array.from({ length: WARMUP_BARS + 30 }, (_, i) => ({ timestamp: i * H, open: 1, high: 1.01, low: 0.99, close: 1 + (i % 3) * 0.001, volume: 1 }));
+    expect(() => buildTrainingData([{ symbol: 'NEW/USDT', candles: few }], dataOpts)).toThrow(/^NEW\/USDT: \d+ candles are too few to train - not enough rows to split/);
   });
 });
