@@ -36,6 +36,8 @@ export interface ReplayOptions {
   onLine?: (line: string) => void;
   /** Score the gate's decisions on the days after them (needs their artifacts). @default true */
   scorecard?: boolean;
+  /** Ends the replay early (after the round in progress): the report covers the rounds done. */
+  signal?: AbortSignal;
 }
 
 export interface ReplaySummary {
@@ -136,6 +138,10 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   let rounds = 0;
   const pace = o.speed > 0 ? 1000 / o.speed : 0;
   for (let t = from; t + step <= to; t += step) {
+    if (o.signal?.aborted) {
+      o.onLine?.(`replay stopped at ${new Date(t).toISOString()} (${rounds} rounds done): the report covers them`);
+      break;
+    }
     const t0 = Date.now();
     // The round at market time t acts on the candle that opened at t - step (it closed at t).
     const bar = t - step;
@@ -176,7 +182,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const report = buildReplayReport({ track, trades: { kilo: trades, ta_only: ta.trades }, scorecard });
   return {
     from,
-    to,
+    to: Math.min(to, from + rounds * step),
     rounds,
     symbols,
     signals: overall.signals,

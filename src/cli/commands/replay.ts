@@ -78,7 +78,17 @@ export function registerReplay(program: Command): void {
       if (note && !o.json) process.stdout.write(`${note}\n`);
       const symbols = o.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
       const { runReplay, formatReplaySummary, replayJson } = await import('../replay.js');
+      // Ctrl-C (or a TERM) ends a long replay early with the report over the rounds done; a second one kills it.
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+        process.stderr.write('kilo replay: stopping after this round, then the report (again to abort)\n');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const summary = await runReplay({
+        signal: stop.signal,
         config,
         configPath,
         csvDir: resolve(home, o.csv ?? config.data.csv_dir),
