@@ -23,6 +23,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerSignal } from './commands/signal.js';
 import { registerHistory } from './commands/history.js';
 import { registerWorker } from './commands/worker.js';
+import { registerEdge } from './commands/edge.js';
 import { CliError } from './errors.js';
 import { packageVersion } from '../util/package-version.js';
 
@@ -60,6 +61,7 @@ registerSignal(program);
 registerDoctor(program);
 registerHistory(program);
 registerWorker(program);
+registerEdge(program);
 registerStatus(program);
 registerAttach(program);
 // Only the root takes words it does not know, so `kilo trian` reaches the console action, which
