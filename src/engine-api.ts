@@ -5,6 +5,7 @@
 import type { ModelKind, TrainingMode, SymbolEncoding } from './models/metadata.js';
 import type { ServingArtifact } from './registry/registry.js';
 import type { QueueTrigger } from './training/queue-store.js';
+import type { VerdictFigures } from './evaluation/edge.js';
 
 export type Direction = 'bullish' | 'bearish' | 'neutral';
 export type SymbolState = 'live' | 'blocked' | 'queued' | 'training' | 'unsupported' | 'fallback';
@@ -21,6 +22,34 @@ export interface SignalView {
   modelVersion: string | null;
   fallback?: boolean;
   reason?: string;
+  /** The edge gate's call on the model that made this signal (absent for TA-only signals). */
+  edge?: EdgeView;
+  /**
+   * What the broker was given instead of the model's call when the model has no edge: the TA
+   * rule's signal, or a flat hold (an open position is closed, nothing new entered). The model's
+   * own call above is still recorded and scored, for the retrain policy.
+   */
+  traded?: { direction: Direction; confidence: number; via: 'ta' | 'hold' };
+}
+
+/**
+ * The edge gate's call for one symbol (src/engine/edge-gate.ts over src/policy/edge.ts): does the
+ * serving model drive trades, and the figures behind it. Code branches on `kind`.
+ */
+export interface EdgeView {
+  /** model: it trades; ta / hold: it has no edge and the symbol runs on that fallback; override: it trades because the operator said so. */
+  kind: 'model' | 'ta' | 'hold' | 'override';
+  verdict: 'edge' | 'no_edge' | 'unknown';
+  taVerdict: 'edge' | 'no_edge' | 'unknown';
+  /** Who overrode it: the console/CLI command, or model.edge_overrides; null when nobody did. */
+  override: 'operator' | 'config' | null;
+  /** The version whose verdict this is. */
+  version: string | null;
+  /** One sentence with the figures and the consequence, shown as is. */
+  reason: string;
+  /** A short flag for tables: "edge", "no edge>TA", "no edge>hold", "override". */
+  label: string;
+  figures: VerdictFigures | null;
 }
 
 export interface SymbolRow {
@@ -46,6 +75,8 @@ export interface SymbolRow {
   servingVia: ServingArtifact['via'] | null;
   /** Why that version serves (pinned, promoted..., a fallback's cause), or why nothing can; null when no model covers it. */
   servingReason: string | null;
+  /** The edge gate's call on that version for this symbol; null when no model serves it. */
+  edge?: EdgeView | null;
   position: number;
   /** Paper PnL of this symbol: realised (closed trades, after fees) and unrealised (open position). */
   pnl: SymbolPnl;
@@ -136,8 +167,8 @@ export interface ModelVerdict {
 }
 
 /** What a model decision did; code branches on this, `reason` is for people. */
-export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback';
-export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback'];
+export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback' | 'shadow';
+export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback', 'shadow'];
 
 export interface PromotionDecision {
   at: number;
@@ -149,9 +180,18 @@ export interface PromotionDecision {
   championScore: number | null;
   challengerScore: number | null;
   reason: string;
+  /** The paired gate's lower bound of the improvement (% per 30 days), when it computed one. */
+  lowerBound?: number | null;
+  /** Candles of the shared window and its first/last timestamp. */
+  rows?: number;
+  window?: [number, number] | null;
+  /** Unit of the scores ('pnl_pct_30d' for the paired gate). */
+  metric?: string;
+  /** Served by the operator against the gate (`kilo train --force-serve`). */
+  forced?: boolean;
 }
 
-/** The version a decision leaves serving the symbol. */
+/** The version a decision leaves serving the symbol ('shadow': the champion, until the shadow run decides). */
 export const servingAfter = (d: PromotionDecision): string | null =>
   d.kind === 'promoted' || d.kind === 'rollback' ? d.challengerVersion : d.championVersion;
 
@@ -243,7 +283,7 @@ export interface SelectionView {
 }
 
 /** A change of what serves a symbol that is not a promotion decision: pins, fallbacks. */
-export type ServingEventKind = 'pin' | 'unpin' | 'fallback' | 'fallback_end';
+export type ServingEventKind = 'pin' | 'unpin' | 'fallback' | 'fallback_end' | 'edge_override';
 
 /** One line of `kilo history SYMBOL`: what served the symbol from then on, and why. */
 export interface HistoryEntry {
@@ -306,7 +346,7 @@ export interface EngineSnapshot {
 
 export interface HeartbeatEvent {
   at: number;
-  symbols: Pick<SymbolRow, 'symbol' | 'price' | 'candles' | 'signals' | 'winRate' | 'needsRetrain' | 'retrainReason' | 'lastRetrain' | 'state'>[];
+  symbols: Pick<SymbolRow, 'symbol' | 'price' | 'candles' | 'signals' | 'winRate' | 'needsRetrain' | 'retrainReason' | 'lastRetrain' | 'state' | 'edge'>[];
   portfolio: PortfolioView;
 }
 
@@ -373,4 +413,9 @@ export interface EngineApi {
   pinModel(version: string | null): Promise<CommandResult>;
   /** Return a symbol to the version that served it before the current one, at once. */
   rollback(symbol: string, reason?: string): Promise<CommandResult>;
+  /**
+   * The edge gate for one symbol: true lets its model trade whatever its verdict, false applies the
+   * gate even if model.edge_overrides lists it, null goes back to what config.yaml says.
+   */
+  edgeOverride(symbol: string, on: boolean | null, reason?: string): Promise<CommandResult>;
 }

@@ -13,6 +13,7 @@ export type ParsedCommand =
   | { kind: 'pin'; version: string }
   | { kind: 'unpin' }
   | { kind: 'rollback'; symbol: string; reason?: string }
+  | { kind: 'edge'; symbol: string; on: boolean | null; reason?: string }
   | { kind: 'stop'; reason?: string }
   | { kind: 'help' }
   | { kind: 'quit' };
@@ -30,7 +31,7 @@ export interface CommandContext {
   selectedJobId: string | null;
 }
 
-export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'rollback', 'stop', 'help', 'quit'] as const;
+export const COMMAND_NAMES = ['train', 'cancel', 'block', 'unblock', 'pin', 'unpin', 'rollback', 'edge', 'stop', 'help', 'quit'] as const;
 
 /** One line per command for `:help` and the help overlay. */
 export const COMMAND_HELP: readonly [string, string][] = [
@@ -41,6 +42,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
   [':pin VERSION', 'serve this version for every symbol it covers'],
   [':unpin', 'back to promotions and the selection score'],
   [':rollback SYMBOL [reason]', 'return a symbol to its previous version'],
+  [':edge SYMBOL on|off|auto', 'edge gate override: on = the model trades without an edge; auto = config'],
   [':stop [reason]', 'stop the engine (attached: the engine in the other process)'],
   [':help', 'this list and the keys'],
   [':quit', 'quit (attached: detach; the engine keeps running)'],
@@ -87,6 +89,16 @@ export function parseCommandLine(text: string, ctx: CommandContext): ParsedComma
       const reason = args.slice(1).join(' ');
       return reason ? { kind: 'rollback', symbol, reason } : { kind: 'rollback', symbol };
     }
+    case 'edge': {
+      // The symbol may be left out (the selected one): `:edge on`.
+      const named = args[0] !== undefined && !['on', 'off', 'auto'].includes(args[0].toLowerCase());
+      const symbol = symbolArg(named ? args[0] : undefined, ctx, name);
+      const mode = (named ? args[1] : args[0])?.toLowerCase();
+      if (mode !== 'on' && mode !== 'off' && mode !== 'auto') throw new CommandLineError(':edge needs on, off or auto, e.g. :edge BTC/USDT on');
+      const reason = args.slice(named ? 2 : 1).join(' ');
+      const on = mode === 'auto' ? null : mode === 'on';
+      return reason ? { kind: 'edge', symbol, on, reason } : { kind: 'edge', symbol, on };
+    }
     case 'stop': {
       const reason = args.join(' ');
       return reason ? { kind: 'stop', reason } : { kind: 'stop' };
@@ -120,5 +132,7 @@ export async function runCommand(engine: EngineApi, cmd: Exclude<ParsedCommand, 
       return engine.pinModel(null);
     case 'rollback':
       return engine.rollback(cmd.symbol, cmd.reason ?? 'rolled back by the operator (console)');
+    case 'edge':
+      return engine.edgeOverride(cmd.symbol, cmd.on, cmd.reason);
   }
 }

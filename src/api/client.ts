@@ -280,4 +280,10 @@ export class RemoteEngine implements EngineApi {
   rollback(symbol: string, reason?: string): Promise<CommandResult> {
     return this.client.command('rollback', reason === undefined ? { symbol } : { symbol, reason });
   }
+  edgeOverride(symbol: string, on: boolean | null, reason?: string): Promise<CommandResult> {
+    return this.client.command('edge', { symbol, mode: edgeModeName(on), ...(reason === undefined ? {} : { reason }) });
+  }
 }
+
+/** EngineApi.edgeOverride's true/false/null as the wire's on/off/auto. */
+export const edgeModeName = (on: boolean | null): 'on' | 'off' | 'auto' => (on === null ? 'auto' : on ? 'on' : 'off');

@@ -10,7 +10,7 @@
  *   GET  /v1/events                  SSE: snapshot (full, once), patch (changed fields), log, job,
  *                                    signal, trade, promotion, heartbeat
  *   POST /v1/commands/<name>         train, cancel, prioritize, block, unblock, pin, unpin,
- *                                    rollback, stop -> CommandResult
+ *                                    rollback, edge, stop -> CommandResult
  */
 import { z } from 'zod';
 import { SYMBOL_RE } from '../market/symbols.js';
@@ -58,6 +58,8 @@ export const COMMANDS = {
   pin: z.strictObject({ version }),
   unpin: z.strictObject({}),
   rollback: z.strictObject({ symbol, reason }),
+  /** The edge gate's operator override: on (the model trades), off (the gate applies), auto (config.yaml decides). */
+  edge: z.strictObject({ symbol, mode: z.enum(['on', 'off', 'auto']), reason }),
   stop: z.strictObject({ reason }),
 } as const;
 

@@ -225,7 +225,7 @@ export class ApiServer {
 
   private async run(name: CommandName, b: Record<string, unknown>, res: ServerResponse): Promise<CommandResult> {
     const e = this.host.engine;
-    const s = b as { symbol: string; reason?: string; job: string; delta: number; version: string };
+    const s = b as { symbol: string; reason?: string; job: string; delta: number; version: string; mode: 'on' | 'off' | 'auto' };
     switch (name) {
       case 'train':
         return e.train({ ...(b as { symbol: string }), reason: s.reason ?? 'operator (control API)' });
@@ -243,6 +243,8 @@ export class ApiServer {
         return e.pinModel(null);
       case 'rollback':
         return e.rollback(s.symbol, s.reason ?? 'rolled back by the operator (control API)');
+      case 'edge':
+        return e.edgeOverride(s.symbol, edgeMode(s.mode), s.reason);
       case 'stop':
         // Answer first: the stop closes this server.
         res.once('finish', () => this.host.requestStop(s.reason ?? 'stop requested through the control API'));
@@ -297,3 +299,6 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     throw new HttpError(400, 'request body is not JSON');
   }
 }
+
+/** The wire's on/off/auto as EngineApi.edgeOverride's true/false/null. */
+export const edgeMode = (m: 'on' | 'off' | 'auto'): boolean | null => (m === 'auto' ? null : m === 'on');

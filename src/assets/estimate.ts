@@ -5,10 +5,12 @@
  */
 import type { Config, TrainingProfile } from '../config/schema.js';
 
+export type EstimateProfile = 'full' | 'quick' | 'retrain';
+
 export interface PastTraining {
   durationS: number;
   /** Profile the past run used; old metadata without one is taken as "full". */
-  profile?: 'full' | 'quick';
+  profile?: EstimateProfile;
 }
 
 export interface TrainingEstimate {
@@ -17,15 +19,18 @@ export interface TrainingEstimate {
 }
 
 /** Used only when nothing was ever measured, and said so in `basis`. */
-export const DEFAULT_TRAINING_ESTIMATE_S = { full: 600, quick: 180 } as const;
+export const DEFAULT_TRAINING_ESTIMATE_S = { full: 600, quick: 180, retrain: 300 } as const;
 
 const work = (p: TrainingProfile): number => p.epochs * p.data_days;
+/** The retrain recipe is the full profile's epochs over training.retrain_days (src/engine/recipe.ts). */
+const profileOf = (config: Config, name: EstimateProfile): TrainingProfile =>
+  name === 'retrain' ? { ...config.training.full, data_days: config.training.retrain_days } : config.training[name];
 
-export function estimateTrainingSeconds(past: readonly PastTraining[], profile: 'full' | 'quick', config: Config): TrainingEstimate {
-  const target = work(config.training[profile]);
+export function estimateTrainingSeconds(past: readonly PastTraining[], profile: EstimateProfile, config: Config): TrainingEstimate {
+  const target = work(profileOf(config, profile));
   const scaled = past
     .filter((p) => Number.isFinite(p.durationS) && p.durationS > 0)
-    .map((p) => (p.durationS * target) / work(config.training[p.profile ?? 'full']))
+    .map((p) => (p.durationS * target) / work(profileOf(config, p.profile ?? 'full')))
     .sort((a, b) => a - b);
   if (scaled.length === 0) {
     return { seconds: DEFAULT_TRAINING_ESTIMATE_S[profile], basis: `no past training measured; default estimate for the ${profile} profile` };

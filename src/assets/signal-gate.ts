@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { AssetTier } from '../engine-api.js';
 import type { UnknownAssetJudgement } from '../policy/tier.js';
 import { estimateTrainingSeconds, type PastTraining } from './estimate.js';
-import { profileForTier } from './tiers.js';
+import { recipeForSignal } from '../policy/recipe.js';
 
 export interface SignalGateInput {
   symbol: string;
@@ -53,7 +53,8 @@ export function resolveSignalRequest(input: SignalGateInput): SignalGateDecision
     return { kind: 'error', error: 'Model not trained', can_train: false, reason: `${symbol}: ${judgement?.reason}` };
   }
   if (!shortHistory && m.block_untrained_symbols) {
-    const profile = profileForTier(tier);
+    // Estimated for the recipe an on-demand training of this symbol actually runs.
+    const profile = recipeForSignal(tier, config).name;
     const est = estimateTrainingSeconds(input.pastTrainings, profile, config);
     return {
       kind: 'error',

@@ -51,7 +51,7 @@ export async function snapshotOf(home: string, config: Config, view: EngineView)
   return { snap: await offlineSnapshot(parts), notes: parts.notes };
 }
 
-export type OperatorCommands = Pick<EngineApi, 'rollback'>;
+export type OperatorCommands = Pick<EngineApi, 'rollback' | 'edgeOverride'>;
 
 /** Run an operator command on the running engine (through its API) or, with none, on the files. */
 export async function withEngineOrFiles<T>(home: string, configPath: string, fn: (api: OperatorCommands) => Promise<T>): Promise<T> {
@@ -68,7 +68,11 @@ export async function withEngineOrFiles<T>(home: string, configPath: string, fn:
     } catch (e) {
       throw new CliError(`an engine (pid ${err.pid}) runs on this home but its control API does not answer (${(e as Error).message}); stop it first`, 4);
     }
-    return fn({ rollback: (symbol, reason) => client.command('rollback', reason === undefined ? { symbol } : { symbol, reason }) });
+    const { edgeModeName } = await import('../api/client.js');
+    return fn({
+      rollback: (symbol, reason) => client.command('rollback', reason === undefined ? { symbol } : { symbol, reason }),
+      edgeOverride: (symbol, on, reason) => client.command('edge', { symbol, mode: edgeModeName(on), ...(reason === undefined ? {} : { reason }) }),
+    });
   }
   const { Logger, loggerOptionsFromConfig } = await import('../log/logger.js');
   const logger = new Logger(loggerOptionsFromConfig(config.logging, home));
@@ -81,6 +85,7 @@ export async function withEngineOrFiles<T>(home: string, configPath: string, fn:
       import('../trading/outcomes.js'),
       import('../engine/decisions.js'),
     ]);
+    const { setEdgeOverride } = await import('../engine/commands.js');
     const warn = (m: string): void => void logger.warn(m);
     const state = await EngineState.open(join(data, 'engine-state.json'), config, warn);
     const registry = new ModelRegistry(registryPaths(home));
@@ -95,6 +100,8 @@ export async function withEngineOrFiles<T>(home: string, configPath: string, fn:
         await state.flush();
         return r;
       },
+      // The same engine code the running engine uses; the next engine start reads it from the state file.
+      edgeOverride: (symbol, on, reason) => setEdgeOverride({ config, state, logger, marketNow }, symbol, on, reason),
     };
     return await fn(api);
   } finally {

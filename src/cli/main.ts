@@ -23,6 +23,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerSignal } from './commands/signal.js';
 import { registerHistory } from './commands/history.js';
 import { registerWorker } from './commands/worker.js';
+import { registerEdge } from './commands/edge.js';
 import { CliError } from './errors.js';
 import { jsonError, wantsJson } from './json.js';
 import { setOffline } from './load-config.js';
@@ -77,6 +78,7 @@ registerSignal(program);
 registerDoctor(program);
 registerHistory(program);
 registerWorker(program);
+registerEdge(program);
 registerStatus(program);
 registerAttach(program);
 // Only the root takes words it does not know, so `kilo trian` reaches the console action, which

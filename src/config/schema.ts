@@ -111,8 +111,10 @@ const autoTrainingSchema = z.strictObject({
   promotion_confidence: z.number().min(0.5).max(0.99).default(0.9),
   /** The gate's shared window: at least this many days, out of sample for the challenger. */
   gate_days: posInt.max(365).default(30),
-  /** Days after each decision its scorecard waits for, then scores both versions on (kilo models, replay). */
+  /** The gate's scorecard: each decision is scored this many days after it, once those candles exist. */
   scorecard_days: posInt.max(365).default(30),
+  /** A challenger that passed the gate runs this many days in shadow (scored, not traded) before it is promoted; 0 = off. */
+  shadow_days: nonNegInt.max(365).default(0),
   max_attempts: posInt.max(20).default(3),
 });
 
@@ -132,6 +134,14 @@ const trainingSchema = z.strictObject({
   test_fraction: z.number().min(0.05).max(0.4).default(0.15),
   /** Walk-forward folds of the edge verdict written at training time (0: no verdict). */
   walk_forward_folds: nonNegInt.max(12).default(4),
+  /** Automatic retrains train on this many most recent days (the full profile's epochs and patience). */
+  retrain_days: posInt.max(3650).default(180),
+  /**
+   * 'designed': new symbols train with the full profile over the history policy, retrains with the
+   * retrain recipe, on-demand (quick_train tier) and --quick with the quick profile.
+   * 'quick': every training uses the quick profile (a small machine).
+   */
+  auto_profile: z.enum(['designed', 'quick']).default('designed'),
 });
 
 const resourcesSchema = z.strictObject({

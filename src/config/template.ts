@@ -172,6 +172,12 @@ auto_training:
   promotion_confidence: 0.9
   # Days of candles the gate compares both models on (out of sample for the new one).
   gate_days: 30
+  # The gate's scorecard: each decision is scored over this many days after it (both
+  # versions, beside "always promote the newest" and "never retrain"), once those candles exist.
+  scorecard_days: 30
+  # A challenger that passed the gate first runs this many days in shadow (its signals scored
+  # through the same rule, not traded) and is promoted only if it stays ahead; 0: promote at once.
+  shadow_days: 0
   # Attempts per training job before it is marked failed.
   max_attempts: 3
 
@@ -197,6 +203,13 @@ training:
   test_fraction: 0.15
   # Walk-forward folds of the edge verdict computed at every training (0: none).
   walk_forward_folds: 4
+  # Automatic retrains train on this many most recent days with the full profile's epochs and
+  # patience (early stopping restores the best weights).
+  retrain_days: 180
+  # designed: new symbols train with the full profile over model.target_history_days, retrains with
+  # the retrain recipe, on-demand trainings (quick_train tier, --quick) with the quick profile.
+  # quick: every training uses the quick profile (a small machine).
+  auto_profile: designed
 
 resources:
   # Disk budget for models/, in MB.

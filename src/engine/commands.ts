@@ -1,6 +1,6 @@
 /**
  * The operator's commands (console keys, `kilo` subcommands, the control API): train, cancel,
- * reprioritise, block/unblock, pin and rollback. Each validates its input, changes engine state
+ * reprioritise, block/unblock, pin, rollback and the edge-gate override. Each validates its input, changes engine state
  * through its owners (EngineState, the queue, the trainer, the decisions), logs what happened and
  * answers with a CommandResult the console, the CLI and the API print as is. Republishing follows
  * from EngineState's change events.
@@ -29,7 +29,7 @@ export interface CommandDeps {
   marketNow: () => number;
 }
 
-export type EngineCommands = Pick<EngineApi, 'train' | 'cancelJob' | 'reprioritize' | 'block' | 'unblock' | 'pinModel' | 'rollback'>;
+export type EngineCommands = Pick<EngineApi, 'train' | 'cancelJob' | 'reprioritize' | 'block' | 'unblock' | 'pinModel' | 'rollback' | 'edgeOverride'>;
 
 const notSymbol = (s: unknown): CommandResult => ({ ok: false, message: `not a symbol: ${JSON.stringify(s)} (expected like BTC/USDT)` });
 
@@ -42,7 +42,8 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       const listed = await d.coverage.checkSymbol(symbol);
       if (!listed.ok) return { ok: false, message: `${symbol}: ${listed.reason}; not queued` };
       if (tierOf(symbol, config) === 'unsupported') return { ok: false, message: `${symbol} is listed in assets.unsupported` };
-      state.request(symbol, { models: req.models, quick: req.quick ?? true, force: req.force ?? true, version: req.version });
+      // Not saying quick leaves the recipe to src/engine/recipe.ts (full, or quick for a quick_train asset).
+      state.request(symbol, { models: req.models, quick: req.quick, force: req.force ?? true, version: req.version });
       const { entry, added } = await queue.add(symbol, { priority: 100, trigger: 'operator', reason: req.reason ?? 'operator request' });
       if (!added && entry.state === 'queued') await queue.prioritize(entry.id, { value: 100 });
       logger.info(`${symbol}: training ${added ? 'queued' : 'already queued'} by the operator (${entry.id})`, symbol);
@@ -103,6 +104,7 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       logger.info(msg);
       return { ok: version === null || Boolean(sel.pin?.honoured), message: msg };
     },
+    edgeOverride: (symbol: string, on: boolean | null, reason?: string) => setEdgeOverride(d, symbol, on, reason),
     async rollback(symbol: string, reason = 'rolled back by the operator'): Promise<CommandResult> {
       if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
       const r = await d.decisions.rollback(symbol, reason);
@@ -111,4 +113,31 @@ export function engineCommands(d: CommandDeps): EngineCommands {
       return r;
     },
   };
+}
+
+/**
+ * The edge gate's operator override for one symbol (true: its model trades whatever its verdict;
+ * false: the gate applies even if model.edge_overrides lists it; null: config.yaml decides). Kept
+ * in the engine state (it survives a restart), logged, and a serving event for `kilo history`.
+ * The running engine and `kilo edge` on the files (no engine running) both call this.
+ */
+export async function setEdgeOverride(
+  d: Pick<CommandDeps, 'config' | 'logger' | 'marketNow'> & { state: Pick<EngineState, 'setEdgeOverride' | 'flush'> },
+  symbol: string,
+  on: boolean | null,
+  reason?: string,
+): Promise<CommandResult> {
+  if (!SYMBOL_RE.test(symbol)) return notSymbol(symbol);
+  const why = reason ?? (on === null ? 'edge override cleared by the operator' : on ? 'edge override on: the model trades whatever its verdict' : 'edge override off: the edge gate applies');
+  d.state.setEdgeOverride(symbol, on, d.marketNow(), why);
+  await d.state.flush();
+  const inConfig = d.config.model.edge_overrides.includes(symbol);
+  const msg =
+    on === true
+      ? `${symbol}: its model trades whatever its verdict (operator override)`
+      : on === false
+        ? `${symbol}: the edge gate applies${inConfig ? ' (over model.edge_overrides in config.yaml)' : ''}`
+        : `${symbol}: operator override cleared; ${inConfig ? 'model.edge_overrides lists it, its model trades' : 'the edge gate applies'}`;
+  d.logger.info(`${msg} - ${why}`, symbol);
+  return { ok: true, message: msg };
 }

@@ -27,6 +27,7 @@ import type { PaperBroker } from '../trading/broker.js';
 import { orderQueue } from '../policy/queue-order.js';
 import type { StateData } from './state-file.js';
 import { projectCoverage, projectModels, type ServingMap } from './project-models.js';
+import { edgeViewFor } from './edge-gate.js';
 
 /** A running job's live figures (the trainer's; none when answering from files). */
 export interface LiveJob {
@@ -158,6 +159,8 @@ function projectSymbols(src: ProjectionSources, serving: ServingMap, positions: 
       servingVia: s?.via ?? null,
       // Why that version (or why nothing can serve: a promoted or pinned version is broken and nothing older fits).
       servingReason: s?.reason ?? src.registry.unservable(cfg, symbol, src.marketNow),
+      // The edge gate on that version, with the override in force: what the round applies to its signals.
+      edge: s ? edgeViewFor(s.artifact.metadata?.edge, version, cfg, symbol, src.state.edgeOverrides?.[symbol]?.on ?? null) : null,
       position: pos?.qty ?? 0,
       pnl: { realised: pnl.realised, unrealised: pos?.unrealisedPnl ?? 0, fees: pnl.fees, trades: pnl.trades },
     };

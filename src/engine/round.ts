@@ -103,14 +103,18 @@ export class RoundRunner {
     const signals = await signalsFor(d.signals, poll.signalable);
     for (const s of signals) {
       state.recordSignal(s);
-      state.noteFallback(s.symbol, s.fallback ? (s.modelVersion ?? 'ta') : null, s.modelVersion, s.reason ?? 'own model', s.at);
+      // A model without an edge is a fallback too (to the TA rule or a flat hold): kilo history shows when it started and ended.
+      const via = s.fallback ? (s.modelVersion ?? 'ta') : s.traded ? s.traded.via : null;
+      state.noteFallback(s.symbol, via, s.modelVersion, s.traded && s.edge ? `${s.edge.label}: ${s.edge.reason}` : (s.reason ?? 'own model'), s.at);
       d.store.emit('signal', s);
       const last = d.feed.last(s.symbol)!;
-      const r = d.desk.onSignal(s, last.close, last.timestamp);
+      // The model's own call is recorded (its outcomes drive the retrain policy); the broker gets `traded` when it has no edge.
+      const r = d.desk.onSignal(s, last.close, last.timestamp, undefined, s.traded);
       if (r.trade) {
-        state.recordTrade(r.trade);
-        d.store.emit('trade', r.trade);
-        logger.info(`paper ${r.trade.side} ${r.trade.qty.toPrecision(4)} ${s.symbol} @ ${r.trade.price.toFixed(4)} (${r.trade.reason})`, s.symbol);
+        const trade = s.traded ? { ...r.trade, reason: `${s.traded.via === 'ta' ? 'TA rule' : 'flat'} (model v${s.modelVersion} has no edge): ${r.trade.reason}` } : r.trade;
+        state.recordTrade(trade);
+        d.store.emit('trade', trade);
+        logger.info(`paper ${trade.side} ${trade.qty.toPrecision(4)} ${s.symbol} @ ${trade.price.toFixed(4)} (${trade.reason})`, s.symbol);
       }
     }
     d.broker.recordEquity();
@@ -164,7 +168,7 @@ export class RoundRunner {
     const p = snap.portfolio;
     const ev: HeartbeatEvent = {
       at: this.d.marketNow(),
-      symbols: snap.symbols.map(({ symbol, price, candles, signals, winRate, needsRetrain, retrainReason, lastRetrain, state }) => ({
+      symbols: snap.symbols.map(({ symbol, price, candles, signals, winRate, needsRetrain, retrainReason, lastRetrain, state, edge }) => ({
         symbol,
         price,
         candles,
@@ -174,6 +178,7 @@ export class RoundRunner {
         retrainReason,
         lastRetrain,
         state,
+        edge,
       })),
       portfolio: { cash: p.cash, equity: p.equity, pnl: p.pnl, pnlPct: p.pnlPct, exposure: p.exposure, equityCurve: [] },
     };

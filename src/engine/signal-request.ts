@@ -5,7 +5,10 @@
  *   too little history      -> {error: 'Model not trained', can_train: false, reason}
  *   unsupported / stablecoin / illiquid -> {error: 'Asset not supported', reason}
  *   blocking off            -> a fallback signal flagged fallback: true with its reason
- * The estimate comes from the durations of past trainings recorded in model metadata.
+ * A model's signal carries the edge gate's call (`edge`, snake_case) and, when its model has no
+ * edge, what trades instead (`traded`: the TA rule's call or a flat hold).
+ * The estimate comes from the durations of past trainings recorded in model metadata, scaled to
+ * the recipe an on-demand training of the symbol would run (src/policy/recipe.ts).
  */
 import type { Config } from '../config/schema.js';
 import { TIMEFRAME_MS, type MarketDataSource, type Timeframe } from '../market/types.js';
@@ -17,15 +20,40 @@ import { classifyUnknownAsset } from '../policy/tier.js';
 import { taSignal } from '../models/baselines.js';
 import { loadArtifact } from '../models/artifact.js';
 import { SymbolPredictor } from '../models/predictor.js';
+import { edgeJson, edgeViewFor, tradedInstead, type EdgeJson } from './edge-gate.js';
 
 const DAY_MS = 86_400_000;
 
 
 export type SignalAnswer =
-  | { kind: 'signal'; symbol: string; direction: string; confidence: number; contributions: Record<string, number>; model_version: string; fallback?: true; reason?: string; at: number }
+  | {
+      kind: 'signal';
+      symbol: string;
+      direction: string;
+      confidence: number;
+      contributions: Record<string, number>;
+      model_version: string;
+      fallback?: true;
+      reason?: string;
+      at: number;
+      /** The edge gate on the model that made the signal (absent for TA-only and hold answers). */
+      edge?: EdgeJson;
+      /** What trades instead when that model has no edge. */
+      traded?: { direction: string; confidence: number; via: 'ta' | 'hold' };
+    }
   | { kind: 'error'; symbol: string; error: string; can_train?: boolean; estimated_time_s?: number; estimate_basis?: string; reason: string };
 
-export async function requestSignal(o: { config: Config; source: MarketDataSource; registry: ModelRegistry; symbol: string; now: number; retried?: boolean; onWarn?: (m: string) => void }): Promise<SignalAnswer> {
+export async function requestSignal(o: {
+  config: Config;
+  source: MarketDataSource;
+  registry: ModelRegistry;
+  symbol: string;
+  now: number;
+  retried?: boolean;
+  onWarn?: (m: string) => void;
+  /** The operator's edge override for the symbol (the engine state's), null/absent: config decides. */
+  edgeOverride?: boolean | null;
+}): Promise<SignalAnswer> {
   const { config, symbol, registry } = o;
   const tf = config.exchange.timeframe as Timeframe;
   const until = Math.floor(o.now / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
@@ -63,6 +91,10 @@ export async function requestSignal(o: { config: Config; source: MarketDataSourc
   const fellBack = got.serving.via === 'fallback' ? got.serving.reason : null;
   try {
     const pred = p.predict(symbol, candles);
+    // Judged for the asked symbol: a model borrowed from another symbol has no verdict on this one.
+    const edge = edgeViewFor(got.serving.artifact.metadata?.edge, pred.modelVersion, config, symbol, o.edgeOverride ?? null);
+    // No position is known here (kilo signal is not the broker): a flat hold is "neutral".
+    const traded = tradedInstead(edge.kind, taSignal(candles), false);
     return {
       kind: 'signal',
       symbol,
@@ -72,6 +104,8 @@ export async function requestSignal(o: { config: Config; source: MarketDataSourc
       model_version: pred.modelVersion,
       at: pred.at,
       ...(d.kind === 'fallback' ? { fallback: true as const, reason: d.reason } : fellBack ? { fallback: true as const, reason: fellBack } : {}),
+      edge: edgeJson(edge),
+      ...(traded ? { traded } : {}),
     };
   } finally {
     p.artifact.dispose();

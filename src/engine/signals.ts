@@ -1,7 +1,9 @@
 /**
  * One round's signals: for every symbol with a new candle, the serving model's ensemble signal, a
  * flagged fallback (another symbol's model, or a TA-only signal while blocked/queued), or nothing
- * for an unsupported asset. Model predictions yield to the event loop between symbols so a round
+ * for an unsupported asset. A model's signal carries the edge gate's call (src/engine/edge-gate.ts):
+ * without an edge the broker is given the TA rule's call or a flat hold instead (`traded`), while
+ * the model's own call is still recorded and scored for the retrain policy. Model predictions yield to the event loop between symbols so a round
  * never holds the console's keystrokes.
  */
 import type { Config } from '../config/schema.js';
@@ -14,6 +16,8 @@ import { tierOf } from '../assets/tiers.js';
 import { taSignal } from '../models/baselines.js';
 import type { MarketFeed } from './feed.js';
 import type { PredictorCache } from './predictors.js';
+import { edgeSummary, edgeViewFor, tradedInstead } from './edge-gate.js';
+import type { EdgeView } from '../engine-api.js';
 import type { EngineState } from './state.js';
 
 export interface SignalDeps {
@@ -94,6 +98,12 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
       const pred = p.predict(r.symbol, candles, portfolioState(d.broker, d.feed, r.symbol));
       d.state.countUse(pred.modelVersion);
       if (p.artifact.backend) d.onBackend(p.artifact.backend);
+      // The edge gate (the registry's copy of the verdict, checked by parseEdgeReport when read):
+      // does this model drive trades for this symbol? A model borrowed from another
+      // symbol has no verdict on this one, so it never trades it unless the gate is off or overridden.
+      const edge = edgeViewFor(got.serving.artifact.metadata?.edge, pred.modelVersion, cfg, r.symbol, d.state.edgeOverride(r.symbol));
+      const traded = tradedInstead(edge.kind, taSignal(candles), d.broker.positionQty(r.symbol) > 0);
+      reportEdge(d.logger, r.symbol, edge);
       out.push({
         symbol: r.symbol,
         at: pred.at,
@@ -106,10 +116,26 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
           : got.serving.via === 'fallback'
             ? { fallback: true, reason: got.serving.reason }
             : {}),
+        edge,
+        ...(traded ? { traded } : {}),
       });
     } catch (err) {
       d.logger.error(`signal for ${r.symbol} failed: ${(err as Error).message}`, r.symbol);
     }
   }
   return out;
+}
+
+/**
+ * The edge gate's call goes to the log when it starts and when it changes (a new version, new
+ * figures, an override), not every round; its end is logged once with how long it held.
+ */
+function reportEdge(logger: Logger, symbol: string, e: EdgeView): void {
+  const key = `edge:${symbol}`;
+  if (e.kind === 'model') {
+    logger.endCondition(key, `${symbol}: model v${e.version} trades (${edgeSummary(e)})`);
+    return;
+  }
+  const who = e.kind === 'override' ? 'trades by override' : 'has no edge';
+  logger.condition(key, e.kind === 'override' ? 'info' : 'warn', `${symbol}: model v${e.version} ${who} - ${edgeSummary(e)}`, symbol);
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SYMBOL_RE } from '../market/symbols.js';
 import type { Config } from '../config/schema.js';
+import type { VerdictFigures } from '../evaluation/edge.js';
 
 const symbolKey = z.string().refine((s) => SYMBOL_RE.test(s), { message: 'not a symbol like BTC/USDT' });
 const version = z.string().regex(/^\d+\.\d+$/, 'expected a version like "1.0"');
@@ -22,6 +23,20 @@ const signalSchema = z.object({
   modelVersion: version.nullable(),
   fallback: z.boolean().optional(),
   reason: z.string().optional(),
+  edge: z
+    .object({
+      kind: z.enum(['model', 'ta', 'hold', 'override']),
+      verdict: z.enum(['edge', 'no_edge', 'unknown']),
+      taVerdict: z.enum(['edge', 'no_edge', 'unknown']),
+      override: z.enum(['operator', 'config']).nullable(),
+      version: z.string().nullable(),
+      reason: z.string(),
+      label: z.string(),
+      // Shown, never computed with: a NaN figure comes back from JSON as null and prints as n/a.
+      figures: z.custom<VerdictFigures>((v) => typeof v === 'object' && v !== null).nullable(),
+    })
+    .optional(),
+  traded: z.object({ direction: z.enum(['bullish', 'bearish', 'neutral']), confidence: finite, via: z.enum(['ta', 'hold']) }).optional(),
 });
 
 const tradeSchema = z.object({
@@ -54,7 +69,7 @@ const judgementSchema = z.object({
 const servingEventSchema = z.object({
   at: finite,
   symbol: symbolKey.nullable(),
-  kind: z.enum(['pin', 'unpin', 'fallback', 'fallback_end']),
+  kind: z.enum(['pin', 'unpin', 'fallback', 'fallback_end', 'edge_override']),
   version: z.string().nullable(),
   reason: z.string(),
 });
@@ -86,6 +101,8 @@ export const stateSchema = z.strictObject({
   fallbacks: z.record(symbolKey, z.string()),
   servingEvents: z.array(servingEventSchema),
   jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite) })),
+  /** The operator's edge-gate overrides per symbol (absent in files written before them). */
+  edgeOverrides: z.record(symbolKey, z.object({ on: z.boolean(), at: finite, reason: z.string() })).default({}),
 });
 
 export type StateData = z.infer<typeof stateSchema>;
@@ -109,6 +126,7 @@ export const emptyState = (): StateData => ({
   fallbacks: {},
   servingEvents: [],
   jobCurves: {},
+  edgeOverrides: {},
 });
 
 const v1Schema = z.strictObject({

@@ -250,6 +250,22 @@ export class EngineState extends EventEmitter<StateEvents> {
     return this.d.servingEvents.filter((e) => symbol === undefined || e.symbol === symbol || e.symbol === null).reverse();
   }
 
+  // ----- the operator's edge-gate overrides -----
+  /** true: the model trades whatever its verdict; false: the gate applies; null: config.yaml decides. */
+  edgeOverride(symbol: string): boolean | null {
+    return this.d.edgeOverrides[symbol]?.on ?? null;
+  }
+  edgeOverrides(): Readonly<Record<string, { on: boolean; at: number; reason: string }>> {
+    return this.d.edgeOverrides;
+  }
+  setEdgeOverride(symbol: string, on: boolean | null, at: number, reason: string): void {
+    const before = this.edgeOverride(symbol);
+    if (on === null) delete this.d.edgeOverrides[symbol];
+    else this.d.edgeOverrides[symbol] = { on, at, reason };
+    if (before !== on) this.addServingEvent({ at, symbol, kind: 'edge_override', version: null, reason });
+    this.changed('serving', symbol);
+  }
+
   // ----- job curves, kept after the job ends -----
   recordJobCurve(id: string, loss: readonly number[], val: readonly number[]): void {
     this.d.jobCurves[id] = { loss: loss.slice(-CURVE_POINTS), val: val.slice(-CURVE_POINTS) };

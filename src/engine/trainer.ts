@@ -1,32 +1,28 @@
 /**
- * Works the training queue: takes the next entry the resource gate allows, fetches its history,
- * applies the history policy, trains on a worker thread, runs the champion/challenger gate on the
- * shared window, records the decision, and tells the engine to hot-reload. Nothing here blocks the
- * main thread for long: candles are fetched async, training and scoring run in the worker.
+ * Works the training queue: takes the next entry the resource gate allows and runs it through the
+ * one training path (src/engine/training-run.ts: recipe, history policy, training and the paired
+ * gate on a worker), then hands the decision to ModelDecisions, which records it and puts the
+ * version it leaves in service. Nothing here blocks the main thread for long: candles are fetched
+ * async, training and scoring run in the worker.
  */
 import { freemem } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../clock.js';
-import type { JobProgress, PromotionDecision } from '../engine-api.js';
-import { TIMEFRAME_MS, type Candle, type MarketDataSource, type Timeframe } from '../market/types.js';
-import { historyStats } from '../market/validate.js';
+import type { JobProgress } from '../engine-api.js';
+import { TIMEFRAME_MS, type MarketDataSource, type Timeframe } from '../market/types.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import type { TrainingQueue, QueueEntry } from '../training/queue.js';
 import type { TrainingBackend } from '../distributed/backend.js';
-import { buildJobSpec, jobSymbolsFor } from '../training/pipeline-spec.js';
-import type { PipelineJobSpec } from '../training/protocol.js';
 import { canStartTraining } from '../policy/resources.js';
-import { decidePromotion } from '../policy/promotion.js';
 import type { Logger } from '../log/logger.js';
 import type { EngineState } from './state.js';
-import { decisionKind, type ModelDecisions } from './decisions.js';
+import type { ModelDecisions } from './decisions.js';
+import { runTraining, trainingSymbols, type TrainingRunDeps } from './training-run.js';
 import type { StorageCleaner } from './storage.js';
 import type { LiveJob } from './project.js';
 
 const DAY_MS = 86_400_000;
-/** Candles scored by the champion/challenger gate: the most recent ~2 weeks of hourly bars. */
-export const GATE_ROWS = 336;
 
 export interface TrainerDeps {
   config: Config;
@@ -82,11 +78,7 @@ export class Trainer {
 
   /** What a job for `symbol` trains: itself, or in multi_symbol mode the shared set with it first. */
   private jobSymbols(symbol: string): string[] {
-    const { config } = this.d;
-    if (config.model.training_mode !== 'multi_symbol') return [symbol];
-    // model.multi_symbol_symbols empty means the whole universe.
-    const set = config.model.multi_symbol_symbols.length ? jobSymbolsFor(config, symbol) : [...this.d.state.universe(), symbol];
-    return [symbol, ...new Set(set.filter((s) => s !== symbol))];
+    return trainingSymbols(this.d.state.effectiveConfig(), symbol, this.d.state.universe());
   }
 
   /** Settles when every running job has finished (replay waits on this between rounds). */
@@ -179,52 +171,24 @@ export class Trainer {
   }
 
   private async execute(live: Live): Promise<void> {
-    const { queue, clock, log, registry, state } = this.d;
+    const { queue, clock, log, state } = this.d;
+    // The effective config: a console pin picks the champion the gate scores, as it picks what serves.
     const config = state.effectiveConfig();
     const { entry, controller } = live;
     const symbol = entry.symbol;
     const req = state.requestFor(symbol);
     try {
-      // multi_symbol mode trains the shared model over its symbol set, this symbol first (the gate scores it).
-      const symbols = live.symbols;
-      const candles = await this.history(symbol, req.quick !== false);
-      const others: Record<string, Candle[]> = {};
-      for (const s of symbols.slice(1)) others[s] = await this.history(s, req.quick !== false);
-      if (controller.signal.aborted) throw new Error('cancelled');
-      const hs = this.checkHistory(symbol, candles);
-      if (hs) {
-        state.setShortHistory(symbol, hs);
-        await queue.markFailed(entry.id, hs.reason, clock.now());
-        // No retry will help a short history: fail it for good.
-        await queue.cancel(entry.id).catch(() => undefined);
-        log.warn(`${symbol} stays blocked: ${hs.reason}`, symbol);
-        return;
-      }
-      state.setShortHistory(symbol, null);
-      await registry.refresh();
-      const champion = registry.servingArtifactFor(config, symbol, this.d.marketNow());
-      const decision = registry.resolveTrainVersion(config, { symbol, force: (Boolean(champion) && entry.trigger === 'retrain') || req.force, version: req.version });
-      if (decision.skip) {
-        log.info(`${symbol}: ${decision.reason}`, symbol);
-        await queue.markDone(entry.id, clock.now());
-        return;
-      }
-      const spec: PipelineJobSpec = {
-        ...buildJobSpec(config, {
-          symbols,
-          candles: { ...others, [symbol]: candles },
-          dataSource: await this.d.source.provenance?.(symbols, config.exchange.timeframe), // data: provenance
-          models: req.models,
-          quick: req.quick !== false,
-          version: decision.version,
-          modelsDir: this.d.modelsDir,
-        }),
-        gate: champion ? { championDir: champion.artifact.dir, rows: GATE_ROWS } : undefined,
-      };
-      const result = await this.d.pool.run(spec, {
+      const out = await runTraining(this.runDeps(config), {
+        symbol,
+        trigger: entry.trigger,
+        quick: req.quick,
+        models: req.models,
+        force: req.force,
+        version: req.version,
         signal: controller.signal,
         // A remote backend names its job after this entry's attempt and re-attaches after a restart.
         queueEntry: entry,
+        onPlan: (p) => log.info(`${symbol}: ${p.recipe.reason}; ${p.reason}`, symbol),
         onProgress: (p) => {
           live.progress = p;
           if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) {
@@ -235,28 +199,23 @@ export class Trainer {
         },
         onLog: (level, message) => log.log(level, `${symbol}: ${message}`, symbol),
       });
+      if (out.kind === 'skipped') {
+        log.info(`${symbol}: ${out.reason}`, symbol);
+        await queue.markDone(entry.id, clock.now());
+        return;
+      }
+      if (out.kind === 'short_history') {
+        state.setShortHistory(symbol, out.history);
+        await queue.markFailed(entry.id, out.history.reason, clock.now());
+        // No retry will help a short history: fail it for good.
+        await queue.cancel(entry.id).catch(() => undefined);
+        log.warn(`${symbol} stays blocked: ${out.history.reason}`, symbol);
+        return;
+      }
+      state.setShortHistory(symbol, null);
       await queue.markDone(entry.id, clock.now());
       state.clearRequest(symbol);
-      await registry.refresh();
-      const gate = result.gate;
-      const champ = champion ? { version: champion.artifact.version, score: gate?.scores.champion ?? Number.NaN } : null;
-      const chall = gate?.errors.challenger
-        ? { version: decision.version, error: gate.errors.challenger }
-        : { version: decision.version, score: gate ? gate.scores.challenger : Number.NaN };
-      const verdict = champion
-        ? decidePromotion({ champion: champ, challenger: chall, margin: config.auto_training.promotion_margin, metric: gate?.metric ?? 'accuracy' })
-        : { promote: true, reason: `first model for ${symbol}` };
-      const d: PromotionDecision = {
-        at: this.d.marketNow(),
-        symbol,
-        kind: decisionKind(verdict),
-        championVersion: champion?.artifact.version ?? null,
-        challengerVersion: decision.version,
-        championScore: champ && Number.isFinite(champ.score) ? champ.score : null,
-        challengerScore: 'score' in chall && typeof chall.score === 'number' && Number.isFinite(chall.score) ? chall.score : null,
-        reason: gate ? `${verdict.reason} (${gate.rows} shared candles)` : verdict.reason,
-      };
-      await this.d.decisions.apply(d, result.notes);
+      await this.d.decisions.apply(out.decision, out.result.notes);
     } catch (err) {
       const msg = (err as Error).message;
       if (controller.signal.aborted && this.stopping) {
@@ -276,7 +235,7 @@ export class Trainer {
           await this.d.decisions.apply({
             at: this.d.marketNow(),
             symbol,
-            kind: decisionKind({ promote: false }, true),
+            kind: 'failed',
             championVersion: champion.artifact.version,
             challengerVersion: null,
             championScore: null,
@@ -288,30 +247,21 @@ export class Trainer {
     }
   }
 
-  /** History for training: target_history_days (quick profile: its data_days) up to market now. */
-  private async history(symbol: string, quick: boolean): Promise<Candle[]> {
-    const { config } = this.d;
+  /** What a run needs from the engine: candles up to market time, its universe, its pool. */
+  private runDeps(config: Config): TrainingRunDeps {
     const tf = config.exchange.timeframe as Timeframe;
-    const days = Math.min(config.model.target_history_days, (quick ? config.training.quick : config.training.full).data_days);
-    const now = this.d.marketNow();
-    const until = Math.floor(now / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
-    return this.d.source.fetchCandles(symbol, tf, until - days * DAY_MS, until);
-  }
-
-  private checkHistory(symbol: string, candles: Candle[]): { days: number; coverage: number; reason: string } | null {
-    const { model } = this.d.config;
-    const tf = this.d.config.exchange.timeframe as Timeframe;
-    const hs = historyStats(candles, tf, model.target_history_days, this.d.marketNow());
-    const days = hs.historyDays;
-    if (days < model.min_history_days_to_train) {
-      return { days, coverage: hs.coveragePct, reason: `only ${days.toFixed(1)} days of history (< ${model.min_history_days_to_train}, model.min_history_days_to_train)` };
-    }
-    // Coverage over the span the symbol has existed: a young coin is not penalised for its age.
-    const expected = candles.length ? (candles[candles.length - 1].timestamp - candles[0].timestamp) / TIMEFRAME_MS[tf] + 1 : 0;
-    const coverage = expected ? candles.length / expected : 0;
-    if (coverage < model.min_history_coverage_pct) {
-      return { days, coverage, reason: `history coverage ${(coverage * 100).toFixed(1)}% < ${(model.min_history_coverage_pct * 100).toFixed(0)}% (model.min_history_coverage_pct)` };
-    }
-    return null;
+    return {
+      config,
+      registry: this.d.registry,
+      pool: this.d.pool,
+      modelsDir: this.d.modelsDir,
+      marketNow: this.d.marketNow,
+      universe: this.d.state.universe(),
+      fetchHistory: (symbol, days) => {
+        const until = Math.floor(this.d.marketNow() / TIMEFRAME_MS[tf]) * TIMEFRAME_MS[tf];
+        return this.d.source.fetchCandles(symbol, tf, until - days * DAY_MS, until);
+      },
+      provenance: async (symbols) => this.d.source.provenance?.(symbols, tf),
+    };
   }
 }

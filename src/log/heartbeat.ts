@@ -1,8 +1,9 @@
 /**
  * The heartbeat as one log line: portfolio first, then one segment per symbol with price,
- * candles, signals, win rate, retrain need (with its reason), last retrain and state.
+ * candles, signals, win rate, retrain need (with its reason), last retrain, state and the edge gate's call.
  */
 import type { HeartbeatEvent } from '../engine-api.js';
+import { fmtPct } from '../evaluation/edge.js';
 
 const num = (x: number, digits: number): string =>
   x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -17,6 +18,12 @@ export function formatPrice(p: number | null): string {
 const pctText = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const dateText = (t: number | null): string => (t === null ? 'never' : new Date(t).toISOString().slice(0, 16).replace('T', ' '));
 
+/** The edge gate's flag with its figures: `no edge>TA (ensemble -2.3 % vs TA +89.1 %, 90 % bound -6.0 %)`. */
+const edgeText = (e: NonNullable<HeartbeatEvent['symbols'][number]['edge']>): string => {
+  const f = e.figures;
+  return f ? `${e.label} (${f.subject} ${fmtPct(f.subjectPct)} vs TA ${fmtPct(f.taPct)}, ${Math.round(f.level * 100)} % bound ${fmtPct(f.lowerTotalPct)})` : `${e.label} (no verdict)`;
+};
+
 export function formatHeartbeatLine(event: HeartbeatEvent): string {
   const p = event.portfolio;
   const sign = p.pnl >= 0 ? '+' : '';
@@ -27,7 +34,7 @@ export function formatHeartbeatLine(event: HeartbeatEvent): string {
     const retrain = s.needsRetrain ? `RETRAIN (${s.retrainReason})` : s.retrainReason ? `ok (${s.retrainReason})` : 'ok';
     return (
       `${s.symbol} ${s.state} price ${formatPrice(s.price)} candles ${s.candles} signals ${s.signals}` +
-      ` win ${pctText(s.winRate)} retrain ${retrain} last retrain ${dateText(s.lastRetrain)}`
+      ` win ${pctText(s.winRate)} retrain ${retrain} last retrain ${dateText(s.lastRetrain)}${s.edge ? ` edge ${edgeText(s.edge)}` : ''}`
     );
   });
   return [head, ...rows].join(' | ');

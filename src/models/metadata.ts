@@ -58,7 +58,7 @@ export interface ModelMetadata {
   files: ModelFileEntry[];
   /** Seconds the training took (the queue's time estimates are built from these). */
   training_duration_s?: number;
-  profile?: 'full' | 'quick';
+  profile?: 'full' | 'quick' | 'retrain';
   /** What data trained it (absent in artifacts written before it was recorded). */
   data_source?: DataProvenance;
   /**

@@ -15,6 +15,7 @@
  */
 import type { ModelFileEntry, ModelMetadata, SymbolEncoding, TrainingMode } from '../models/metadata.js';
 import { inferFileEntries, modelKindsOf } from '../models/artifact-files.js';
+import { parseEdgeReport } from '../evaluation/edge.js';
 
 export interface NormalizedMetadata extends Omit<ModelMetadata, 'training_end_timestamp'> {
   /** null when neither the field nor created_at says when training ended. */
@@ -124,8 +125,14 @@ export function normalizeMetadata(raw: unknown, file: string, folderVersion: str
     files,
   };
   if (typeof raw.training_duration_s === 'number') metadata.training_duration_s = raw.training_duration_s;
-  if (raw.profile === 'full' || raw.profile === 'quick') metadata.profile = raw.profile;
+  if (raw.profile === 'full' || raw.profile === 'quick' || raw.profile === 'retrain') metadata.profile = raw.profile;
   if (typeof raw.rnn_kernel === 'string') metadata.rnn_kernel = raw.rnn_kernel;
   if (isObj(raw.data_source) && typeof raw.data_source.kind === 'string') metadata.data_source = raw.data_source as unknown as ModelMetadata['data_source'];
+  // The walk-forward verdict the edge gate reads; a malformed one is no verdict (the gate holds), said once.
+  if (raw.edge !== undefined) {
+    const e = parseEdgeReport(raw.edge);
+    if ('edge' in e) metadata.edge = e.edge;
+    else warnings.push(`${e.error}; the walk-forward verdict is ignored (no edge known)`);
+  }
   return { metadata, warnings };
 }

@@ -55,14 +55,18 @@ export class TradingDesk {
     return this.vols.get(symbol) ?? 0;
   }
 
-  /** `price` is the close of the candle the signal was made on (timestamp `barAt`). */
-  onSignal(signal: SignalView, price: number, barAt: number, horizonBars = this.o.config.model.horizon): SignalResult {
+  /**
+   * `price` is the close of the candle the signal was made on (timestamp `barAt`). `instead`, when
+   * given, is what the broker acts on instead of the signal (the edge gate's fallback for a model
+   * without an edge); the signal itself is still recorded and scored.
+   */
+  onSignal(signal: SignalView, price: number, barAt: number, horizonBars = this.o.config.model.horizon, instead?: Pick<SignalView, 'direction' | 'confidence'>): SignalResult {
     const recorded = this.o.outcomes.record(signal, { price, horizonBars, barAt });
     const threshold = this.thresholdFor(signal.symbol);
     if (this.o.broker.isBlocked(signal.symbol)) {
       return { decision: { action: 'hold', reason: 'symbol is blocked' }, threshold, trade: null, recorded };
     }
-    const decision = decideOrder(signal, this.o.broker.positionQty(signal.symbol), price, threshold);
+    const decision = decideOrder(instead ?? signal, this.o.broker.positionQty(signal.symbol), price, threshold);
     const trade = this.o.broker.execute(signal.symbol, decision, price, signal.at);
     return { decision, threshold, trade, recorded };
   }

@@ -22,6 +22,11 @@ const decisionSchema = z
     challengerScore: z.number().nullable(),
     promoted: z.boolean().optional(),
     reason: z.string(),
+    lowerBound: z.number().nullable().optional(),
+    rows: z.number().int().min(0).optional(),
+    window: z.tuple([z.number(), z.number()]).nullable().optional(),
+    metric: z.string().optional(),
+    forced: z.boolean().optional(),
   })
   .refine((d) => d.kind !== undefined || d.promoted !== undefined, { message: 'a decision needs a kind' })
   .transform(({ promoted, kind, ...d }): PromotionDecision => {
@@ -75,7 +80,12 @@ export class PromotionHistory {
   /** Append a decision and persist it. */
   async add(decision: PromotionDecision): Promise<void> {
     const list = this.store.data.decisions;
-    list.push({ ...decision, championScore: finiteOrNull(decision.championScore), challengerScore: finiteOrNull(decision.challengerScore) });
+    list.push({
+      ...decision,
+      championScore: finiteOrNull(decision.championScore),
+      challengerScore: finiteOrNull(decision.challengerScore),
+      ...(decision.lowerBound !== undefined ? { lowerBound: finiteOrNull(decision.lowerBound) } : {}),
+    });
     if (list.length > this.limit) list.splice(0, list.length - this.limit);
     await this.store.write();
   }

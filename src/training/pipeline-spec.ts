@@ -31,6 +31,7 @@ export interface JobSpecInput {
   /** Where the candles came from (source.provenance()); default: what the config says. */
   dataSource?: DataSourceInfo;
   models?: ModelKind[];
+  /** Profile by name when the caller has no recipe of its own (the engine passes the recipe's profile instead). */
   quick?: boolean;
   version: string;
   modelsDir: string;
@@ -111,12 +112,15 @@ export function buildJobSpec(config: Config, i: JobSpecInput): PipelineJobSpec {
   };
 }
 
-/** Symbols one job trains: the symbol alone, or the configured multi-symbol set plus it. */
-export function jobSymbolsFor(config: Config, symbol: string): string[] {
+/**
+ * Symbols one job trains, `symbol` first (the gate scores it): the symbol alone, or in
+ * multi_symbol mode model.multi_symbol_symbols, or when that list is empty the universe the
+ * engine trades. The engine and `kilo train` both call this, so they train the same set.
+ */
+export function jobSymbolsFor(config: Config, symbol: string, universe: readonly string[] = []): string[] {
   if (config.model.training_mode !== 'multi_symbol') return [symbol];
-  const set = config.model.multi_symbol_symbols.length ? [...config.model.multi_symbol_symbols] : [];
-  if (!set.includes(symbol)) set.push(symbol);
-  return set;
+  const set = config.model.multi_symbol_symbols.length ? config.model.multi_symbol_symbols : universe;
+  return [symbol, ...new Set(set.filter((s) => s !== symbol))];
 }
 
 /** A metric that is not a finite number (NaN%, Infinity), named with its path; null when all are finite. */

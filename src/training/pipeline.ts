@@ -17,6 +17,8 @@ import { buildTrainingData, columnsToCandles, rowsFor, type SliceName, type Trai
 import { argmax3, classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
 import { costsOf, DEFAULT_GATE_DAYS, walkForwardEdge } from './pipeline-verdict.js';
+import { assertFiniteMetrics } from './pipeline-spec.js';
+import { absurdCandle } from '../market/validate.js';
 import type { PipelineJobSpec, TrainResult } from './protocol.js';
 
 export interface PipelineHooks {
@@ -45,7 +47,14 @@ function validateSpec(spec: PipelineJobSpec): void {
   }
   if (spec.models.length === 0) throw new PipelineInputError('job has no models to train');
   for (const s of spec.symbols) {
-    if (!spec.candles.some((c) => c.symbol === s)) throw new PipelineInputError(`no candles were sent for ${s}`);
+    const cols = spec.candles.find((c) => c.symbol === s);
+    if (!cols) throw new PipelineInputError(`no candles were sent for ${s}`);
+    // The worker trusts nothing it is sent (a remote job, a caller that skipped buildJobSpec): a
+    // 1e308 candle trains a model whose metrics look finite, so it is refused here by name.
+    for (let i = 0; i < cols.timestamp.length; i++) {
+      const why = absurdCandle({ open: cols.open[i], high: cols.high[i], low: cols.low[i], close: cols.close[i], volume: cols.volume[i] });
+      if (why) throw new PipelineInputError(`${s}: candle ${new Date(cols.timestamp[i]).toISOString()} is absurd (${why}); refusing to train on it`);
+    }
   }
 }
 
@@ -207,6 +216,8 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     ...(spec.dataSource ? { data_source: spec.dataSource } : {}),
     ...(edge ? { edge } : {}),
   };
+  // A candle that slipped past validation (1e308) shows up here as NaN/Infinity: fail, never publish.
+  assertFiniteMetrics(spec.symbols, perf);
   const dir = await writeArtifact({ modelsDir: spec.modelsDir, version: spec.version, key, files, metadata, signal });
   hooks.onProgress?.({ phase: 'save', epoch: 0, epochs: 0, loss: null, valMetric: null, fraction: 1, etaS: 0 });
   log('info', `artifact written to ${dir}`);

@@ -27,7 +27,8 @@ export interface PipelineJobSpec {
   trainingMode: TrainingMode;
   symbolEncoding: SymbolEncoding;
   models: ModelKind[];
-  profile: TrainingProfile & { name: 'full' | 'quick' };
+  /** 'retrain' is the full profile's epochs and patience over training.retrain_days (src/engine/recipe.ts). */
+  profile: TrainingProfile & { name: 'full' | 'quick' | 'retrain' };
   version: string;
   modelsDir: string;
   /** The main thread fetches candles and transfers them here (workers never touch the network). */

@@ -37,6 +37,7 @@ function distConfig(url: string, over: (c: Config) => void = () => undefined): C
   c.model.models = ['gbdt', 'gru'];
   c.model.window = 16;
   c.training.quick = { epochs: 3, patience: 3, trees: 15, data_days: 120, batch_size: 256, ppo_steps: 256 };
+  c.training.auto_profile = 'quick';
   c.resources.max_concurrent_trainings = 1;
   c.resources.training_timeout_s = 120;
   c.logging.file = 'data/trading.log';

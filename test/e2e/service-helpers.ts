@@ -26,6 +26,7 @@ model:
 auto_training:
   enabled: false
 training:
+  auto_profile: quick
   quick: {epochs: 1, patience: 1, trees: 10, data_days: 40, batch_size: 256, ppo_steps: 256}
 paper_trading:
   entry_threshold: 0

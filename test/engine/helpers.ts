@@ -19,6 +19,11 @@ export function testConfig(over: (c: Config) => void = () => undefined): Config 
   c.model.models = ['gbdt'];
   c.model.window = 16;
   c.training.quick = { epochs: 2, patience: 1, trees: 15, data_days: 120, batch_size: 256, ppo_steps: 256 };
+  // Every training quick (the designed full/retrain recipes are tested on their own, with tiny profiles).
+  c.training.auto_profile = 'quick';
+  // The engine's plumbing on tiny models: their trades go through the broker whatever their
+  // walk-forward verdict (the edge gate is on by default and tested with it on in edge-serving.test.ts).
+  c.model.require_edge = false;
   c.resources.max_concurrent_trainings = 1;
   c.resources.training_timeout_s = 120;
   c.logging.file = 'data/trading.log';

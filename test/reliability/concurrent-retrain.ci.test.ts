@@ -106,6 +106,7 @@ describe('concurrent retrains and gates in a running engine', () => {
     config.model.window = 16;
     config.model.min_history_days_to_train = 30;
     config.training.quick = { epochs: 1, patience: 1, trees: 6, data_days: 40, batch_size: 256, ppo_steps: 256 };
+    config.training.auto_profile = 'quick';
     config.auto_training.enabled = false;
     config.resources.max_concurrent_trainings = 2;
     config.resources.training_timeout_s = 600;

@@ -31,7 +31,7 @@ export function simConfig(over: Record<string, unknown> = {}): Record<string, un
     assets: { pre_trained: [], quick_train: ['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'LINK/USDT', 'DOT/USDT', 'AVAX/USDT'] },
     model: { models: ['gbdt'], window: 16, min_history_days_to_train: 30 },
     auto_training: { max_days_between_retrain: 0.1, min_candles_for_training: 500 },
-    training: { quick: { epochs: 1, patience: 1, trees: 4, data_days: 40, batch_size: 256, ppo_steps: 256 } },
+    training: { auto_profile: 'quick', quick: { epochs: 1, patience: 1, trees: 4, data_days: 40, batch_size: 256, ppo_steps: 256 } },
     resources: { max_concurrent_trainings: 1, training_timeout_s: 60 },
     heartbeat_interval_s: 3600,
   };

@@ -47,7 +47,10 @@ describe('PromotionHistory', () => {
     const h = await PromotionHistory.open(file);
     await h.add(decision(0, 'SOL/USDT', Number.NaN));
     expect(h.list()[0].challengerScore).toBeNull();
-    expect(h.list()[0].kind).toBe('kept');
+    // A challenger without a valid score is a failed training, not a comparison the champion won:
+    // 'kept' would tell the scorecard the gate judged two models when it judged one.
+    expect(h.list()[0].kind).toBe('failed');
+    expect(h.list()[0].reason).toMatch(/challenger v1\.1 accuracy NaN is not a valid score; champion v1\.0 .* stays/);
     await writeFile(file, '{"version":1,"decisions":[{"at":');
     const warnings: string[] = [];
     const r = await PromotionHistory.open(file, { onWarn: (m) => warnings.push(m) });

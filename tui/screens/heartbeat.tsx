@@ -8,6 +8,7 @@ import { sparkline } from '../components/sparkline.js';
 import { LineChart } from '../components/line-chart.js';
 import { St } from '../components/styled.js';
 import { fmtAgo, fmtPct, fmtPrice } from '../format.js';
+import { edgeSummary } from '../../src/engine/edge-gate.js';
 
 export const STATE_COLOR: Record<SymbolState, string> = {
   live: 'green',
@@ -28,9 +29,11 @@ const COLUMNS: Column[] = [
   { key: 'retrain', title: 'Retrain', width: 12, priority: 4 },
   { key: 'last', title: 'Last train', width: 10, priority: 7 },
   { key: 'model', title: 'Model', width: 5, priority: 3 },
+  { key: 'edge', title: 'Edge', width: 12, priority: 8 },
   { key: 'state', title: 'State', width: 11, priority: 0 },
 ];
 
+const EDGE_COLOR = { model: 'green', ta: 'yellow', hold: 'red', override: 'magenta' } as const;
 const DIR_SHORT = { bullish: 'bull', bearish: 'bear', neutral: 'flat' } as const;
 const DIR_COLOR = { bullish: 'green', bearish: 'red', neutral: 'gray' } as const;
 
@@ -46,6 +49,8 @@ export function heartbeatCells(r: SymbolRow, now: number): Record<string, Cell> 
     retrain: r.needsRetrain ? { text: `yes ${r.retrainReason}`, color: 'yellow' } : { text: 'no' },
     last: { text: r.lastRetrain === null ? 'never' : fmtAgo(r.lastRetrain, now).replace(' ago', '') },
     model: { text: r.modelVersion ?? '-' },
+    // The edge gate (src/engine/edge-gate.ts): 'edge', 'no edge>TA', 'no edge>hold', 'override', 'gate off'.
+    edge: r.edge ? { text: r.edge.label, color: EDGE_COLOR[r.edge.kind] } : { text: '-' },
     state: { text: r.state, color: STATE_COLOR[r.state] },
   };
 }
@@ -71,7 +76,7 @@ export function Heartbeat({ width, height, active, selected, onSelect }: Heartbe
   return (
     <Box flexDirection="column" width={width}>
       <Table columns={COLUMNS} rows={rows.map((r) => heartbeatCells(r, snap.marketNow ?? snap.now))} width={width} selected={index} maxRows={maxRows} empty="no symbols yet (the engine is starting)" />
-      <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}` : ' '}</St>
+      <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}${cur.edge ? `; ${edgeSummary(cur.edge)}` : ''}` : ' '}</St>
       <LineChart title="Equity" values={snap.portfolio.equityCurve} width={width - 2} height={chartRows} digits={2} />
     </Box>
   );

@@ -8,6 +8,7 @@ import type { Report } from '../hooks/use-report.js';
 import { Table, type Cell, type Column } from '../components/table.js';
 import { St } from '../components/styled.js';
 import { fit, fmtDate, fmtScore } from '../format.js';
+import { edgeSummary } from '../../src/engine/edge-gate.js';
 
 const COLUMNS: Column[] = [
   { key: 'version', title: 'Version', width: 8, priority: 0 },
@@ -36,7 +37,8 @@ function cells(m: ModelVersionView): Record<string, Cell> {
 
 /** "BTC/USDT 1.1" per symbol: the version serving each one (symbols are served by different versions). */
 export function servingLines(rows: readonly SymbolRow[], width: number): string[] {
-  const items = rows.map((r) => `${r.symbol} ${r.modelVersion ?? 'none'}`);
+  // A version that does not trade its symbol (no edge) says so: `SOL/USDT 1.0 (no edge>TA)`.
+  const items = rows.map((r) => `${r.symbol} ${r.modelVersion ?? 'none'}${r.edge && r.edge.kind !== 'model' ? ` (${r.edge.label})` : ''}`);
   const cell = Math.max(...items.map((i) => i.length), 1) + 2;
   const perLine = Math.max(1, Math.floor((width - 9) / cell));
   const out: string[] = [];
@@ -64,6 +66,8 @@ export function Models({ width, height, active, selectedSymbol, report }: Models
   const detail: string[] = [];
   if (cur) {
     detail.push(`${cur.version}: ${cur.verdict.reason}`);
+    // The edge gate on each symbol this version serves: does it trade, and the figures.
+    for (const r of snap.symbols) if (r.edge && r.modelVersion === cur.version) detail.push(`${r.symbol}: ${r.edge.label} - ${edgeSummary(r.edge)}`);
     if (cur.score) {
       const s = cur.score;
       detail.push(`score = symbols ${fmtScore(s.symbols)} + recency ${fmtScore(s.recency)} + version ${fmtScore(s.version)} = ${fmtScore(s.total)}`);

@@ -38,8 +38,13 @@ export function registerSignal(program: Command): void {
         const r = await market.source.range(symbol, config.exchange.timeframe).catch(() => null);
         if (r?.last != null) now = r.last + 2 * 3_600_000;
       }
+      // The operator's edge override lives in the engine state (kilo edge, :edge); config.yaml's list is read by the gate itself.
+      const { readStateFile } = await import('../../engine/state-file.js');
+      const { join } = await import('node:path');
+      const saved = await readStateFile(join(home, 'data', 'engine-state.json')).catch(() => null);
+      const edgeOverride = saved?.data.edgeOverrides[symbol]?.on ?? null;
       const answer = await (listed.ok
-        ? requestSignal({ config, source: market.source, registry, symbol, now, onWarn })
+        ? requestSignal({ config, source: market.source, registry, symbol, now, onWarn, edgeOverride })
         : Promise.resolve<SignalAnswer>({ kind: 'error', symbol, error: 'Asset not supported', reason: listed.reason }))
         .catch((err: Error) => {
           throw new CliError(`${symbol}: ${err.message}`, 1);
@@ -51,6 +56,11 @@ export function registerSignal(program: Command): void {
         process.stdout.write(
           `${symbol}: ${answer.direction} (confidence ${answer.confidence.toFixed(2)}) from model ${answer.model_version}${answer.fallback ? ` [fallback: ${answer.reason}]` : ''}\n`,
         );
+        // The edge gate: whether this model's call is what trades, with the figures.
+        if (answer.edge) {
+          const instead = answer.traded ? `; trades ${answer.traded.via === 'ta' ? `the TA rule: ${answer.traded.direction} (confidence ${answer.traded.confidence.toFixed(2)})` : 'nothing (hold)'}` : '';
+          process.stdout.write(`${answer.edge.label}: ${answer.edge.reason}${instead}\n`);
+        }
       } else {
         process.stdout.write(
           `${symbol}: ${answer.error}: ${answer.reason}${answer.can_train ? `; can train (estimated ${answer.estimated_time_s} s, ${answer.estimate_basis})` : ''}\n`,
