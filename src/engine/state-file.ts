@@ -85,7 +85,7 @@ export const stateSchema = z.strictObject({
   universe: z.array(symbolKey),
   fallbacks: z.record(symbolKey, z.string()),
   servingEvents: z.array(servingEventSchema),
-  jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite) })),
+  jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite), phase: z.string().optional() })),
 });
 
 export type StateData = z.infer<typeof stateSchema>;
