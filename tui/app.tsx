@@ -18,7 +18,7 @@ import { Queue } from './screens/queue.js';
 import { Logs } from './screens/logs.js';
 import { Portfolio } from './screens/portfolio.js';
 import { Coverage } from './screens/coverage.js';
-import { CommandLineError, parseCommandLine, runCommand } from './commands.js';
+import { CommandLineError, commandCandidates, parseCommandLine, runCommand } from './commands.js';
 import { fit } from './format.js';
 import type { Scope } from './keymap.js';
 
@@ -131,8 +131,22 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
     !cmdOpen && !capturing,
   );
 
+  // Commands entered this session, oldest first: ↑/↓ on the command line walk them.
+  const cmdHistory = useRef<string[]>([]);
+  const candidates = useCallback(
+    (index: number, words: readonly string[]) =>
+      commandCandidates(index, words, {
+        symbols: snap.symbols.map((r) => r.symbol),
+        jobs: snap.jobs.filter((j) => j.state === 'queued' || j.state === 'running'),
+        versions: snap.models.map((m) => m.version),
+      }),
+    [snap.symbols, snap.jobs, snap.models],
+  );
+
   const submitCommand = (text: string) => {
     setCmdOpen(false);
+    const entered = text.trim();
+    if (entered && cmdHistory.current.at(-1) !== entered) cmdHistory.current = [...cmdHistory.current.slice(-99), entered];
     try {
       const cmd = parseCommandLine(text, { selectedSymbol, selectedJobId: null });
       if (cmd.kind === 'quit') return quit();
@@ -191,7 +205,7 @@ export function App({ onExit, size, panelOverride }: AppProps): React.ReactEleme
         </ErrorBoundary>
       </Box>
       {cmdOpen ? (
-        <CommandLine onSubmit={submitCommand} onCancel={() => setCmdOpen(false)} active={cmdOpen} />
+        <CommandLine onSubmit={submitCommand} onCancel={() => setCmdOpen(false)} active={cmdOpen} history={cmdHistory.current} candidates={candidates} />
       ) : (
         <St color={status && !status.ok ? 'red' : 'gray'}>{fit(status ? `${status.ok ? '' : 'error: '}${status.message}` : `selected ${selectedSymbol ?? '-'}`, columns)}</St>
       )}
