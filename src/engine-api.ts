@@ -118,10 +118,14 @@ export interface JobView {
   startedAt: number | null;
   finishedAt: number | null;
   progress: JobProgress | null;
-  /** Training loss per epoch of the current/last run, for the loss curve (kept after the job ends). */
+  /** Training loss per epoch (or boosting round) of the current/last run, for the loss curve (kept after the job ends). */
   lossHistory: number[];
-  /** The validation figure per epoch beside it (what the stage reports: accuracy for the GRU). */
+  /** The validation figure per epoch beside it, named by valLabel. */
   valHistory: number[];
+  /** The stage the curves are of: the recurrent net when it trained, else the trees. */
+  curvePhase: string | null;
+  /** What valHistory holds: the GRU/LSTM stage reports validation accuracy, the trees validation loss. */
+  valLabel: string;
   /** Seconds until this job starts (queued) or ends (running), when it can be estimated. */
   etaS: number | null;
 }

@@ -48,6 +48,34 @@ export const COMMAND_HELP: readonly [string, string][] = [
   [':quit', 'quit (attached: detach; the engine keeps running)'],
 ];
 
+/** What Tab can complete after a command name: the engine's symbols, job ids, model versions. */
+export interface CompletionSource {
+  symbols: readonly string[];
+  /** Active (queued or running) jobs. */
+  jobs: readonly { id: string; symbol: string }[];
+  versions: readonly string[];
+}
+
+const SYMBOL_COMMANDS = new Set(['train', 'block', 'unblock', 'rollback']);
+
+/**
+ * Pure: the candidates for word `index` of the command line, given the words before it. The first
+ * word is a command; then a symbol for train/block/unblock/rollback, a job id or symbol for cancel,
+ * a version for pin, and --quick after a train's symbol.
+ */
+export function commandCandidates(index: number, words: readonly string[], src: CompletionSource): string[] {
+  if (index === 0) return [...COMMAND_NAMES];
+  const cmd = words[0]?.replace(/^:/, '');
+  if (index === 1) {
+    if (SYMBOL_COMMANDS.has(cmd)) return [...src.symbols];
+    if (cmd === 'cancel') return [...src.jobs.map((j) => j.id), ...src.jobs.map((j) => j.symbol)];
+    if (cmd === 'pin') return [...src.versions];
+    return [];
+  }
+  if (cmd === 'train' && index === 2) return ['--quick'];
+  return [];
+}
+
 function symbolArg(arg: string | undefined, ctx: CommandContext, cmd: string): string {
   const s = (arg ?? ctx.selectedSymbol ?? '').toUpperCase();
   if (!s) throw new CommandLineError(`:${cmd} needs a symbol, e.g. :${cmd} BTC/USDT`);

@@ -4,13 +4,17 @@
  */
 import type { Key } from 'ink';
 
-export type Scope = 'global' | 'heartbeat' | 'models' | 'queue' | 'logs';
+export type Scope = 'global' | 'heartbeat' | 'models' | 'queue' | 'logs' | 'portfolio' | 'coverage' | 'help';
 
 export type CommandId =
   | 'panel.heartbeat'
   | 'panel.models'
   | 'panel.queue'
   | 'panel.logs'
+  | 'panel.portfolio'
+  | 'panel.coverage'
+  | 'help.scrollUp'
+  | 'help.scrollDown'
   | 'panel.next'
   | 'help.toggle'
   | 'overlay.close'
@@ -46,11 +50,13 @@ export const KEYMAP: readonly Binding[] = [
   { key: '2', label: 'models panel', scope: 'global', command: 'panel.models' },
   { key: '3', label: 'queue panel', scope: 'global', command: 'panel.queue' },
   { key: '4', label: 'logs panel', scope: 'global', command: 'panel.logs' },
+  { key: '5', label: 'positions & trades panel', scope: 'global', command: 'panel.portfolio' },
+  { key: '6', label: 'coverage panel (symbols x versions)', scope: 'global', command: 'panel.coverage' },
   { key: 'tab', label: 'next panel', scope: 'global', command: 'panel.next' },
   { key: '?', label: 'toggle this help', scope: 'global', command: 'help.toggle' },
-  { key: 'esc', label: 'close the help', scope: 'global', command: 'overlay.close' },
-  { key: ':', label: 'command line (:train BTC/USDT, :cancel <id>, :block, :unblock, :pin 1.1, :unpin)', scope: 'global', command: 'cmdline.open' },
-  { key: 'q', label: 'quit (stops the engine first)', scope: 'global', command: 'app.quit' },
+  { key: 'esc', label: 'close the help; dismiss a message', scope: 'global', command: 'overlay.close' },
+  { key: ':', label: 'command line (commands below; Tab completes, ↑↓ history)', scope: 'global', command: 'cmdline.open' },
+  { key: 'q', label: 'quit (stops the engine; attached: detach)', scope: 'global', command: 'app.quit' },
   { key: 'ctrl+c', label: 'quit; press twice to force', scope: 'global', command: 'app.interrupt' },
   { key: 'up', label: 'previous symbol', scope: 'heartbeat', command: 'row.up' },
   { key: 'down', label: 'next symbol', scope: 'heartbeat', command: 'row.down' },
@@ -68,6 +74,12 @@ export const KEYMAP: readonly Binding[] = [
   { key: '-', label: 'lower priority', scope: 'queue', command: 'job.priorityDown' },
   { key: 'b', label: 'block the highlighted symbol', scope: 'queue', command: 'symbol.block' },
   { key: 'u', label: 'unblock the highlighted symbol', scope: 'queue', command: 'symbol.unblock' },
+  { key: 'up', label: 'previous trade', scope: 'portfolio', command: 'row.up' },
+  { key: 'down', label: 'next trade', scope: 'portfolio', command: 'row.down' },
+  { key: 'up', label: 'previous symbol', scope: 'coverage', command: 'row.up' },
+  { key: 'down', label: 'next symbol', scope: 'coverage', command: 'row.down' },
+  { key: 'up', label: 'scroll up', scope: 'help', command: 'help.scrollUp' },
+  { key: 'down', label: 'scroll down', scope: 'help', command: 'help.scrollDown' },
   { key: 'l', label: 'cycle level filter (debug/info/warn/error)', scope: 'logs', command: 'logs.level' },
   { key: '/', label: 'search (type, Enter applies, Esc clears)', scope: 'logs', command: 'logs.search' },
   { key: 'esc', label: 'clear the search', scope: 'logs', command: 'logs.clear' },

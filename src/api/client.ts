@@ -69,6 +69,12 @@ export class ApiClient {
             if ((res.statusCode ?? 500) >= 400) return reject(new ApiRequestError(res.statusCode ?? 500, (json as { message?: string }).message ?? `HTTP ${res.statusCode}`));
             resolve(json as T);
           });
+          // A connection cut mid-answer (the engine stopping, a timeout) gives no 'end' and, with no
+          // listener, no 'error' either: settle here, or the caller waits on nothing forever.
+          res.on('error', () => undefined);
+          res.on('close', () => {
+            if (!res.complete) reject(new ApiUnavailableError(this.socket, 'ECONNRESET', 'the engine closed the connection before its answer was complete'));
+          });
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));

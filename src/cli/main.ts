@@ -29,10 +29,17 @@ import { jsonError, wantsJson } from './json.js';
 import { setOffline } from './load-config.js';
 import { packageVersion } from '../util/package-version.js';
 
-// `kilo --version` / `-V` before any subcommand. Not commander's .version(): a program option is
-// recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
-const first = process.argv[2];
-if ((first === '--version' || first === '-V') && process.argv.length === 3) {
+// `kilo --version` / `-V` (beside --home / -c at most). Not commander's .version(): a program
+// option is recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
+function versionAsked(argv: readonly string[]): boolean {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--home' || argv[i] === '-c' || argv[i] === '--config') i++;
+    else if (!argv[i].startsWith('--home=') && !argv[i].startsWith('--config=')) rest.push(argv[i]);
+  }
+  return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V');
+}
+if (versionAsked(process.argv.slice(2))) {
   process.stdout.write(`${packageVersion()}\n`);
   process.exit(0);
 }

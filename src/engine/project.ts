@@ -29,11 +29,24 @@ import type { StateData } from './state-file.js';
 import { projectCoverage, projectModels, type ServingMap } from './project-models.js';
 import { edgeViewFor } from './edge-gate.js';
 
+export interface Curve {
+  loss: readonly number[];
+  val: readonly number[];
+}
+
 /** A running job's live figures (the trainer's; none when answering from files). */
 export interface LiveJob {
   progress: JobProgress | null;
-  lossHistory: readonly number[];
-  valHistory: readonly number[];
+  /** Per training stage (gru, gbdt, ppo): loss and validation figure per epoch / round. */
+  curves: Readonly<Record<string, Curve>>;
+}
+
+const VAL_LABEL: Record<string, string> = { gru: 'val accuracy', gbdt: 'val loss', ppo: 'mean reward' };
+
+/** The curve a job's chart shows: the recurrent net's when it trained, else the first stage that reported. */
+export function chartCurve(curves: Readonly<Record<string, Curve>>): { phase: string; curve: Curve } | null {
+  const phase = ['gru', 'gbdt', 'ppo', ...Object.keys(curves)].find((p) => (curves[p]?.loss.length ?? 0) > 0);
+  return phase ? { phase, curve: curves[phase] } : null;
 }
 
 export interface StatsSource {
@@ -177,7 +190,8 @@ function projectJobs(src: ProjectionSources): JobView[] {
   const eta = queueEtas(src);
   return [...active, ...finished].map((e) => {
     const live = src.live.get(e.id);
-    const curve = live ? null : src.state.jobCurves[e.id];
+    const saved = src.state.jobCurves[e.id];
+    const chart = live ? chartCurve(live.curves) : saved ? { phase: saved.phase ?? 'gru', curve: saved } : null;
     return {
       id: e.id,
       symbol: e.symbol,
@@ -191,8 +205,10 @@ function projectJobs(src: ProjectionSources): JobView[] {
       startedAt: e.started_at,
       finishedAt: e.finished_at,
       progress: live?.progress ?? null,
-      lossHistory: [...(live?.lossHistory ?? curve?.loss ?? [])],
-      valHistory: [...(live?.valHistory ?? curve?.val ?? [])],
+      lossHistory: [...(chart?.curve.loss ?? [])],
+      valHistory: [...(chart?.curve.val ?? [])],
+      curvePhase: chart?.phase ?? null,
+      valLabel: VAL_LABEL[chart?.phase ?? 'gru'] ?? 'validation',
       etaS: eta.get(e.id) ?? null,
     };
   });

@@ -100,7 +100,7 @@ export const stateSchema = z.strictObject({
   universe: z.array(symbolKey),
   fallbacks: z.record(symbolKey, z.string()),
   servingEvents: z.array(servingEventSchema),
-  jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite) })),
+  jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite), phase: z.string().optional() })),
   /** The operator's edge-gate overrides per symbol (absent in files written before them). */
   edgeOverrides: z.record(symbolKey, z.object({ on: z.boolean(), at: finite, reason: z.string() })).default({}),
 });

@@ -267,12 +267,12 @@ export class EngineState extends EventEmitter<StateEvents> {
   }
 
   // ----- job curves, kept after the job ends -----
-  recordJobCurve(id: string, loss: readonly number[], val: readonly number[]): void {
-    this.d.jobCurves[id] = { loss: loss.slice(-CURVE_POINTS), val: val.slice(-CURVE_POINTS) };
+  recordJobCurve(id: string, loss: readonly number[], val: readonly number[], phase?: string): void {
+    this.d.jobCurves[id] = { loss: loss.slice(-CURVE_POINTS), val: val.slice(-CURVE_POINTS), ...(phase ? { phase } : {}) };
     const ids = Object.keys(this.d.jobCurves);
     for (const old of ids.slice(0, Math.max(0, ids.length - CURVES_KEPT))) delete this.d.jobCurves[old];
   }
-  jobCurve(id: string): { loss: number[]; val: number[] } | null {
+  jobCurve(id: string): { loss: number[]; val: number[]; phase?: string } | null {
     return this.d.jobCurves[id] ?? null;
   }
 

@@ -20,7 +20,7 @@ import type { EngineState } from './state.js';
 import type { ModelDecisions } from './decisions.js';
 import { runTraining, trainingSymbols, type TrainingRunDeps } from './training-run.js';
 import type { StorageCleaner } from './storage.js';
-import type { LiveJob } from './project.js';
+import { chartCurve, type LiveJob } from './project.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,8 +51,7 @@ interface Live {
   symbols: string[];
   controller: AbortController;
   progress: JobProgress | null;
-  lossHistory: number[];
-  valHistory: number[];
+  curves: Record<string, { loss: number[]; val: number[] }>;
   promise: Promise<void>;
 }
 
@@ -156,13 +155,14 @@ export class Trainer {
     const { queue, clock, log } = this.d;
     const entry = await queue.markRunning(entry0.id, clock.now());
     const controller = new AbortController();
-    const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, lossHistory: [], valHistory: [], promise: Promise.resolve() };
+    const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, curves: {}, promise: Promise.resolve() };
     this.live.set(entry.id, live);
     log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);
     this.d.state.touch('jobs', entry.symbol);
     live.promise = this.execute(live).finally(() => {
       // The curves outlive the job: the queue panel still shows them once it is done or failed.
-      if (live.lossHistory.length || live.valHistory.length) this.d.state.recordJobCurve(entry.id, live.lossHistory, live.valHistory);
+      const chart = chartCurve(live.curves);
+      if (chart) this.d.state.recordJobCurve(entry.id, chart.curve.loss, chart.curve.val, chart.phase);
       this.live.delete(entry.id);
       this.d.state.touch('jobs', entry.symbol);
       // A slot freed: the next queued job may start.
@@ -191,9 +191,11 @@ export class Trainer {
         onPlan: (p) => log.info(`${symbol}: ${p.recipe.reason}; ${p.reason}`, symbol),
         onProgress: (p) => {
           live.progress = p;
-          if (p.loss !== null && p.phase === 'gru' && live.lossHistory.length < p.epoch) {
-            live.lossHistory.push(p.loss);
-            if (p.valMetric !== null) live.valHistory.push(p.valMetric);
+          // One point per epoch (or boosting round) of each stage: its loss and its validation figure.
+          const c = (live.curves[p.phase] ??= { loss: [], val: [] });
+          if (p.loss !== null && p.epoch > c.loss.length) {
+            c.loss.push(p.loss);
+            if (p.valMetric !== null) c.val.push(p.valMetric);
           }
           state.touch('jobs', symbol);
         },

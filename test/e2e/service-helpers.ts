@@ -52,7 +52,8 @@ export function kilo(home: string, args: string[], timeoutMs = 240_000): Promise
       p.kill('SIGKILL');
       rej(new Error(`kilo ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
-    p.on('exit', (code, signal) => {
+    // 'close': stdout and stderr are read to their end ('exit' can come before the last chunk).
+    p.on('close', (code, signal) => {
       clearTimeout(t);
       res({ code, signal, stdout, stderr });
     });
@@ -84,7 +85,8 @@ export async function startHeadless(home: string, ready: RegExp, extra: string[]
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
   proc.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+  // 'close', not 'exit': the process's last output may still be in the pipe when 'exit' fires.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('close', (code, signal) => res({ code, signal })));
   const deadline = Date.now() + timeoutMs;
   while (!ready.test(stdout)) {
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`headless engine never matched ${ready}\n${stdout}\n${stderr}`);

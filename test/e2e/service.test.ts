@@ -4,7 +4,7 @@
  * also after the tfjs WebAssembly backend installed its rethrowing exception handler) ends it the
  * same way with one short stderr line; `kilo --version`; "did you mean" for a mistyped subcommand;
  * every subcommand's help shows --home and -c; and the audit trail: `kilo models --rollback` with no
- * engine running, then `kilo history`.
+ * engine running, then `kilo history`; with one running, the rollback goes through its control API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -138,15 +138,28 @@ describe('kilo run --headless as a service', () => {
     expect((await kilo(trained, ['history', 'not-a-pair'])).code).toBe(2);
   }, 300_000);
 
-  it('a second engine on the same home is refused with exit 4, and --rollback too while one runs', async () => {
+  it('a second engine on the same home is refused with exit 4; --rollback while one runs is applied by that engine through its API', async () => {
     const e = await startHeadless(trained, /heartbeat/);
     const second = await kilo(trained, ['run', '--headless', '--iterations', '1']);
     expect(second.code).toBe(4);
     expect(second.stderr).toMatch(/another kilo engine \(pid \d+\) is running/);
-    const rb = await kilo(trained, ['models', '--rollback', 'BTC/USDT']);
-    expect(rb.code).toBe(4);
+    // The test above left v1.0 serving BTC, put back by a rollback from v1.1: the version that served
+    // before the current one is v1.1. The CLI takes no lock; the running engine does the work.
+    const rb = await kilo(trained, ['models', '--rollback', 'BTC/USDT', '--reason', 'through the api']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stdout).toContain('BTC/USDT rolled back from v1.0 to v1.1');
+    // The engine's own log says so (its stdout reaches us a moment later).
+    for (let i = 0; i < 300 && !/BTC\/USDT rolled back from 1\.0 to 1\.1: through the api/.test(e.out()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(e.out()).toMatch(/BTC\/USDT rolled back from 1\.0 to 1\.1: through the api/);
+    const st = JSON.parse((await kilo(trained, ['status', '--json'])).stdout) as { source: string; pid: number; snapshot: { symbols: { symbol: string; modelVersion: string | null }[] } };
+    expect(st.source).toBe('engine');
+    expect(st.pid).toBe(e.proc.pid);
+    expect(st.snapshot.symbols.find((r) => r.symbol === 'BTC/USDT')?.modelVersion).toBe('1.1');
+    expect(JSON.parse(readFileSync(join(trained, 'data', 'serving.json'), 'utf8'))['BTC/USDT']).toBe('1.1');
     e.proc.kill('SIGTERM');
     expect((await e.exited).code).toBe(0);
     expect(existsSync(join(trained, 'data', 'engine.lock'))).toBe(false);
+    const hist = JSON.parse((await kilo(trained, ['history', 'BTC/USDT', '--json'])).stdout) as { entries: { kind: string; from: string | null; version: string | null; reason: string }[] };
+    expect(hist.entries.filter((x) => x.kind === 'rollback').at(-1)).toMatchObject({ from: '1.0', version: '1.1', reason: 'through the api' });
   }, 180_000);
 });

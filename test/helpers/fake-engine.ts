@@ -105,6 +105,8 @@ export function jobView(id: string, symbol: string, over: Partial<JobView> = {})
     progress: null,
     lossHistory: [],
     valHistory: [],
+    curvePhase: 'gru',
+    valLabel: 'val accuracy',
     etaS: null,
     ...over,
   };

@@ -85,9 +85,16 @@ describe('help overlay', () => {
     await press(r, '3');
     await waitForFrame(r, '[3 Queue]');
     await press(r, '?');
-    const f = await waitForFrame(r, 'Keys (? or Esc closes)');
+    const f = await waitForFrame(r, 'Keys (? or Esc closes');
+    // The current panel's keys and every : command come first, each whole on its line.
     expect(f).toContain('cancel the highlighted job');
-    expect(f).toContain('cycle level filter');
+    expect(f).toContain(':rollback SYMBOL [reason]');
+    expect(f).toContain(':unblock SYMBOL');
+    // The rest is a scroll away, and the overlay says so.
+    expect(f).toMatch(/↓ \d+ more line/);
+    for (let i = 0; i < 40; i++) await press(r, KEYS.down);
+    const end = await waitForFrame(r, 'cycle level filter');
+    expect(end).not.toMatch(/more line/);
     await press(r, 'x');
     await press(r, '?');
     await waitForFrame(r, (fr) => !fr.includes('Keys (? or Esc'));

@@ -59,7 +59,7 @@ describe('heartbeat panel', () => {
     r.unmount();
   });
 
-  it('switches panels with 1-4 and Tab', async () => {
+  it('switches panels with 1-6 and Tab', async () => {
     const engine = engineWithSymbols();
     const r = renderApp(engine);
     await waitForFrame(r, '[1 Heartbeat]');
@@ -67,6 +67,10 @@ describe('heartbeat panel', () => {
     await waitForFrame(r, '[3 Queue]');
     await press(r, KEYS.tab);
     await waitForFrame(r, '[4 Logs]');
+    await press(r, KEYS.tab);
+    await waitForFrame(r, '[5 Trades]');
+    await press(r, KEYS.tab);
+    await waitForFrame(r, '[6 Coverage]');
     await press(r, KEYS.tab);
     await waitForFrame(r, '[1 Heartbeat]');
     await press(r, '2');

@@ -81,13 +81,16 @@ describe('queue panel', () => {
     const r = renderApp(engine, { size: { columns: 120, rows: 30 } });
     await waitForFrame(r, 'BTC/USDT');
     await press(r, '3');
-    const f = await waitForFrame(r, 'Training loss, job 7');
+    const f = await waitForFrame(r, 'Training, job 7 (gru)');
     expect(f).toContain('30%');
     expect(f).toContain('3/10');
     expect(f).toContain('0.6931');
     expect(f).toContain('1m35s');
     expect(f).toContain('worker ran out');
-    expect(f).toContain('max 1.1000');
+    expect(f).toContain('loss 0.6931 (min 0.6931, max 1.1000)');
+    // The chart has a y axis with the loss values.
+    expect(f).toMatch(/1\.1000 [┤┼]/);
+    expect(f).toMatch(/0\.6931 [┤┼]/);
     r.unmount();
   });
 

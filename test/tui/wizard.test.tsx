@@ -8,7 +8,7 @@ import { defaultAnswers, wizardAnswersToPatch } from '../../tui/screens/wizard/a
 import type { ExistingModel } from '../../tui/screens/wizard/steps.js';
 import { defaultKiloCommand, startLaterText, systemdUnit } from '../../tui/screens/wizard/start-later.js';
 import { existsSync } from 'node:fs';
-import { FakeEngine, jobView } from '../helpers/fake-engine.js';
+import { FakeEngine, jobView, symbolRow } from '../helpers/fake-engine.js';
 import { KEYS, press, waitFor, waitForFrame } from './helpers.js';
 
 function setup(existing: ExistingModel | null = null) {
@@ -180,14 +180,43 @@ describe('setup wizard', () => {
     engine.emit('job', running('1', 'BTC/USDT', 2));
     await waitForFrame(r, 'epoch 2/10');
     engine.emit('job', running('1', 'BTC/USDT', 7));
-    engine.emit('job', jobView('2', 'ETH/USDT', { state: 'failed', lastError: 'not enough candles' }));
+    engine.emit('job', jobView('2', 'ETH/USDT', { state: 'failed', attempts: 1, lastError: 'not enough candles' }));
     await waitForFrame(r, 'error: not enough candles');
     expect(r.lastFrame()).toContain(' 70%');
+    // The engine now serves BTC with the version that trained.
+    engine.update({ symbols: [symbolRow('BTC/USDT', { modelVersion: '1.0' }), symbolRow('ETH/USDT', { modelVersion: null })] });
     engine.emit('job', jobView('1', 'BTC/USDT', { state: 'done' }));
-    await waitForFrame(r, 'Start the bot now?');
+    // The summary stays up with the question: what trained, what failed and why.
+    const f = await waitForFrame(r, 'Start the bot now?');
+    expect(f).toContain('Initial training: 1 of 2 trained, 1 failed');
+    expect(f).toMatch(/BTC\/USDT +trained; v1\.0 serves it/);
+    expect(f).toMatch(/ETH\/USDT +failed after 1 attempt: not enough candles/);
     await press(r, KEYS.down, KEYS.enter);
     await waitFor(() => results.length === 1, 'result');
     expect(results[0]).toEqual({ kind: 'later', engine });
+    r.unmount();
+  });
+
+  it('continuing early (b): the summary says which training was refused and why, and which keeps running', async () => {
+    const { r, results, engine } = setup();
+    engine.result = (c) => (c.name === 'train' && c.req.symbol === 'ETH/USDT' ? { ok: false, message: 'ETH/USDT is blocked: too volatile' } : { ok: true, message: 'queued' });
+    await waitForFrame(r, 'Where do candles come from?');
+    for (const title of ['Universe', 'Core symbols', 'Training mode', 'Auto-training', 'Initial training of BTC/USDT, ETH/USDT']) {
+      await press(r, KEYS.enter);
+      await waitForFrame(r, title);
+    }
+    await press(r, KEYS.enter);
+    await waitForFrame(r, 'not queued: ETH/USDT is blocked');
+    engine.emit('job', jobView('1', 'BTC/USDT', { state: 'running', progress: { phase: 'gru', epoch: 4, epochs: 10, loss: 0.7, valMetric: null, fraction: 0.4, etaS: 12 } }));
+    await waitForFrame(r, 'epoch 4/10');
+    await press(r, 'b');
+    const f = await waitForFrame(r, 'Start the bot now?');
+    expect(f).toContain('Initial training: 0 of 2 trained, 1 failed');
+    expect(f).toMatch(/BTC\/USDT +running \(40%\): keeps training in the background/);
+    expect(f).toMatch(/ETH\/USDT +not queued: ETH\/USDT is blocked: too volatile/);
+    await press(r, KEYS.enter);
+    await waitFor(() => results.length === 1, 'result');
+    expect(results[0].kind).toBe('start');
     r.unmount();
   });
 });

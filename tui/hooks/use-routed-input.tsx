@@ -7,8 +7,12 @@ interface Entry {
   ref: { current: InputHandler };
 }
 
-/** How long a key may wait for the previous key's re-render before it is delivered anyway. */
-const HOLD_MS = 30;
+/**
+ * How long a key may wait for the previous key's re-render before it is delivered anyway. A key
+ * whose screen commits is released at once; this bound only matters when nothing re-renders, and
+ * on a loaded machine a render takes well over 30 ms (keys typed after `:` then reached the panel).
+ */
+const HOLD_MS = 150;
 
 /**
  * The set of listening handlers; keys go to each, in the order they started listening.

@@ -5,7 +5,7 @@ import { useEngineSnapshot } from '../hooks/use-engine.js';
 import { useHeartbeatInput } from '../hooks/use-heartbeat-input.js';
 import { Table, type Cell, type Column } from '../components/table.js';
 import { sparkline } from '../components/sparkline.js';
-import { LineChart } from '../components/line-chart.js';
+import { CHART_COLORS, LineChart } from '../components/line-chart.js';
 import { St } from '../components/styled.js';
 import { fmtAgo, fmtPct, fmtPrice } from '../format.js';
 import { edgeSummary } from '../../src/engine/edge-gate.js';
@@ -26,7 +26,8 @@ const COLUMNS: Column[] = [
   { key: 'candles', title: 'Candles', width: 7, align: 'right', priority: 6 },
   { key: 'signal', title: 'Signal', width: 9, priority: 2 },
   { key: 'win', title: 'Win', width: 6, align: 'right', priority: 2 },
-  { key: 'retrain', title: 'Retrain', width: 12, priority: 4 },
+  { key: 'pnl', title: 'PnL', width: 9, align: 'right', priority: 8 },
+  { key: 'retrain', title: 'Retrain', width: 12, priority: 4, grow: 1 },
   { key: 'last', title: 'Last train', width: 10, priority: 7 },
   { key: 'model', title: 'Model', width: 5, priority: 3 },
   { key: 'edge', title: 'Edge', width: 12, priority: 8 },
@@ -34,6 +35,15 @@ const COLUMNS: Column[] = [
 ];
 
 const EDGE_COLOR = { model: 'green', ta: 'yellow', hold: 'red', override: 'magenta' } as const;
+
+/** Paper PnL in the quote currency, signed, coloured by sign. */
+export function pnlCell(v: number): Cell {
+  if (!Number.isFinite(v) || v === 0) return { text: '0.00' };
+  const a = Math.abs(v);
+  const text = `${v > 0 ? '+' : '-'}${a >= 10_000 ? `${(a / 1000).toFixed(1)}k` : a.toFixed(2)}`;
+  return { text, color: v > 0 ? 'green' : 'red' };
+}
+
 const DIR_SHORT = { bullish: 'bull', bearish: 'bear', neutral: 'flat' } as const;
 const DIR_COLOR = { bullish: 'green', bearish: 'red', neutral: 'gray' } as const;
 
@@ -46,6 +56,7 @@ export function heartbeatCells(r: SymbolRow, now: number): Record<string, Cell> 
     candles: { text: String(r.candles) },
     signal: sig ? { text: `${DIR_SHORT[sig.direction]} ${sig.confidence.toFixed(2)}`, color: DIR_COLOR[sig.direction] } : { text: '-' },
     win: { text: fmtPct(r.winRate) },
+    pnl: pnlCell(r.pnl.realised + r.pnl.unrealised),
     retrain: r.needsRetrain ? { text: `yes ${r.retrainReason}`, color: 'yellow' } : { text: 'no' },
     last: { text: r.lastRetrain === null ? 'never' : fmtAgo(r.lastRetrain, now).replace(' ago', '') },
     model: { text: r.modelVersion ?? '-' },
@@ -77,7 +88,16 @@ export function Heartbeat({ width, height, active, selected, onSelect }: Heartbe
     <Box flexDirection="column" width={width}>
       <Table columns={COLUMNS} rows={rows.map((r) => heartbeatCells(r, snap.marketNow ?? snap.now))} width={width} selected={index} maxRows={maxRows} empty="no symbols yet (the engine is starting)" />
       <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}${cur.edge ? `; ${edgeSummary(cur.edge)}` : ''}` : ' '}</St>
-      <LineChart title="Equity" values={snap.portfolio.equityCurve} width={width - 2} height={chartRows} digits={2} />
+      <LineChart
+        title="Equity vs buy-and-hold"
+        series={[
+          { label: 'equity', values: snap.portfolio.equityCurve, color: CHART_COLORS.green },
+          { label: 'buy-and-hold', values: snap.portfolio.buyAndHoldCurve ?? [], color: CHART_COLORS.gray },
+        ]}
+        width={width - 2}
+        height={chartRows}
+        digits={2}
+      />
     </Box>
   );
 }

@@ -7,7 +7,7 @@ import { useInputCommitProbe } from '../hooks/use-routed-input.js';
 import type { Report } from '../hooks/use-report.js';
 import { Table, type Cell, type Column } from '../components/table.js';
 import { progressBar } from '../components/progress-bar.js';
-import { LineChart } from '../components/line-chart.js';
+import { CHART_COLORS, LineChart } from '../components/line-chart.js';
 import { St } from '../components/styled.js';
 import { fmtDuration, fmtNum } from '../format.js';
 
@@ -72,7 +72,15 @@ export function Queue({ width, height, active, selectedSymbol, report }: QueuePr
           ? `job ${cur.id} ${cur.symbol}: ${cur.reason}${cur.progress ? `; phase ${cur.progress.phase}` : ''}${cur.progress?.worker ? ` on worker ${cur.progress.worker}` : ''}${cur.lastError ? `; error: ${cur.lastError}` : ''}`
           : ' '}
       </St>
-      <LineChart title={cur ? `Training loss, job ${cur.id}` : 'Training loss'} values={cur?.lossHistory ?? []} width={width - 2} height={chartRows} color="cyan" />
+      <LineChart
+        title={cur ? `Training, job ${cur.id}${cur.curvePhase ? ` (${cur.curvePhase})` : ''}` : 'Training'}
+        series={[
+          { label: 'loss', values: cur?.lossHistory ?? [], color: CHART_COLORS.cyan },
+          { label: cur?.valLabel ?? 'validation', values: cur?.valHistory ?? [], color: CHART_COLORS.yellow },
+        ]}
+        width={width - 2}
+        height={chartRows}
+      />
     </Box>
   );
 }

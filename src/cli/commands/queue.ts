@@ -47,7 +47,7 @@ async function jobsOf(home: string, config: Config, q: TrainingQueue): Promise<J
   const snap = await offlineSnapshot(parts, { queue: entries });
   // The projection shows every active entry and the most recent finished ones; a listing shows all.
   const shown = new Map(snap.jobs.map((j) => [j.id, j]));
-  return entries.map((e) => shown.get(e.id) ?? { id: e.id, symbol: e.symbol, trigger: e.trigger, reason: e.reason, state: e.state, priority: e.priority, attempts: e.attempts, lastError: e.last_error, queuedAt: e.added_at, startedAt: e.started_at, finishedAt: e.finished_at, progress: null, lossHistory: [], valHistory: [], etaS: null });
+  return entries.map((e) => shown.get(e.id) ?? { id: e.id, symbol: e.symbol, trigger: e.trigger, reason: e.reason, state: e.state, priority: e.priority, attempts: e.attempts, lastError: e.last_error, queuedAt: e.added_at, startedAt: e.started_at, finishedAt: e.finished_at, progress: null, lossHistory: [], valHistory: [], curvePhase: null, valLabel: 'validation', etaS: null });
 }
 
 type Output = { json: unknown; text: string };

@@ -1,12 +1,12 @@
 import React, { useEffect, useState } from 'react';
 import { Box } from 'ink';
-import type { EngineApi, JobView } from '../../../src/engine-api.js';
+import type { EngineApi, EngineSnapshot, JobView } from '../../../src/engine-api.js';
 import { useRoutedInput } from '../../hooks/use-routed-input.js';
 import { St } from '../../components/styled.js';
 import { progressBar } from '../../components/progress-bar.js';
 import { fmtDuration, fmtNum } from '../../format.js';
 
-interface SymbolProgress {
+export interface SymbolProgress {
   job: JobView | null;
   refused: string | null;
 }
@@ -18,10 +18,38 @@ export function trainingFinished(p: Record<string, SymbolProgress>): boolean {
   return Object.values(p).every((s) => (s.job ? TERMINAL.has(s.job.state) : s.refused !== null));
 }
 
+/** How one symbol's initial training ended, for the summary before "Start the bot now?". */
+export interface TrainingOutcome {
+  symbol: string;
+  kind: 'trained' | 'failed' | 'cancelled' | 'refused' | 'pending';
+  /** For people: the version now serving it, the error, why it was refused, or how far it got. */
+  detail: string;
+}
+
+/** Pure: what trained, what failed and why, from the jobs followed and the engine's snapshot. */
+export function trainingOutcomes(p: Record<string, SymbolProgress>, snap: Pick<EngineSnapshot, 'symbols'> | null): TrainingOutcome[] {
+  return Object.entries(p).map(([symbol, { job, refused }]) => {
+    if (!job) return refused !== null ? { symbol, kind: 'refused', detail: `not queued: ${refused}` } : { symbol, kind: 'pending', detail: 'still waiting for the queue' };
+    const serving = snap?.symbols.find((r) => r.symbol === symbol)?.modelVersion ?? null;
+    switch (job.state) {
+      case 'done':
+        return { symbol, kind: 'trained', detail: serving ? `trained; v${serving} serves it` : 'trained; no version serves it yet (see the Models panel)' };
+      case 'failed':
+        return { symbol, kind: 'failed', detail: `failed after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}: ${job.lastError ?? 'no error recorded'}` };
+      case 'cancelled':
+        return { symbol, kind: 'cancelled', detail: `cancelled${job.lastError ? `: ${job.lastError}` : ''}` };
+      default: {
+        const pct = job.progress ? ` (${Math.round(job.progress.fraction * 100)}%)` : '';
+        return { symbol, kind: 'pending', detail: `${job.state}${pct}: keeps training in the background${job.lastError ? `; last error: ${job.lastError}` : ''}` };
+      }
+    }
+  });
+}
+
 export interface TrainingStepProps {
   startEngine: () => Promise<EngineApi>;
   symbols: readonly string[];
-  onFinished: (engine: EngineApi) => void;
+  onFinished: (engine: EngineApi, outcomes: TrainingOutcome[]) => void;
   onError: (message: string) => void;
   active: boolean;
 }
@@ -74,12 +102,14 @@ export function TrainingStep({ startEngine, symbols, onFinished, onError, active
 
   const finished = engine !== null && trainingFinished(progress);
   useEffect(() => {
-    if (finished && engine) onFinished(engine);
+    if (finished && engine) onFinished(engine, trainingOutcomes(progress, engine.getSnapshot()));
+    // The outcomes are read when the last job finishes; later progress changes nothing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [finished, engine, onFinished]);
 
   useRoutedInput((input) => {
     // Continue while the jobs keep running in the engine.
-    if (input === 'b' && engine) onFinished(engine);
+    if (input === 'b' && engine) onFinished(engine, trainingOutcomes(progress, engine.getSnapshot()));
   }, active);
 
   return (

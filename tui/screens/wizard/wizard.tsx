@@ -8,7 +8,7 @@ import { TextInput } from '../../components/text-input.js';
 import { defaultAnswers, wizardAnswersToPatch, WizardInputError, type WizardAnswers } from './answers.js';
 import { stepsFor, type ExistingModel, type Step } from './steps.js';
 import { Select } from './select-step.js';
-import { TrainingStep } from './training-step.js';
+import { TrainingStep, type TrainingOutcome } from './training-step.js';
 import { useWizardState } from './use-wizard-state.js';
 
 /** What the wizard needs from the outside; the CLI wires these to config/, registry/ and engine. */
@@ -63,10 +63,29 @@ function StepView({ step, answers, onAnswer, onBack }: { step: Step; answers: Wi
   return <TextInput prompt="> " value={text} onChange={setText} onSubmit={onAnswer} onCancel={onBack} active />;
 }
 
+const OUTCOME_COLOR: Record<TrainingOutcome['kind'], string | undefined> = { trained: 'green', failed: 'red', refused: 'red', cancelled: 'yellow', pending: undefined };
+
+/** What trained, what failed and why: the failures stay on screen instead of flashing past. */
+export function TrainingSummary({ outcomes }: { outcomes: readonly TrainingOutcome[] }): React.ReactElement {
+  const trained = outcomes.filter((o) => o.kind === 'trained').length;
+  const failed = outcomes.filter((o) => o.kind === 'failed' || o.kind === 'refused').length;
+  return (
+    <Box flexDirection="column" marginBottom={1}>
+      <St bold>{`Initial training: ${trained} of ${outcomes.length} trained${failed ? `, ${failed} failed` : ''}`}</St>
+      {outcomes.map((o) => (
+        <St key={o.symbol} color={OUTCOME_COLOR[o.kind]} wrap="wrap">{`  ${o.symbol.padEnd(11)} ${o.detail}`}</St>
+      ))}
+      {failed ? <St dim wrap="wrap">A symbol without a model trades on the TA fallback (or stays blocked) until a training succeeds; the Queue panel retries and :train SYMBOL starts one.</St> : null}
+    </Box>
+  );
+}
+
 export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
   const [state, dispatch] = useWizardState(defaultAnswers(deps.base));
   const [existing, setExisting] = useState<{ key: string; model: ExistingModel | null } | 'loading'>('loading');
   const engineRef = useRef<EngineApi | null>(null);
+  // What the initial training did, shown until the operator answers "Start the bot now?".
+  const [outcomes, setOutcomes] = useState<TrainingOutcome[] | null>(null);
   const doneRef = useRef(false);
   useInputCommitProbe();
   const { answers, phase } = state;
@@ -177,8 +196,9 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
     return null;
   };
 
-  const onTrained = useCallback((engine: EngineApi) => {
+  const onTrained = useCallback((engine: EngineApi, done: TrainingOutcome[]) => {
     engineRef.current = engine;
+    setOutcomes(done);
     dispatch({ type: 'trained' });
   }, [dispatch]);
 
@@ -224,6 +244,7 @@ export function Wizard({ deps, onDone }: WizardProps): React.ReactElement {
         {notices.map((n) => (
           <St key={n} color="yellow" wrap="wrap">{`warning: ${n}`}</St>
         ))}
+        {outcomes ? <TrainingSummary outcomes={outcomes} /> : null}
         <St bold>Start the bot now?</St>
         <St dim>Now opens the console (paper trading). Later prints how to start it (console, headless, systemd, tmux).</St>
         <Select
