@@ -137,7 +137,11 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
 
     const registry = new ModelRegistry({ ...registryPaths(home), onWarn: (m) => logger.warn(m) });
     await registry.refresh();
-    const queue = await TrainingQueue.open({ file: join(dataDir, QUEUE_FILE_NAME), clock, maxAttempts: config.auto_training.max_attempts, recoverRunning: true });
+    // What open() found is in queue.warnings (logged here once); what the queue finds later while
+    // running (a corrupt file recovered, a bad entry written in) reaches the log through onWarn.
+    let queueOpen = false;
+    const queue = await TrainingQueue.open({ file: join(dataDir, QUEUE_FILE_NAME), clock, maxAttempts: config.auto_training.max_attempts, recoverRunning: true, onWarn: (m) => queueOpen && logger.warn(`queue: ${m}`) });
+    queueOpen = true;
     for (const w of queue.warnings) logger.warn(`queue: ${w}`);
     const outcomes = await OutcomeTracker.open(join(dataDir, 'performance.json'), { feeRate: config.paper_trading.fee_rate, onWarn: (m) => logger.warn(m) });
     const promotions = await PromotionHistory.open(join(dataDir, 'promotions.json'), { onWarn: (m) => logger.warn(m) });
