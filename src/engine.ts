@@ -197,7 +197,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     logger.subscribe((e) => store.emit('log', e));
     const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store, logger, marketNow });
     const storage = new StorageCleaner({ config, state, registry, modelsDir, clock, marketNow, logger });
-    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage });
+    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting() });
     const cov = new CoverageKeeper({ config, state, clock, marketNow, timeframe: tf, stepMs: step, source, registry, queue, broker, logger, conditions });
     const signals = { registry, feed, predictors, broker, state, marketNow, logger, onBackend: (b: string) => (backend = b) };
     const rounds = new RoundRunner({
