@@ -43,6 +43,8 @@ export interface TrainerDeps {
   decisions: ModelDecisions;
   /** Frees model storage when the resource gate says it is full. */
   storage?: StorageCleaner;
+  /** Why the market source cannot serve right now (exchange unreachable), else null: no job starts then. */
+  waiting?: () => string | null;
 }
 
 interface Live {
@@ -114,6 +116,12 @@ export class Trainer {
       for (;;) {
         const entry = await this.d.queue.next(this.d.clock.now());
         if (!entry) return;
+        // A job started now would fail to fetch its history and burn an attempt: it waits instead.
+        const waiting = this.d.waiting?.();
+        if (waiting) {
+          this.d.log.debug(`training of ${entry.symbol} waits: ${waiting}`, entry.symbol);
+          return;
+        }
         // Inside a running multi_symbol job already: wait for it (it may cover this symbol).
         if (this.busySymbols().has(entry.symbol)) return;
         let gate = await this.resourceGate(entry.symbol);

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TIMEFRAME_MS, type Timeframe } from './types.js';
-import { readCandleCsv } from './csv.js';
+import { streamCandleCsv } from './csv.js';
 import { historyStats, validateCandles, type Gap, type ValidationReport } from './validate.js';
 import { findSuspects, type SuspectCandle, type SuspectOptions } from './suspicious.js';
 
@@ -83,7 +83,8 @@ export async function checkCandleFolders(folders: { dir: string; origin: 'store'
       if (opts.symbol && opts.symbol !== symbol) continue;
       const tf = m[3] as Timeframe;
       const step = TIMEFRAME_MS[tf];
-      const parsed = await readCandleCsv(file);
+      // Streamed: a 500 MB CSV is not held as text (and a line array) beside its candles.
+      const parsed = await streamCandleCsv(file);
       const report = validateCandles(parsed.candles, tf, { file, badRows: parsed.badRows, now: opts.now, staleAfterMs: opts.maxStaleCandles * step });
       const stats = historyStats(parsed.candles, tf, opts.windowDays, opts.now);
       const confirmed = origin === 'store' ? await confirmedRanges(file) : [];

@@ -128,6 +128,7 @@ export class TrainingQueue {
   private async reloadUnlocked(): Promise<void> {
     const loaded = await loadQueueFile(this.opts.file, this.opts.clock.now());
     this.warnings.push(...loaded.warnings);
+    for (const w of loaded.warnings) this.opts.onWarn?.(w);
     this.db.data = loaded.data;
     this.rejectBadSymbols();
   }
