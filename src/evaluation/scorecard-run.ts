@@ -41,7 +41,8 @@ export async function runScorecard(input: ScorecardRunInput): Promise<Scorecard>
   const step = TIMEFRAME_MS[config.exchange.timeframe as Timeframe] ?? 3_600_000;
   const windows = scorecardWindows(input.decisions, days, input.dataEnd);
   const scores = new Map<string, WindowScores>();
-  const { scoreOnSharedWindow } = await import('../training/gate.js');
+  // tfjs loads only when a window is due (kilo models stays quick without one).
+  const { scoreOnSharedWindow } = windows.some((w) => w.status === 'due') ? await import('../training/gate.js') : { scoreOnSharedWindow: null };
   const costs = { feeRate: config.paper_trading.fee_rate, slippageBps: config.paper_trading.slippage_bps, entryThreshold: config.paper_trading.entry_threshold };
   for (const w of windows) {
     if (w.status !== 'due') continue;
@@ -60,7 +61,7 @@ export async function runScorecard(input: ScorecardRunInput): Promise<Scorecard>
     const artifacts = Object.fromEntries(Object.entries(dirs).filter((e): e is [string, string] => e[1] !== null));
     // The window's last candle only marks the last row: rows are the candles in [from, to).
     const candles = await input.candles(d.symbol, w.from - WARMUP_BARS * step, w.to);
-    const g = await scoreOnSharedWindow({
+    const g = await scoreOnSharedWindow!({
       symbol: d.symbol,
       candles,
       artifacts,
@@ -75,4 +76,38 @@ export async function runScorecard(input: ScorecardRunInput): Promise<Scorecard>
     scores.set(scoreKey(d), { champion: total('champion'), challenger: total('challenger'), first: total('first'), rows: g.rows, error: errors.join('; ') || undefined });
   }
   return buildScorecard(windows, scores, days);
+}
+
+/**
+ * Candles for the scorecard outside a replay (kilo models), read from what the home already has,
+ * never from the network: the CSV folder, the engine's candle store for an exchange, or the
+ * seeded simulator. `now` is the engine's market time (wall time when it has none).
+ */
+export async function homeCandles(home: string, config: Config, symbols: readonly string[], now: number): Promise<Pick<ScorecardRunInput, 'candles' | 'dataEnd'>> {
+  const tf = config.exchange.timeframe as Timeframe;
+  const { ManualClock } = await import('../clock.js');
+  const clock = new ManualClock(now);
+  let read: (symbol: string, since: number, until: number) => Promise<Candle[]>;
+  if (config.data.source === 'exchange') {
+    const { CandleStore } = await import('../market/candle-store.js');
+    const { join } = await import('node:path');
+    const store = new CandleStore(join(home, config.data.cache_dir), clock);
+    const cache = new Map<string, Promise<Candle[]>>();
+    read = async (s, since, until) => {
+      if (!cache.has(s)) cache.set(s, store.read(config.exchange.id, s, tf).catch(() => []));
+      return (await cache.get(s)!).filter((c) => c.timestamp >= since && c.timestamp <= until);
+    };
+  } else {
+    const source =
+      config.data.source === 'csv'
+        ? new (await import('../market/csv-source.js')).CsvMarketSource((await import('node:path')).resolve(home, config.data.csv_dir), clock, { timeframe: tf })
+        : new (await import('../market/sim-source.js')).SimMarketSource(config.data.sim_seed, clock, { extraSymbols: config.data.sim_extra_symbols });
+    read = async (s, since, until) => (await source.fetchCandles(s, tf, since, until + 1).catch(() => [])).filter((c) => c.timestamp <= until);
+  }
+  const dataEnd: Record<string, number> = {};
+  for (const s of symbols) {
+    const recent = await read(s, -Infinity, now);
+    dataEnd[s] = recent.at(-1)?.timestamp ?? -Infinity;
+  }
+  return { candles: read, dataEnd };
 }

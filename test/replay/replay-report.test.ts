@@ -13,6 +13,8 @@ import { runReplay, formatReplaySummary, replayJson, type ReplaySummary } from '
 import { reportTarget, writeReport } from '../../src/cli/commands/replay.js';
 import type { TradeEvent } from '../../src/engine-api.js';
 import { taScores } from '../../src/models/baselines.js';
+import { runScorecard } from '../../src/evaluation/scorecard-run.js';
+import { discoverModels } from '../../src/registry/discover.js';
 import { DATA, hasData, testConfig } from '../engine/helpers.js';
 
 const HOUR = 3_600_000;
@@ -27,6 +29,17 @@ async function csvCloses(symbol: string): Promise<Map<number, number>> {
     if (f.length >= 5) out.set(Number(f[0]), Number(f[4]));
   }
   return out;
+}
+
+/** Every candle of the CSV file (the scorecard's predictors need real OHLCV). */
+async function csvCandles(symbol: string) {
+  const text = await readFile(join(DATA, `${symbol.replace('/', '-')}-1h.csv`), 'utf8');
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').map(Number))
+    .filter((f) => f.length >= 6)
+    .map(([timestamp, open, high, low, close, volume]) => ({ timestamp, open, high, low, close, volume }));
 }
 
 /** Equity after each round from the fills, marked at `closes`: the broker's bookkeeping, written again. */
@@ -190,6 +203,26 @@ describe.skipIf(!hasData)('replay report on real candles (skipped when ../shared
       expect(e.window[1]).toBeLessThanOrEqual(r.curves.times.at(-1)!);
       expect(e.right).toBe(e.kind === 'promoted' ? e.challenger_pct! > e.champion_pct! : e.champion_pct! >= e.challenger_pct!);
     }
+
+    // Later, when the day after each gated decision exists (the CSV goes on past the replay), the
+    // scorecard scores both versions on it with their real artifacts: what kilo models does.
+    expect(gated.length).toBeGreaterThanOrEqual(1);
+    const csvAll = Object.fromEntries(await Promise.all(['BTC/USDT', 'ETH/USDT'].map(async (sym) => [sym, await csvCandles(sym)] as const)));
+    const later = await runScorecard({
+      decisions: s.decisions,
+      config,
+      versions: await discoverModels(join(home, 'replay', 'models')),
+      candles: async (sym, since, until) => csvAll[sym].filter((c) => c.timestamp >= since && c.timestamp <= until),
+      dataEnd: { 'BTC/USDT': Date.UTC(2023, 5, 1), 'ETH/USDT': Date.UTC(2023, 5, 1) },
+    });
+    expect(later.scored).toBe(gated.length);
+    for (const e of later.entries.filter((x) => x.status === 'scored')) {
+      expect(e.rows).toBe(24);
+      expect(Number.isFinite(e.champion_pct) && Number.isFinite(e.challenger_pct)).toBe(true);
+      expect(e.right).toBe(e.kind === 'promoted' ? e.challenger_pct! > e.champion_pct! : e.champion_pct! >= e.challenger_pct!);
+      expect(e.gate_pct).toBe(e.kind === 'promoted' ? e.challenger_pct : e.champion_pct);
+    }
+    expect(['helps', 'does_not_help']).toContain(later.verdict.kind);
 
     // Text: the figures, the verdict, a chart with both axes; JSON in snake_case.
     const text = formatReplaySummary(s, { chartWidth: 60 });

@@ -15,6 +15,7 @@ interface ModelsOpts {
   dryRun?: boolean;
   rollback?: string;
   reason?: string;
+  scorecard?: boolean;
 }
 
 export function registerModels(program: Command): void {
@@ -28,6 +29,7 @@ export function registerModels(program: Command): void {
     .option('--dry-run', 'with --cleanup: only report what would be removed')
     .option('--rollback <symbol>', 'return SYMBOL to the version that served it before the current one, at once')
     .option('--reason <text>', 'with --rollback: why (logged and kept in data/promotions.json)')
+    .option('--no-scorecard', 'skip the gate scorecard (it predicts the days after each decision with both versions)')
     .action(async (opts: ModelsOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const { config, note } = await loadCommandConfig(configPath);
@@ -67,6 +69,7 @@ export function registerModels(program: Command): void {
         return;
       }
       const snap = await offlineSnapshot(parts);
+      const scorecard = opts.scorecard === false ? null : await gateScorecard(home, config, parts);
       const serving = Object.fromEntries(snap.symbols.map((s) => [s.symbol, s.modelVersion]));
       // Per symbol, from the same projection the console reads: the version, how it was chosen and why.
       const servingRows = snap.symbols.map((s) => ({ symbol: s.symbol, version: s.modelVersion, via: s.servingVia, reason: s.servingReason ?? `no model covers ${s.symbol}`, fallback: s.servingVia === 'fallback' || (s.modelVersion === null && s.servingReason !== null), problem: s.modelVersion === null ? s.servingReason : null }));
@@ -84,6 +87,7 @@ export function registerModels(program: Command): void {
           data_sources: Object.fromEntries(parts.registry.list().flatMap((v) => v.artifacts.map((a) => [`${v.version}/${a.key}`, a.metadata?.data_source ?? null]))),
           serving_by_symbol: servingRows,
           quarantine: parts.registry.quarantineList(),
+          scorecard,
           notes,
         };
         printJson(out, { pretty: true });
@@ -96,7 +100,16 @@ export function registerModels(program: Command): void {
       const { describeProvenance } = await import('../../market/provenance.js');
       const trained = parts.registry.list().flatMap((v) => v.artifacts.map((a) => `  v${v.version} ${a.key}: ${describeProvenance(a.metadata?.data_source)}`));
       if (trained.length) process.stdout.write(`data sources:\n${trained.join('\n')}\n`);
+      if (scorecard) process.stdout.write(`${(await import('../../evaluation/scorecard.js')).formatScorecard(scorecard, { maxRows: 20 })}\n`);
     });
+}
+
+/** The gate's scorecard over data/promotions.json, on the candles the home already has. */
+async function gateScorecard(home: string, config: import('../../config/schema.js').Config, parts: Awaited<ReturnType<typeof import('../../engine/offline.js').loadOfflineParts>>) {
+  const { runScorecard, homeCandles } = await import('../../evaluation/scorecard-run.js');
+  const symbols = [...new Set(parts.promotions.map((d) => d.symbol))];
+  const now = parts.state.marketTime ?? Date.now();
+  return runScorecard({ decisions: parts.promotions, config, versions: parts.registry.list(), ...(await homeCandles(home, config, symbols, now)) });
 }
 
 async function rollback(home: string, configPath: string, raw: string, reason: string | undefined, json: boolean): Promise<void> {
