@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <immintrin.h>
+#include <x86intrin.h>
 
 /* Bumped whenever an export's arguments or meaning change: src/native/rnn.ts refuses another value
  * (a stale build after `git pull` without `npm ci`) and falls back to the tfjs path, saying why. */
@@ -83,30 +86,46 @@ typedef struct {
   void (*predict)(const Layout *, const float *x, const float *params, float *probs, float *scratch);
 } Kernels;
 
+/* Where a training step's time goes, in TSC ticks per phase for this thread (profile() reads and
+ * resets them): a handful of rdtsc per step and row block, well under 1% of a batch. */
+enum { PH_FWD_X, PH_FWD_H, PH_FWD_GATES, PH_BWD_GATES, PH_BWD_DH, PH_BWD_GU, PH_BWD_GW, PH_HEAD, PH_ADAM, PH_N };
+static const char *const phase_names[PH_N] = {"forward x.W", "forward h.U", "forward gates", "backward gates", "backward dh.U^T",
+                                              "backward gU += h^T.dH", "backward gW += x^T.dA", "dense head + loss", "adam"};
+static _Thread_local uint64_t prof_ticks[PH_N];
+#define PROF_START(t) uint64_t t = __rdtsc()
+#define PROF_ADD(ph, t)                  \
+  do {                                   \
+    const uint64_t t1_ = __rdtsc();      \
+    prof_ticks[ph] += t1_ - (t);         \
+    (t) = t1_;                           \
+  } while (0)
+
 /* AVX2 masked loads for a units tail: lanes [0, n) of kilo_tail_mask + 8 - n are set. */
 static const int32_t kilo_tail_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
-#include <immintrin.h>
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #define KW 8
 #define KSUF avx2
+#define KNAME "avx2+fma"
 #include "rnn_kernels.h"
 #undef KW
 #undef KSUF
+#undef KNAME
 #pragma GCC pop_options
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
 #define KW 16
 #define KSUF avx512
+#define KNAME "avx512f"
 #include "rnn_kernels.h"
 #undef KW
 #undef KSUF
+#undef KNAME
 #pragma GCC pop_options
 
-static Kernels kernels_avx2, kernels_avx512;
+/* The kernels in use, process-wide: set by the first Init (every worker thread runs Init) and by setIsa. */
 static const Kernels *kern = NULL;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -312,6 +331,35 @@ static napi_value Predict(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* profile() -> { tscHz, phases: { name: ticks } } of this thread since the last call (then reset). */
+static double tsc_hz(void) {
+  static double hz = 0;
+  if (hz > 0) return hz;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  const uint64_t t0 = __rdtsc();
+  do clock_gettime(CLOCK_MONOTONIC, &b);
+  while ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec) < 2e7);
+  hz = (double)(__rdtsc() - t0) / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9);
+  return hz;
+}
+
+static napi_value Profile(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, phases, v;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_object(env, &phases));
+  for (int i = 0; i < PH_N; i++) {
+    CHECK(napi_create_double(env, (double)prof_ticks[i], &v));
+    CHECK(napi_set_named_property(env, phases, phase_names[i], v));
+    prof_ticks[i] = 0;
+  }
+  CHECK(napi_create_double(env, tsc_hz(), &v));
+  CHECK(napi_set_named_property(env, out, "tscHz", v));
+  CHECK(napi_set_named_property(env, out, "phases", phases));
+  return out;
+}
+
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 
 /* setIsa('avx2' | 'avx512') -> the name now in use; throws if this CPU lacks it. Process-wide (every thread). */
@@ -325,8 +373,8 @@ static napi_value SetIsa(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "KILO_NATIVE_ARG", "setIsa expects 'avx2' or 'avx512'");
     return NULL;
   }
-  if (strcmp(name, "avx2") == 0) kern = &kernels_avx2;
-  else if (strcmp(name, "avx512") == 0 && has_avx512()) kern = &kernels_avx512;
+  if (strcmp(name, "avx2") == 0) __atomic_store_n(&kern, &kernel_table_avx2, __ATOMIC_RELAXED);
+  else if (strcmp(name, "avx512") == 0 && has_avx512()) __atomic_store_n(&kern, &kernel_table_avx512, __ATOMIC_RELAXED);
   else {
     napi_throw_range_error(env, "KILO_NATIVE_ARG", strcmp(name, "avx512") == 0 ? "this CPU lacks AVX-512F" : "isa must be 'avx2' or 'avx512'");
     return NULL;
@@ -338,11 +386,9 @@ static napi_value SetIsa(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   __builtin_cpu_init();
   const int ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  kernels_avx2 = kernel_table_avx2;
-  kernels_avx2.name = "avx2+fma";
-  kernels_avx512 = kernel_table_avx512;
-  kernels_avx512.name = "avx512f";
-  kern = ok && has_avx512() ? &kernels_avx512 : &kernels_avx2;
+  const Kernels *none = NULL;
+  __atomic_compare_exchange_n(&kern, &none, ok && has_avx512() ? &kernel_table_avx512 : &kernel_table_avx2, 0, __ATOMIC_RELAXED,
+                              __ATOMIC_RELAXED);
   napi_value v;
   if (napi_create_int32(env, KILO_RNN_ABI, &v) != napi_ok || napi_set_named_property(env, exports, "abi", v) != napi_ok) return NULL;
   if (napi_get_boolean(env, ok, &v) != napi_ok || napi_set_named_property(env, exports, "available", v) != napi_ok) return NULL;
@@ -362,6 +408,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"trainStep", NULL, TrainStep, NULL, NULL, NULL, napi_default, NULL},
       {"predict", NULL, Predict, NULL, NULL, NULL, napi_default, NULL},
       {"setIsa", NULL, SetIsa, NULL, NULL, NULL, napi_default, NULL},
+      {"profile", NULL, Profile, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

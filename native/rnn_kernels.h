@@ -123,14 +123,75 @@ static inline __attribute__((always_inline)) V FN(vtanh)(V x) {
  * from. B and C are row-major with leading dimensions. K is cut into KC-long slices so the packed
  * block stays in L1 whatever the batch size (KC, INIT_* in kilo_rnn.c). */
 
+#if KW == 16
+/* In-register transpose of 16 rows of 16 floats. */
+static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
+  V t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int h = 0; h < 2; h++)
+    for (int i = 0; i < 4; i++) {
+      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0x88);
+      t[8 * h + i + 4] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0xDD);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+  }
+}
+#else
+/* In-register transpose of 8 rows of 8 floats. */
+static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
+  V t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; i++) {
+    u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+#endif
+
+/* Packs rows [0, R) x columns [0, kc) of A k-major: ap[k * MR + r] = A(r, k). ap has KW floats of
+ * slack past MR * kc: whole vectors are stored at each k's slot and the next k overwrites the
+ * spill (stores go in increasing k). */
 static inline __attribute__((always_inline)) void FN(pack_a)(const int R, int kc, const float *A, ptrdiff_t ars, ptrdiff_t aks, float *ap) {
   if (ars == 1) {
-    for (int k = 0; k < kc; k++) memcpy(ap + (size_t)k * MR, A + (size_t)k * aks, sizeof(float) * R);
-  } else {
-    for (int r = 0; r < R; r++) {
-      const float *a = A + (size_t)r * ars;
-      for (int k = 0; k < kc; k++) ap[(size_t)k * MR + r] = a[(size_t)k * aks];
+    /* A^T operand (h_s^T, x_s^T): each k's R values are contiguous. Masked loads never touch
+     * memory past them. */
+    for (int k = 0; k < kc; k++) VS(ap + (size_t)k * MR, FN(ld)(A + (size_t)k * aks, R));
+    return;
+  }
+  int k0 = 0;
+  if (aks == 1) {
+    /* Row-major operand (x rows, h rows, dH rows): KW columns of R rows at a time, transposed in
+     * registers (rows R..KW-1 are zero and land in the slack). */
+    for (; k0 + KW <= kc; k0 += KW) {
+      V v[KW];
+      for (int r = 0; r < KW; r++) v[r] = r < R ? VL(A + (size_t)r * ars + k0) : VZ();
+      FN(transpose)(v);
+      for (int j = 0; j < KW; j++) VS(ap + (size_t)(k0 + j) * MR, v[j]);
     }
+  }
+  for (int r = 0; r < R; r++) {
+    const float *a = A + (size_t)r * ars;
+    for (int k = k0; k < kc; k++) ap[(size_t)k * MR + r] = a[(size_t)k * aks];
   }
 }
 
@@ -196,7 +257,7 @@ static inline __attribute__((always_inline)) void FN(mk)(const int R, const int 
 
 static void FN(gemm)(int M, int N, int K, const float *A, ptrdiff_t ars, ptrdiff_t aks, const float *Bm, int ldb, float *C, int ldc,
                      int init, const float *bias) {
-  float ap[MR * KC] __attribute__((aligned(64)));
+  float ap[MR * KC + KW] __attribute__((aligned(64)));
   for (int i = 0; i < M; i += MR) {
     const int R = M - i < MR ? M - i : MR;
     float *c = C + (size_t)i * ldc;
@@ -241,8 +302,11 @@ static void FN(gru_forward)(int B, int T, int F, int U, const float *x, const fl
     for (int s = 0; s < T; s++) {
       const float *h = HSLOT(s);
       float *hn = HSLOT(s + 1);
+      PROF_START(t);
       FN(gemm)(R, G, F, x + ((size_t)i0 * T + s) * F, (ptrdiff_t)T * F, 1, W, G, px, G, INIT_BIAS, bias);
+      PROF_ADD(PH_FWD_X, t);
       FN(gemm)(R, G, U, h, U, 1, Uw, G, ph, G, INIT_BIAS, rbf);
+      PROF_ADD(PH_FWD_H, t);
       for (int r = 0; r < R; r++) {
         const float *a = px + (size_t)r * G, *q = ph + (size_t)r * G, *hp = h + (size_t)r * U;
         float *hr = hn + (size_t)r * U;
@@ -268,6 +332,7 @@ static void FN(gru_forward)(int B, int T, int F, int U, const float *x, const fl
 #undef GRU_CELL
         }
       }
+      PROF_ADD(PH_FWD_GATES, t);
     }
     if (out) memcpy(out + (size_t)i0 * U, HSLOT(T), sizeof(float) * R * U);
 #undef HSLOT
@@ -290,6 +355,7 @@ static void FN(gru_backward)(int B, int T, int F, int U, const float *x, const f
   memcpy(dh, dy, sizeof(float) * B * U);
   for (int s = T - 1; s >= 0; s--) {
     const float *hsS = hs + (size_t)s * B * U;
+    PROF_START(t);
     for (int i0 = 0; i0 < B; i0 += RB) {
       const int R = B - i0 < RB ? B - i0 : RB;
       for (int u = 0; u < U; u += KW) {
@@ -324,10 +390,14 @@ static void FN(gru_backward)(int B, int T, int F, int U, const float *x, const f
         else GRU_BACK(n);
 #undef GRU_BACK
       }
+      PROF_ADD(PH_BWD_GATES, t);
       FN(gemm)(R, U, G, dH + (size_t)i0 * G, G, 1, uT, U, dh + (size_t)i0 * U, U, INIT_ACC, NULL); /* dh_prev += dH U^T */
+      PROF_ADD(PH_BWD_DH, t);
     }
     FN(gemm)(U, G, B, hsS, 1, U, dH, G, gU, G, s == T - 1 ? INIT_ZERO : INIT_ACC, NULL);                         /* gU += h_s^T dH */
+    PROF_ADD(PH_BWD_GU, t);
     FN(gemm)(F, G, B, x + (size_t)s * F, 1, (ptrdiff_t)T * F, dA, G, gW, G, s == T - 1 ? INIT_ZERO : INIT_ACC, NULL); /* gW += x_s^T dA */
+    PROF_ADD(PH_BWD_GW, t);
   }
 }
 
@@ -347,8 +417,11 @@ static void FN(lstm_forward)(int B, int T, int F, int U, const float *x, const f
     for (int s = 0; s < T; s++) {
       const float *h = SLOT(hs, s), *cp = SLOT(cs, s);
       float *hn = SLOT(hs, s + 1), *cn = SLOT(cs, s + 1);
+      PROF_START(t);
       FN(gemm)(R, G, F, x + ((size_t)i0 * T + s) * F, (ptrdiff_t)T * F, 1, W, G, px, G, INIT_BIAS, bias);
+      PROF_ADD(PH_FWD_X, t);
       FN(gemm)(R, G, U, h, U, 1, Uw, G, px, G, INIT_ACC, NULL);
+      PROF_ADD(PH_FWD_H, t);
       for (int r = 0; r < R; r++) {
         const float *a = px + (size_t)r * G, *cr = cp + (size_t)r * U;
         float *hr = hn + (size_t)r * U, *cw = cn + (size_t)r * U;
@@ -378,6 +451,7 @@ static void FN(lstm_forward)(int B, int T, int F, int U, const float *x, const f
 #undef LSTM_CELL
         }
       }
+      PROF_ADD(PH_FWD_GATES, t);
     }
     if (out) memcpy(out + (size_t)i0 * U, SLOT(hs, T), sizeof(float) * R * U);
 #undef SLOT
@@ -395,6 +469,7 @@ static void FN(lstm_backward)(int B, int T, int F, int U, const float *x, const 
   memset(dcs, 0, sizeof(float) * B * U);
   for (int s = T - 1; s >= 0; s--) {
     const float *hsS = hs + (size_t)s * B * U, *csS = cs + (size_t)s * B * U;
+    PROF_START(t);
     for (int i0 = 0; i0 < B; i0 += RB) {
       const int R = B - i0 < RB ? B - i0 : RB;
       for (int u = 0; u < U; u += KW) {
@@ -428,10 +503,14 @@ static void FN(lstm_backward)(int B, int T, int F, int U, const float *x, const 
         else LSTM_BACK(n);
 #undef LSTM_BACK
       }
+      PROF_ADD(PH_BWD_GATES, t);
       FN(gemm)(R, U, G, dA + (size_t)i0 * G, G, 1, uT, U, dh + (size_t)i0 * U, U, INIT_ZERO, NULL); /* dh_prev = dA U^T */
+      PROF_ADD(PH_BWD_DH, t);
     }
     FN(gemm)(U, G, B, hsS, 1, U, dA, G, gU, G, s == T - 1 ? INIT_ZERO : INIT_ACC, NULL);
+    PROF_ADD(PH_BWD_GU, t);
     FN(gemm)(F, G, B, x + (size_t)s * F, 1, (ptrdiff_t)T * F, dA, G, gW, G, s == T - 1 ? INIT_ZERO : INIT_ACC, NULL);
+    PROF_ADD(PH_BWD_GW, t);
   }
 }
 
@@ -542,12 +621,16 @@ static double FN(train_step)(const Layout *L, const float *x, const int32_t *y, 
   const int B = L->B, U = L->U;
   const float *rb = L->cell ? NULL : params + L->p_rbias;
   FN(forward_train)(L, x, params + L->p_kernel, params + L->p_recurrent, params + L->p_bias, rb, ws, NULL);
+  PROF_START(t);
   float *dy = ws + L->dy;
   const double loss = FN(head)(B, U, L->C, ws + L->hs + (size_t)L->T * B * U, params + L->p_dense, params + L->p_dense_bias, y, w, dy,
                                grads + L->p_dense, grads + L->p_dense_bias);
+  PROF_ADD(PH_HEAD, t);
   FN(backward)(L, x, dy, params + L->p_recurrent, ws, grads + L->p_kernel, grads + L->p_recurrent, grads + L->p_bias,
                L->cell ? NULL : grads + L->p_rbias);
+  t = __rdtsc();
   FN(adam)(L->p_total, params, grads, m, v, opt);
+  PROF_ADD(PH_ADAM, t);
   return loss;
 }
 
@@ -571,6 +654,7 @@ static void FN(predict)(const Layout *L, const float *x, const float *params, fl
 }
 
 static const Kernels FN(kernel_table) = {
+    .name = KNAME,
     .forward_train = FN(forward_train),
     .backward = FN(backward),
     .infer = FN(infer),

@@ -11,7 +11,8 @@
  * in test/native/rnn-native.test.ts, on each instruction set (AVX2+FMA, AVX-512F) the CPU has.
  *
  * Load order: KILO_NATIVE=0 turns it off; else build/native/kilo_rnn.node if it exists and the CPU
- * has AVX2/FMA; else the tfjs path, with the reason kept for `kilo doctor` and the artifact.
+ * has AVX2/FMA (AVX-512F is used when present; KILO_NATIVE_ISA=avx2 forces AVX2); else the tfjs
+ * path, with the reason kept for `kilo doctor` and the artifact.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ export interface NativeModule {
   predict(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, params: Float32Array, probs: Float32Array): void;
   /** Switch instruction set ('avx2' | 'avx512'); returns the one in use; throws if the CPU lacks it. */
   setIsa(isa: string): string;
+  /** TSC ticks per kernel phase in this thread since the last call (then reset), for bench/gru-profile.ts. */
+  profile(): { tscHz: number; phases: Record<string, number> };
 }
 
 export interface NativeRnnStatus {
