@@ -83,15 +83,19 @@ function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
     const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as NativeModule;
     if (mod.abi !== EXPECTED_ABI) return (loaded = off(`native kernels are a stale build (abi ${mod.abi ?? 'none'}, expected ${EXPECTED_ABI}): run npm run build:native`));
     if (!mod.available) return (loaded = off(`native kernels unavailable: ${mod.isa}`));
-    const isa = process.env.KILO_NATIVE_ISA;
-    if (isa) {
+    // KILO_NATIVE_ISA=avx2 keeps the kernels to AVX2 (to compare, or to rule AVX-512 out); a set
+    // the CPU lacks is ignored with a note rather than giving up the kernels.
+    const want = process.env.KILO_NATIVE_ISA;
+    let isa = mod.isa;
+    let note = '';
+    if (want) {
       try {
-        mod.setIsa(isa);
+        isa = mod.setIsa(want);
       } catch (err) {
-        return (loaded = off(`KILO_NATIVE_ISA=${isa}: ${(err as Error).message}`));
+        note = ` (KILO_NATIVE_ISA=${want} ignored: ${(err as Error).message})`;
       }
     }
-    return (loaded = { mod, status: { active: true, kernel: `native ${isa ? mod.setIsa(isa) : mod.isa}`, reason: NATIVE_MODULE_PATH } });
+    return (loaded = { mod, status: { active: true, kernel: `native ${isa}`, reason: NATIVE_MODULE_PATH + note } });
   } catch (err) {
     return (loaded = off(`native kernels failed to load: ${(err as Error).message.split('\n')[0]}`));
   }

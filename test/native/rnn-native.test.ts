@@ -47,6 +47,21 @@ describe('native kernel build', () => {
   });
 });
 
+describe.runIf(canBuild)('KILO_NATIVE_ISA', () => {
+  const statusWith = (isa: string) => {
+    const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify(m.nativeRnnStatus())))`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, KILO_NATIVE_ISA: isa }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  it('=avx2 keeps the kernels to AVX2; a set the CPU cannot run is ignored with a note, the kernels stay on', () => {
+    expect(statusWith('avx2')).toMatchObject({ active: true, kernel: 'native avx2+fma' });
+    const bogus = statusWith('sse9');
+    expect(bogus).toMatchObject({ active: true, kernel: nativeRnnStatus().kernel });
+    expect(bogus.reason).toMatch(/KILO_NATIVE_ISA=sse9 ignored: isa must be 'avx2' or 'avx512'/);
+  });
+});
+
 describe('native/build.mjs without a compiler', () => {
   it('leaves npm ci green, says why in one line and keeps the reason for kilo doctor; --strict fails', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kilo-native-build-'));
