@@ -3,7 +3,7 @@
  * (backprop through time) for a first layer on data input that returns its last state, and for the
  * whole classifier kilo trains ([window x features] -> GRU/LSTM -> Dense(3, softmax)): one call per
  * batch does forward, class-weighted cross-entropy, backward and the Adam update over one flat
- * parameter array in model.getWeights() order (src/native/rnn-train.ts owns that array and writes
+ * parameter array in model.getWeights() order (src/models/rnn/native.ts owns that array and writes
  * it back into the tfjs model). Inference (the recurrent layer alone, or the whole classifier) runs
  * the same forward code without keeping activations.
  *
@@ -360,7 +360,22 @@ static napi_value Profile(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+/* What this CPU runs. KILO_RNN_TEST_NO_AVX512 / KILO_RNN_TEST_NO_AVX2 (compile-time only, never set by
+ * native/build.mjs) make a build act as on an older CPU, so the fallbacks are tested on this one. */
+static int has_avx2_fma(void) {
+#ifdef KILO_RNN_TEST_NO_AVX2
+  return 0;
+#else
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+}
+static int has_avx512(void) {
+#ifdef KILO_RNN_TEST_NO_AVX512
+  return 0;
+#else
+  return has_avx2_fma() && __builtin_cpu_supports("avx512f");
+#endif
+}
 
 /* setIsa('avx2' | 'avx512') -> the name now in use; throws if this CPU lacks it. Process-wide (every thread). */
 static napi_value SetIsa(napi_env env, napi_callback_info info) {
@@ -385,7 +400,7 @@ static napi_value SetIsa(napi_env env, napi_callback_info info) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   __builtin_cpu_init();
-  const int ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int ok = has_avx2_fma();
   const Kernels *none = NULL;
   __atomic_compare_exchange_n(&kern, &none, ok && has_avx512() ? &kernel_table_avx512 : &kernel_table_avx2, 0, __ATOMIC_RELAXED,
                               __ATOMIC_RELAXED);

@@ -2,7 +2,7 @@
  * kilo's native recurrent kernels (native/kilo_rnn.c, built on `npm ci` by native/build.mjs):
  * loading, the ABI check, and the first recurrent layer as a tfjs custom-gradient op and an
  * inference op. The whole-classifier training step (forward, loss, backward, Adam in one call) is
- * in rnn-train.ts.
+ * in src/models/rnn/native.ts.
  *
  * Used this way, tfjs keeps owning the model: the weights stay tf.Variables and the optimizer,
  * loss, dense head and serialisation are unchanged; only the first recurrent layer's
@@ -15,7 +15,7 @@
  * path, with the reason kept for `kilo doctor` and the artifact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,24 @@ export const NATIVE_MODULE_PATH = process.env.KILO_NATIVE_MODULE || join(package
 
 let loaded: { mod: NativeModule | null; status: NativeRnnStatus } | undefined;
 
+/**
+ * A note when the built module is older than a kernel source it was built from (a `git pull` or
+ * rebase without `npm ci`). The module is still used when its ABI matches (its exports mean what
+ * this file expects; only a kernel fix or speed-up is missing), but doctor and the artifact say so.
+ */
+function staleNote(modulePath: string): string {
+  try {
+    const dir = join(packageRoot(), 'native');
+    const built = statSync(modulePath).mtimeMs;
+    const newer = readdirSync(dir)
+      .filter((f) => /^(kilo_rnn\.c|rnn_.*\.h)$/.test(f))
+      .filter((f) => statSync(join(dir, f)).mtimeMs > built);
+    return newer.length ? ` (built before native/${newer.join(', native/')} changed: run npm run build:native)` : '';
+  } catch {
+    return '';
+  }
+}
+
 function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
   if (loaded) return loaded;
   const off = (reason: string) => ({ mod: null, status: { active: false, kernel: 'tfjs', reason } });
@@ -95,7 +113,7 @@ function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
         note = ` (KILO_NATIVE_ISA=${want} ignored: ${(err as Error).message})`;
       }
     }
-    return (loaded = { mod, status: { active: true, kernel: `native ${isa}`, reason: NATIVE_MODULE_PATH + note } });
+    return (loaded = { mod, status: { active: true, kernel: `native ${isa}`, reason: NATIVE_MODULE_PATH + note + staleNote(NATIVE_MODULE_PATH) } });
   } catch (err) {
     return (loaded = off(`native kernels failed to load: ${(err as Error).message.split('\n')[0]}`));
   }

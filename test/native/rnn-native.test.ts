@@ -8,7 +8,7 @@
  * predict) is checked in rnn-train-native.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,15 +48,9 @@ describe('native kernel build', () => {
 });
 
 describe.runIf(canBuild)('KILO_NATIVE_ISA', () => {
-  const statusWith = (isa: string) => {
-    const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify(m.nativeRnnStatus())))`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, KILO_NATIVE_ISA: isa }, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!);
-  };
-  it('=avx2 keeps the kernels to AVX2; a set the CPU cannot run is ignored with a note, the kernels stay on', () => {
-    expect(statusWith('avx2')).toMatchObject({ active: true, kernel: 'native avx2+fma' });
-    const bogus = statusWith('sse9');
+  it('=avx2 keeps the kernels to AVX2; an unknown set is ignored with a note, the kernels stay on', () => {
+    expect(probeStatus({ KILO_NATIVE_ISA: 'avx2' })).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    const bogus = probeStatus({ KILO_NATIVE_ISA: 'sse9' });
     expect(bogus).toMatchObject({ active: true, kernel: nativeRnnStatus().kernel });
     expect(bogus.reason).toMatch(/KILO_NATIVE_ISA=sse9 ignored: isa must be 'avx2' or 'avx512'/);
   });
@@ -81,23 +75,67 @@ describe('native/build.mjs without a compiler', () => {
   });
 });
 
+/** nativeRnnStatus() (and whether training would use the kernels) in a fresh process with `env`. */
+function probeStatus(env: Record<string, string>): { active: boolean; kernel: string; reason: string; used: boolean } {
+  const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify({ ...m.nativeRnnStatus(), used: m.useNativeRnn() })))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** Builds native/kilo_rnn.c into dir/name with extra -D flags (as build.mjs, at -O1 to keep the test short). */
+function buildVariant(dir: string, name: string, defines: string[]): string {
+  const mod = join(dir, name);
+  const inc = dirname(headers.find(existsSync)!);
+  const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', ...defines.map((d) => `-D${d}`), '-DNODE_GYP_MODULE_NAME=kilo_rnn', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_rnn.c')], { encoding: 'utf8' });
+  expect(cc.status, cc.stderr).toBe(0);
+  return mod;
+}
+
 describe.runIf(canBuild)('a stale native build', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kilo-native-stale-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('is refused with the reason (abi mismatch) and training falls back to tfjs ops', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kilo-native-stale-'));
-    try {
-      const mod = join(dir, 'stale.node');
-      const inc = dirname(headers.find(existsSync)!);
-      const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', '-DKILO_RNN_ABI=0', '-DNODE_GYP_MODULE_NAME=kilo_rnn', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_rnn.c')], { encoding: 'utf8' });
-      expect(cc.status, cc.stderr).toBe(0);
-      const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify(m.nativeRnnStatus())))`;
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, KILO_NATIVE_MODULE: mod }, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const status = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      expect(status).toMatchObject({ active: false, kernel: 'tfjs' });
-      expect(status.reason).toMatch(/stale build \(abi 0, expected 2\): run npm run build:native/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const status = probeStatus({ KILO_NATIVE_MODULE: buildVariant(dir, 'stale.node', ['KILO_RNN_ABI=0']) });
+    expect(status).toMatchObject({ active: false, kernel: 'tfjs', used: false });
+    expect(status.reason).toMatch(/stale build \(abi 0, expected 2\): run npm run build:native/);
+  });
+
+  it('with the current ABI but older than the kernel sources is used, and the status says to rebuild', () => {
+    const mod = join(dir, 'old.node');
+    cpSync(NATIVE_MODULE_PATH, mod);
+    utimesSync(mod, new Date('2000-01-01'), new Date('2000-01-01'));
+    const status = probeStatus({ KILO_NATIVE_MODULE: mod });
+    expect(status).toMatchObject({ active: true, used: true });
+    expect(status.reason).toMatch(/built before native\/kilo_rnn\.c.*changed: run npm run build:native/);
+  });
+});
+
+// The CPU's instruction sets cannot be taken away in a test: these builds act as on an older CPU
+// (compile-time KILO_RNN_TEST_NO_* flags that native/build.mjs never sets).
+describe.runIf(canBuild)('on a CPU lacking an instruction set', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kilo-native-isa-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('without AVX-512F the AVX2 kernels are chosen; KILO_NATIVE_ISA=avx512 is ignored with the reason', () => {
+    const mod = buildVariant(dir, 'no512.node', ['KILO_RNN_TEST_NO_AVX512']);
+    expect(probeStatus({ KILO_NATIVE_MODULE: mod })).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    const forced = probeStatus({ KILO_NATIVE_MODULE: mod, KILO_NATIVE_ISA: 'avx512' });
+    expect(forced).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    expect(forced.reason).toMatch(/KILO_NATIVE_ISA=avx512 ignored: this CPU lacks AVX-512F/);
+  });
+
+  it('without AVX2/FMA the kernels stay off with the reason and training uses tfjs ops', () => {
+    const status = probeStatus({ KILO_NATIVE_MODULE: buildVariant(dir, 'noavx2.node', ['KILO_RNN_TEST_NO_AVX2']) });
+    expect(status).toMatchObject({ active: false, kernel: 'tfjs', used: false });
+    expect(status.reason).toBe('native kernels unavailable: this CPU lacks AVX2/FMA');
   });
 });
 
