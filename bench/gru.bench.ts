@@ -1,14 +1,18 @@
 /**
- * GRU/LSTM training and prediction speed, kilo (tfjs wasm) vs the PyTorch peer, in one run.
- * Shape as in ../shared/STACK.md: [48 x 28] windows -> GRU(64) -> Dense(3), batch 256, one epoch.
- * Data: real BTC/USDT 1h training windows through kilo's features (BENCH_DATA=random: uniform
- * random [48 x 28] windows as in ../shared/STACK.md). Env: BENCH_N (default all real windows, or 20000 random), BENCH_BATCH (default 256), BENCH_CELLS (default "gru,lstm"),
- * BENCH_BASELINE_N (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3).
- * kilo is measured on both recurrent paths: the native AVX2/FMA kernels (native/kilo_rnn.c, the
- * default wherever they build) and the tfjs-ops fallback. The per-core ratio uses the medians of
- * REPS interleaved runs of kilo (native) and torch with 1 thread.
- * Both sides train on uniform random windows of the same shape (speed does not depend on values).
- * The machine's load average is printed: on a shared 2-core box the figures move with it.
+ * GRU/LSTM training and prediction speed, kilo vs the PyTorch peer, in one run.
+ * [48 x F] windows -> GRU/LSTM(64) -> Dense(3, softmax), class-weighted cross-entropy, Adam, batch
+ * 256, one epoch; both sides do the same work per window. Data: real BTC/USDT 1h training windows
+ * through kilo's features (F = 36; torch reads the bytes kilo wrote); BENCH_DATA=random gives
+ * uniform random [48 x 28] windows as in ../shared/STACK.md. Env: BENCH_N (default all real
+ * windows, or 20000 random), BENCH_BATCH (256), BENCH_CELLS ("gru,lstm"), BENCH_BASELINE_N
+ * (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3).
+ *
+ * kilo runs on each path it has: the native kernels (native/kilo_rnn.c) with the widest
+ * instruction set the CPU has (AVX-512F here), the same kernels limited to AVX2+FMA (what a CPU
+ * without AVX-512 gets), and the tfjs-ops fallback (no C compiler). The per-core ratio uses the
+ * medians of REPS interleaved runs of kilo and torch with 1 thread. Each run's CPU time is
+ * reported beside its wall time: on this shared 2-core box the load average moves the wall
+ * figures, CPU seconds per epoch much less (the ratio of the two is printed as a cross-check).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomData, realWindows, writeForPeer, WINDOW, UNITS } from './gru-data.js';
 import { DATA, median } from './data.js';
-import { nativeRnnStatus, setNativeRnnEnabled } from '../src/native/rnn.js';
+import { nativeIsas, nativeRnnStatus, setNativeIsa, setNativeRnnEnabled } from '../src/native/rnn.js';
 
 const REAL = (process.env.BENCH_DATA ?? 'real') !== 'random' && existsSync(DATA);
 const BATCH = Number(process.env.BENCH_BATCH ?? 256);
@@ -55,6 +59,7 @@ interface PeerResult {
   torch: string;
   threads: number;
   windows_per_s: number;
+  train_cpu_s: number;
   predict1_ms: number;
   predict100_ms: number;
 }
@@ -94,6 +99,19 @@ async function twoWorkers(cell: RnnCell): Promise<{ total: number; wall: number;
 }
 const val = { ...data, n: 256, x: data.x.subarray(0, 256 * WINDOW * F), y: data.y.subarray(0, 256) };
 
+/** One kilo training epoch: windows/s over the training batches (trainRnn's figure) and CPU seconds. */
+async function kiloEpoch(cell: RnnCell): Promise<{ wps: number; cpuS: number; model: Awaited<ReturnType<typeof trainRnn>>['model'] }> {
+  const c0 = process.cpuUsage();
+  const r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
+  const c = process.cpuUsage(c0);
+  // CPU time also covers building the model, checking the data and validating 256 windows (a few %).
+  return { wps: r.windowsPerSecond, cpuS: (c.user + c.system) / 1e6, model: r.model };
+}
+
+const isas = nativeIsas();
+const best = isas.at(-1);
+const rows: string[] = [];
+
 for (const cell of CELLS) {
   let baseline = '';
   if (BASELINE_N > 0) {
@@ -102,50 +120,63 @@ for (const cell of CELLS) {
     b.model.dispose();
     baseline = `${fmt(b.windowsPerSecond)} windows/s (N=${small.n})`;
   }
-  const load = loadavg()[0];
+  const loadStart = loadavg()[0];
   // The tfjs-ops path (what runs where the native kernels cannot be built), then the native kernels.
   setNativeRnnEnabled(false);
-  const ops = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
+  const ops = await kiloEpoch(cell);
   ops.model.dispose();
   setNativeRnnEnabled(true);
-  const native = nativeRnnStatus();
-  // REPS runs of each side, interleaved, so a burst of load on this shared box hits both alike.
-  const kiloRuns: number[] = [];
+  // REPS runs of each side, interleaved, so a burst of load on this shared box hits both alike:
+  // kilo on its best instruction set, kilo limited to AVX2 (when the CPU has more), torch 1 thread.
+  const kilo: { wps: number; cpuS: number }[] = [];
+  const kiloAvx2: { wps: number; cpuS: number }[] = [];
   const peerRuns: PeerResult[] = [];
   let peerError = '';
-  let r!: Awaited<ReturnType<typeof trainRnn>>;
-  let wallS = 0;
   for (let rep = 0; rep < REPS; rep++) {
-    r?.model.dispose();
-    const t0 = performance.now();
-    r = await trainRnn(tf, data, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1 });
-    wallS = (performance.now() - t0) / 1000;
-    kiloRuns.push(r.windowsPerSecond);
+    if (best) setNativeIsa(best);
+    const k = await kiloEpoch(cell);
+    k.model.dispose();
+    kilo.push(k);
+    if (best === 'avx512') {
+      setNativeIsa('avx2');
+      const k2 = await kiloEpoch(cell);
+      k2.model.dispose();
+      kiloAvx2.push(k2);
+      setNativeIsa(best);
+    }
     const p = runPeer(cell, 1);
     if (typeof p === 'string') peerError = p;
     else peerRuns.push(p);
   }
+  const last = await kiloEpoch(cell);
   const one = val.x.subarray(0, WINDOW * F);
   const hundred = data.x.subarray(0, 100 * WINDOW * F);
-  predictRnn(tf, r.model, hundred, 100, WINDOW, F); // warm-up
-  const p1 = medianMs(() => predictRnn(tf, r.model, one, 1, WINDOW, F), 50);
-  const p100 = medianMs(() => predictRnn(tf, r.model, hundred, 100, WINDOW, F), 20);
-  r.model.dispose();
-  const kiloWps = median(kiloRuns);
-  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(load, 1)} on ${availableCores()} cores; median of ${REPS} runs each]`);
+  predictRnn(tf, last.model, hundred, 100, WINDOW, F); // warm-up
+  const p1 = medianMs(() => predictRnn(tf, last.model, one, 1, WINDOW, F), 50);
+  const p100 = medianMs(() => predictRnn(tf, last.model, hundred, 100, WINDOW, F), 20);
+  last.model.dispose();
+  const native = nativeRnnStatus();
+  const kiloWps = median(kilo.map((k) => k.wps));
+  const cpuWps = (runs: { cpuS: number }[]) => median(runs.map((k) => N / k.cpuS));
+  console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(loadStart, 1)} at the start on ${availableCores()} cores; median of ${REPS} interleaved runs each]`);
   if (baseline) console.log(`  kilo  wasm tf.layers.${cell} (before the fused layer): ${baseline}`);
-  console.log(`  kilo  wasm fused tfjs ops, 1 thread: ${fmt(ops.windowsPerSecond)} windows/s (the fallback without native kernels)`);
-  console.log(`  kilo  ${native.active ? native.kernel : 'native kernels OFF (' + native.reason + ')'}, 1 thread: ${fmt(kiloWps)} windows/s [runs ${kiloRuns.map((v) => fmt(v)).join(', ')}] (last epoch incl. shuffle + validation ${fmt(wallS, 1)} s); predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
+  console.log(`  kilo  tfjs ops (fallback without native kernels), 1 thread: ${fmt(ops.wps)} windows/s, ${fmt(N / ops.cpuS)} per CPU-second`);
+  console.log(`  kilo  ${native.active ? native.kernel : 'native kernels OFF (' + native.reason + ')'}, 1 thread: ${fmt(kiloWps)} windows/s [runs ${kilo.map((v) => fmt(v.wps)).join(', ')}], ${fmt(cpuWps(kilo))} per CPU-second; predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
+  if (kiloAvx2.length) console.log(`  kilo  native avx2+fma (no AVX-512), 1 thread: ${fmt(median(kiloAvx2.map((k) => k.wps)))} windows/s [runs ${kiloAvx2.map((v) => fmt(v.wps)).join(', ')}], ${fmt(cpuWps(kiloAvx2))} per CPU-second`);
   const t1 = peerRuns.length ? { ...peerRuns[0], windows_per_s: median(peerRuns.map((p) => p.windows_per_s)) } : peerError;
+  const torchCpuWps = peerRuns.length ? median(peerRuns.map((p) => N / p.train_cpu_s)) : 0;
   const t2 = runPeer(cell, 2);
-  if (peerRuns.length) console.log(`  torch 1 thread runs: ${peerRuns.map((p) => fmt(p.windows_per_s)).join(', ')}`);
+  if (peerRuns.length) console.log(`  torch 1 thread runs: ${peerRuns.map((p) => fmt(p.windows_per_s)).join(', ')}; ${fmt(torchCpuWps)} per CPU-second`);
   for (const [label, p] of [['torch 1 thread     ', t1], ['torch 2 threads    ', t2]] as const) {
     if (typeof p === 'string') console.log(`  ${label}: ${p}`);
     else console.log(`  ${label}: ${fmt(p.windows_per_s)} windows/s; predict 1: ${fmt(p.predict1_ms, 2)} ms, 100: ${fmt(p.predict100_ms, 2)} ms (torch ${p.torch})`);
   }
+  let ratio = '';
   if (typeof t1 !== 'string') {
-    console.log(`  ratio per core (kilo / torch 1 thread, medians): ${fmt(kiloWps / t1.windows_per_s, 2)}x; worst kilo run / best torch run: ${fmt(Math.min(...kiloRuns) / Math.max(...peerRuns.map((p) => p.windows_per_s)), 2)}x`);
-    console.log(`  ratio per core, tfjs-ops fallback / torch 1 thread: ${fmt(ops.windowsPerSecond / t1.windows_per_s, 2)}x`);
+    ratio = fmt(kiloWps / t1.windows_per_s, 2);
+    console.log(`  ratio per core (kilo / torch 1 thread, medians): ${ratio}x; worst kilo run / best torch run: ${fmt(Math.min(...kilo.map((k) => k.wps)) / Math.max(...peerRuns.map((p) => p.windows_per_s)), 2)}x; per CPU-second: ${fmt(cpuWps(kilo) / torchCpuWps, 2)}x`);
+    if (kiloAvx2.length) console.log(`  ratio per core, kilo avx2+fma / torch 1 thread: ${fmt(median(kiloAvx2.map((k) => k.wps)) / t1.windows_per_s, 2)}x; per CPU-second: ${fmt(cpuWps(kiloAvx2) / torchCpuWps, 2)}x`);
+    console.log(`  ratio per core, tfjs-ops fallback / torch 1 thread: ${fmt(ops.wps / t1.windows_per_s, 2)}x`);
   }
   const two = await twoWorkers(cell);
   console.log(`  kilo  two trainings at once in 2 worker threads: ${fmt(two.total)} windows/s total (${two.each.map((v) => fmt(v)).join(' + ')}); ${fmt(two.wall)} windows/s over the wall time incl. worker start-up and data build`);
@@ -153,4 +184,12 @@ for (const cell of CELLS) {
     console.log(`  ratio one training (kilo 1 thread / torch 2 threads): ${fmt(kiloWps / t2.windows_per_s, 2)}x`);
     console.log(`  ratio machine total (kilo 2 workers / torch 2 threads): ${fmt(two.total / t2.windows_per_s, 2)}x`);
   }
+  const loadEnd = loadavg()[0];
+  console.log(`  load average at the end: ${fmt(loadEnd, 1)}`);
+  const tw = (p: PeerResult | string) => (typeof p === 'string' ? '-' : fmt(p.windows_per_s));
+  rows.push(`| ${cell.toUpperCase()} | ${fmt(kiloWps)} | ${kiloAvx2.length ? fmt(median(kiloAvx2.map((k) => k.wps))) : '-'} | ${fmt(ops.wps)} | ${tw(t1)} | ${tw(t2)} | ${ratio || '-'}x | ${fmt(two.total)} | ${fmt(p1, 2)} / ${fmt(p100, 2)} | ${typeof t1 === 'string' ? '-' : `${fmt(t1.predict1_ms, 2)} / ${fmt(t1.predict100_ms, 2)}`} | ${fmt(loadStart, 1)}-${fmt(loadEnd, 1)} |`);
 }
+
+console.log('\n| cell | kilo native windows/s | kilo avx2 only | kilo tfjs fallback | torch 1T | torch 2T | per core kilo/torch 1T | kilo 2 workers total | kilo predict 1 / 100 ms | torch predict 1 / 100 ms | load avg |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);

@@ -51,7 +51,7 @@ export interface ModelMetadata {
   backend: string;
   /**
    * What ran the recurrent layer's training (present when a GRU/LSTM was trained):
-   * 'native avx2+fma' (native/kilo_rnn.c) or 'tfjs' (the backend's own ops).
+   * 'native avx512f' / 'native avx2+fma' (native/kilo_rnn.c) or 'tfjs' (the backend's own ops).
    */
   rnn_kernel?: string;
   created_at: string;

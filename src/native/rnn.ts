@@ -1,38 +1,55 @@
 /**
- * kilo's native recurrent training kernels (native/kilo_rnn.c, built on `npm ci` by
- * native/build.mjs) as a tfjs custom-gradient op.
+ * kilo's native recurrent kernels (native/kilo_rnn.c, built on `npm ci` by native/build.mjs):
+ * loading, the ABI check, and the first recurrent layer as a tfjs custom-gradient op and an
+ * inference op. The whole-classifier training step (forward, loss, backward, Adam in one call) is
+ * in src/models/rnn/native.ts.
  *
- * tfjs keeps owning the model: the weights stay tf.Variables, and the optimizer, loss, dense head,
- * serialisation and inference are unchanged. Only the first recurrent layer's whole-sequence
- * training forward and backward pass (the case gru-bptt.ts / lstm-bptt.ts cover with tfjs ops)
- * run in the AVX2/FMA kernel, with no per-op dispatch. Same function: checked against the tfjs
- * path in test/native/rnn-native.test.ts.
+ * Used this way, tfjs keeps owning the model: the weights stay tf.Variables and the optimizer,
+ * loss, dense head and serialisation are unchanged; only the first recurrent layer's
+ * whole-sequence forward and backward pass (the case gru-bptt.ts / lstm-bptt.ts cover with tfjs
+ * ops) runs in the kernel, with no per-op dispatch. Same function: checked against the tfjs path
+ * in test/native/rnn-native.test.ts, on each instruction set (AVX2+FMA, AVX-512F) the CPU has.
  *
  * Load order: KILO_NATIVE=0 turns it off; else build/native/kilo_rnn.node if it exists and the CPU
- * has AVX2/FMA; else the tfjs path, with the reason kept for `kilo doctor` and the artifact.
+ * has AVX2/FMA (AVX-512F is used when present; KILO_NATIVE_ISA=avx2 forces AVX2); else the tfjs
+ * path, with the reason kept for `kilo doctor` and the artifact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Must equal KILO_RNN_ABI in native/kilo_rnn.c. */
-const EXPECTED_ABI = 1;
+const EXPECTED_ABI = 2;
 
-interface NativeModule {
+export interface NativeModule {
   abi?: number;
   available: boolean;
+  /** The instruction set chosen at load: 'avx512f' or 'avx2+fma'. */
   isa: string;
+  /** The sets this CPU can run, comma-separated: 'avx2' or 'avx2,avx512'. */
+  isas: string;
+  /** Floats of the training workspace (forward/backward/trainStep) for these dimensions. */
   workspaceFloats(cell: number, b: number, t: number, f: number, u: number): number;
+  /** Length of the flat parameter array of the classifier (model.getWeights() order). */
+  paramFloats(cell: number, b: number, t: number, f: number, u: number): number;
   forward(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, kernel: Float32Array, recurrent: Float32Array, bias: Float32Array, recurrentBias: Float32Array, ws: Float32Array, out: Float32Array): void;
-  backward(cell: number, b: number, t: number, f: number, u: number, dy: Float32Array, recurrent: Float32Array, ws: Float32Array, gKernel: Float32Array, gRecurrent: Float32Array, gBias: Float32Array, gRecurrentBias: Float32Array): void;
+  backward(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, dy: Float32Array, recurrent: Float32Array, ws: Float32Array, gKernel: Float32Array, gRecurrent: Float32Array, gBias: Float32Array, gRecurrentBias: Float32Array): void;
+  infer(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, kernel: Float32Array, recurrent: Float32Array, bias: Float32Array, recurrentBias: Float32Array, out: Float32Array): void;
+  /** Forward, weighted cross-entropy, backward and an Adam step; returns the batch's weighted loss sum. */
+  trainStep(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, y: Int32Array, w: Float32Array, params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, opt: Float32Array, ws: Float32Array): number;
+  predict(cell: number, b: number, t: number, f: number, u: number, x: Float32Array, params: Float32Array, probs: Float32Array): void;
+  /** Switch instruction set ('avx2' | 'avx512'); returns the one in use; throws if the CPU lacks it. */
+  setIsa(isa: string): string;
+  /** TSC ticks per kernel phase in this thread since the last call (then reset), for bench/gru-profile.ts. */
+  profile(): { tscHz: number; phases: Record<string, number> };
 }
 
 export interface NativeRnnStatus {
   /** The kernels are loaded and will be used for training. */
   active: boolean;
-  /** 'native avx2+fma' or 'tfjs'. */
+  /** 'native avx512f', 'native avx2+fma' or 'tfjs'. */
   kernel: string;
   /** Why (path of the module, or why it is not used). */
   reason: string;
@@ -53,6 +70,24 @@ export const NATIVE_MODULE_PATH = process.env.KILO_NATIVE_MODULE || join(package
 
 let loaded: { mod: NativeModule | null; status: NativeRnnStatus } | undefined;
 
+/**
+ * A note when the built module is older than a kernel source it was built from (a `git pull` or
+ * rebase without `npm ci`). The module is still used when its ABI matches (its exports mean what
+ * this file expects; only a kernel fix or speed-up is missing), but doctor and the artifact say so.
+ */
+function staleNote(modulePath: string): string {
+  try {
+    const dir = join(packageRoot(), 'native');
+    const built = statSync(modulePath).mtimeMs;
+    const newer = readdirSync(dir)
+      .filter((f) => /^(kilo_rnn\.c|rnn_.*\.h)$/.test(f))
+      .filter((f) => statSync(join(dir, f)).mtimeMs > built);
+    return newer.length ? ` (built before native/${newer.join(', native/')} changed: run npm run build:native)` : '';
+  } catch {
+    return '';
+  }
+}
+
 function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
   if (loaded) return loaded;
   const off = (reason: string) => ({ mod: null, status: { active: false, kernel: 'tfjs', reason } });
@@ -66,7 +101,19 @@ function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
     const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as NativeModule;
     if (mod.abi !== EXPECTED_ABI) return (loaded = off(`native kernels are a stale build (abi ${mod.abi ?? 'none'}, expected ${EXPECTED_ABI}): run npm run build:native`));
     if (!mod.available) return (loaded = off(`native kernels unavailable: ${mod.isa}`));
-    return (loaded = { mod, status: { active: true, kernel: `native ${mod.isa}`, reason: NATIVE_MODULE_PATH } });
+    // KILO_NATIVE_ISA=avx2 keeps the kernels to AVX2 (to compare, or to rule AVX-512 out); a set
+    // the CPU lacks is ignored with a note rather than giving up the kernels.
+    const want = process.env.KILO_NATIVE_ISA;
+    let isa = mod.isa;
+    let note = '';
+    if (want) {
+      try {
+        isa = mod.setIsa(want);
+      } catch (err) {
+        note = ` (KILO_NATIVE_ISA=${want} ignored: ${(err as Error).message})`;
+      }
+    }
+    return (loaded = { mod, status: { active: true, kernel: `native ${isa}`, reason: NATIVE_MODULE_PATH + note + staleNote(NATIVE_MODULE_PATH) } });
   } catch (err) {
     return (loaded = off(`native kernels failed to load: ${(err as Error).message.split('\n')[0]}`));
   }
@@ -74,6 +121,25 @@ function load(): { mod: NativeModule | null; status: NativeRnnStatus } {
 
 export function nativeRnnStatus(): NativeRnnStatus {
   return load().status;
+}
+
+/**
+ * Use this instruction set for the kernels ('avx2' | 'avx512'), process-wide: the tests check both
+ * against the tfjs path, the bench reports both. Returns the status now in effect; throws if the
+ * kernels are not loaded or the CPU lacks the set. KILO_NATIVE_ISA=avx2 does the same at load.
+ */
+export function setNativeIsa(isa: 'avx2' | 'avx512'): NativeRnnStatus {
+  const l = load();
+  if (!l.mod) throw new Error(`native RNN kernels are not loaded: ${l.status.reason}`);
+  const name = l.mod.setIsa(isa);
+  l.status = { ...l.status, kernel: `native ${name}` };
+  return l.status;
+}
+
+/** The instruction sets this CPU can run the kernels with (empty when they are not loaded). */
+export function nativeIsas(): ('avx2' | 'avx512')[] {
+  const { mod } = load();
+  return mod ? (mod.isas.split(',').filter(Boolean) as ('avx2' | 'avx512')[]) : [];
 }
 
 let enabled = true;
@@ -140,7 +206,7 @@ function forward(
   return { out, key, ws };
 }
 
-function loadedModule(): NativeModule {
+export function loadedModule(): NativeModule {
   const { mod } = load();
   if (!mod) throw new Error('native RNN kernels are not loaded');
   return mod;
@@ -171,7 +237,7 @@ export function nativeRnnSequence(
         const gR = new Float32Array(units * g);
         const gB = new Float32Array(g);
         const gRb = new Float32Array(c === 0 ? units : 0);
-        mod.backward(c, b, t, f, units, data(dy), recurrentData, ws, gK, gR, gB, gRb);
+        mod.backward(c, b, t, f, units, xs, data(dy), recurrentData, ws, gK, gR, gB, gRb);
         giveBack(key, ws);
         const grads = [tf.tensor2d(gK, [f, g]), tf.tensor2d(gR, [units, g]), tf.tensor1d(gB)];
         return c === 0 ? [...grads, tf.tensor1d(gRb)] : grads;
@@ -189,7 +255,8 @@ export function nativeRnnSequence(
 export function nativeRnnInfer(
   cell: 'gru' | 'lstm', x: tf.Tensor3D, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor, recurrentBias: tf.Tensor | null, units: number,
 ): tf.Tensor2D {
-  const { out, key, ws } = forward(loadedModule(), cell === 'lstm' ? 1 : 0, x.shape, units, data(x), kernel, data(recurrent), bias, recurrentBias);
-  giveBack(key, ws);
-  return tf.tensor2d(out, [x.shape[0], units]);
+  const [b, t, f] = x.shape;
+  const out = new Float32Array(b * units);
+  loadedModule().infer(cell === 'lstm' ? 1 : 0, b, t, f, units, data(x), data(kernel), data(recurrent), data(bias), recurrentBias ? data(recurrentBias) : NO_DATA, out);
+  return tf.tensor2d(out, [b, units]);
 }

@@ -15,7 +15,7 @@ export const QUICK_RNN = { units: 32, maxTrainWindows: 2000 };
 /**
  * Full profile: GRU(64) on at most 8000 windows, so 730 days with early stopping fits
  * resources.training_timeout_s (300 s default) even on the tfjs-ops fallback (~5 s/epoch here);
- * with the native kernels an epoch takes ~1 s. The caps do not depend on which kernel is present,
+ * with the native kernels an epoch takes well under a second. The caps do not depend on which kernel is present,
  * so the same config trains the same model on every machine.
  */
 export const FULL_RNN = { units: 64, maxTrainWindows: 8000 };

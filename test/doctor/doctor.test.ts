@@ -60,7 +60,7 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('kilo doctor', () => {
     expect(json.ok).toBe(false);
     expect(byName(json.checks, 'exchange').detail).toContain(url);
     expect(byName(json.checks, 'tfjs backend').detail).toMatch(/^(tensorflow|wasm|cpu)/);
-    expect(byName(json.checks, 'rnn kernel').detail).toMatch(/^(native avx2\+fma|tfjs ops: )/);
+    expect(byName(json.checks, 'rnn kernel').detail).toMatch(/^(native (avx512f|avx2\+fma)|tfjs ops: )/);
   });
 
   it('invalid config and a world-readable credentials file are failures with fixes', async () => {

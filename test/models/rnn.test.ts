@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { initTf, type Tf } from '../../src/models/tf-backend.js';
 import { evaluateRnn, mulberry32, predictRnn, RnnInputError, trainRnn, type SequenceData } from '../../src/models/rnn/index.js';
+import { loadedModule, nativeRnnStatus, setNativeRnnEnabled } from '../../src/native/rnn.js';
 
 let tf: Tf;
 beforeAll(async () => {
@@ -61,7 +62,39 @@ describe('trainRnn', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('rejects malformed data naming the field', async () => {
+    const ok = sumTask(20, 1, 4, 2);
+    await expect(trainRnn(tf, { ...ok, n: 21 }, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(/train\.x has 160 values, expected .* = 168/);
+    const badY = { ...ok, y: ok.y.slice() };
+    badY.y[5] = 3;
+    await expect(trainRnn(tf, ok, badY, { cell: 'gru', epochs: 1 })).rejects.toThrow(/val\.y\[5\] = 3/);
+    const nan = { ...ok, x: ok.x.slice() };
+    nan.x[2 * 4 * 2 + 1] = Number.NaN;
+    await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(RnnInputError);
+    await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(/window 2, feature 1/);
+    const inf = { ...ok, x: ok.x.slice() };
+    inf.x[ok.x.length - 1] = -Infinity; // the last value: past the 4-wide finiteness sums' main loop
+    await expect(trainRnn(tf, ok, inf, { cell: 'gru', epochs: 1 })).rejects.toThrow(/val\.x holds a non-finite value \(-Infinity\) in window 19, feature 1/);
+    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer, got 0');
+    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, dropout: 1 })).rejects.toThrow('dropout must be in [0, 1), got 1');
+    const other = sumTask(20, 1, 5, 2);
+    await expect(trainRnn(tf, ok, other, { cell: 'gru', epochs: 1 })).rejects.toThrow(/\[5 x 2\] but train windows are \[4 x 2\]/);
+  });
+});
+
+// Early stopping, best weights and cancelling on both training paths: the native classifier step
+// (one kernel call per batch, weights synced into the model after each epoch) and tfjs's graph.
+const paths = nativeRnnStatus().active ? (['native', 'tfjs'] as const) : (['tfjs'] as const);
+describe.each(paths)('trainRnn on the %s path', (path) => {
+  beforeEach(() => setNativeRnnEnabled(path === 'native'));
+  afterEach(() => setNativeRnnEnabled(true));
+  /** Kernel time per thread since the last reset: Adam ran natively iff this is the native path. */
+  const adamTicks = () => (nativeRnnStatus().active ? loadedModule().profile().phases.adam : 0);
+  const profileReset = () => void adamTicks();
+  const expectPath = () => (path === 'native' ? expect(adamTicks()).toBeGreaterThan(0) : expect(adamTicks()).toBe(0));
+
   it('stops early and restores the best epoch weights (LSTM)', async () => {
+    profileReset();
     // Random labels: the model can only memorise, so val loss rises after the first epochs.
     const train = sumTask(400, 3, 6, 3, true);
     const val = sumTask(300, 4, 6, 3, true);
@@ -74,6 +107,7 @@ describe('trainRnn', () => {
     expect(r.history[r.bestEpoch - 1].valLoss).toBe(bestLoss);
     // The final epoch was worse than the best, so a model that kept its last weights would score worse.
     expect(r.history[r.history.length - 1].valLoss).toBeGreaterThan(bestLoss);
+    expectPath();
     const [loss] = evaluateRnn(tf, r.model, val, 64);
     expect(loss).toBeCloseTo(bestLoss, 5);
     r.model.dispose();
@@ -81,6 +115,7 @@ describe('trainRnn', () => {
   });
 
   it('cancels within one batch of an abort', async () => {
+    profileReset();
     const train = sumTask(1000, 5);
     const val = sumTask(100, 6);
     const ac = new AbortController();
@@ -93,28 +128,14 @@ describe('trainRnn', () => {
         if (b.epoch === 2 && b.batch === 3) ac.abort();
       },
     });
+    expectPath();
     expect(r.cancelled).toBe(true);
     expect(seen[seen.length - 1]).toEqual([2, 3]);
     expect(seen.length).toBe(23);
-    // The completed first epoch's weights are kept.
+    // The completed first epoch's weights are kept, not those of the batches after it.
     expect(r.bestEpoch).toBe(1);
     expect(r.history.length).toBe(1);
+    expect(evaluateRnn(tf, r.model, val, 64)[0]).toBeCloseTo(r.history[0].valLoss, 5);
     r.model.dispose();
-  });
-
-  it('rejects malformed data naming the field', async () => {
-    const ok = sumTask(20, 1, 4, 2);
-    await expect(trainRnn(tf, { ...ok, n: 21 }, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(/train\.x has 160 values, expected .* = 168/);
-    const badY = { ...ok, y: ok.y.slice() };
-    badY.y[5] = 3;
-    await expect(trainRnn(tf, ok, badY, { cell: 'gru', epochs: 1 })).rejects.toThrow(/val\.y\[5\] = 3/);
-    const nan = { ...ok, x: ok.x.slice() };
-    nan.x[2 * 4 * 2 + 1] = Number.NaN;
-    await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(RnnInputError);
-    await expect(trainRnn(tf, nan, ok, { cell: 'gru', epochs: 1 })).rejects.toThrow(/window 2, feature 1/);
-    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer, got 0');
-    await expect(trainRnn(tf, ok, ok, { cell: 'gru', epochs: 1, dropout: 1 })).rejects.toThrow('dropout must be in [0, 1), got 1');
-    const other = sumTask(20, 1, 5, 2);
-    await expect(trainRnn(tf, ok, other, { cell: 'gru', epochs: 1 })).rejects.toThrow(/\[5 x 2\] but train windows are \[4 x 2\]/);
   });
 });

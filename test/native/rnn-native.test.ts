@@ -1,19 +1,21 @@
 /**
- * The native AVX2/FMA recurrent kernels (native/kilo_rnn.c via src/native/rnn.ts) against the
- * tfjs whole-sequence path they replace: same last state and the same gradient for every weight,
- * on sizes that hit the kernels' edge cases (units not a multiple of 8, batch not a multiple of
- * the 6-row GEMM block) and on the production shape. Then one real training through trainRnn on
- * each path, which must learn the same synthetic task.
+ * The native recurrent kernels (native/kilo_rnn.c via src/native/rnn.ts) against the tfjs
+ * whole-sequence path they replace: same last state and the same gradient for every weight, on
+ * sizes that hit the kernels' edge cases (units not a multiple of 8 or 16, batch not a multiple of
+ * the 6- or 12-row GEMM tiles or the 24-row blocks) and on the production shape, for each
+ * instruction set the CPU has (AVX2+FMA, AVX-512F). Then one real training through trainRnn on
+ * each path, which must learn the same synthetic task. The whole-classifier step (loss, Adam,
+ * predict) is checked in rnn-train-native.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type * as tfNs from '@tensorflow/tfjs';
 import { initTf, type Tf } from '../../src/models/tf-backend.js';
 import { FusedGru, FusedLstm, mulberry32, trainRnn } from '../../src/models/rnn/index.js';
-import { NATIVE_MODULE_PATH, nativeRnnStatus, setNativeRnnEnabled, useNativeRnn } from '../../src/native/rnn.js';
+import { NATIVE_MODULE_PATH, nativeIsas, nativeRnnStatus, setNativeIsa, setNativeRnnEnabled, useNativeRnn } from '../../src/native/rnn.js';
 
 let tf: Tf;
 beforeAll(async () => {
@@ -33,10 +35,24 @@ describe('native kernel build', () => {
       return;
     }
     expect(existsSync(NATIVE_MODULE_PATH), `${NATIVE_MODULE_PATH} missing: run node native/build.mjs --strict`).toBe(true);
-    expect(nativeRnnStatus()).toMatchObject({ active: true, kernel: 'native avx2+fma' });
+    // The widest instruction set the CPU has is chosen at load.
+    const cpu = readFileSync('/proc/cpuinfo', 'utf8');
+    expect(nativeRnnStatus()).toMatchObject({ active: true, kernel: / avx512f\b/.test(cpu) ? 'native avx512f' : 'native avx2+fma' });
+    expect(nativeIsas()).toEqual(/ avx512f\b/.test(cpu) ? ['avx2', 'avx512'] : ['avx2']);
+    expect(setNativeIsa('avx2').kernel).toBe('native avx2+fma');
+    setNativeIsa(nativeIsas().at(-1)!);
     expect(useNativeRnn()).toBe(true);
     setNativeRnnEnabled(false);
     expect(useNativeRnn()).toBe(false);
+  });
+});
+
+describe.runIf(canBuild)('KILO_NATIVE_ISA', () => {
+  it('=avx2 keeps the kernels to AVX2; an unknown set is ignored with a note, the kernels stay on', () => {
+    expect(probeStatus({ KILO_NATIVE_ISA: 'avx2' })).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    const bogus = probeStatus({ KILO_NATIVE_ISA: 'sse9' });
+    expect(bogus).toMatchObject({ active: true, kernel: nativeRnnStatus().kernel });
+    expect(bogus.reason).toMatch(/KILO_NATIVE_ISA=sse9 ignored: isa must be 'avx2' or 'avx512'/);
   });
 });
 
@@ -59,23 +75,67 @@ describe('native/build.mjs without a compiler', () => {
   });
 });
 
+/** nativeRnnStatus() (and whether training would use the kernels) in a fresh process with `env`. */
+function probeStatus(env: Record<string, string>): { active: boolean; kernel: string; reason: string; used: boolean } {
+  const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify({ ...m.nativeRnnStatus(), used: m.useNativeRnn() })))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** Builds native/kilo_rnn.c into dir/name with extra -D flags (as build.mjs, at -O1 to keep the test short). */
+function buildVariant(dir: string, name: string, defines: string[]): string {
+  const mod = join(dir, name);
+  const inc = dirname(headers.find(existsSync)!);
+  const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', ...defines.map((d) => `-D${d}`), '-DNODE_GYP_MODULE_NAME=kilo_rnn', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_rnn.c')], { encoding: 'utf8' });
+  expect(cc.status, cc.stderr).toBe(0);
+  return mod;
+}
+
 describe.runIf(canBuild)('a stale native build', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kilo-native-stale-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('is refused with the reason (abi mismatch) and training falls back to tfjs ops', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kilo-native-stale-'));
-    try {
-      const mod = join(dir, 'stale.node');
-      const inc = dirname(headers.find(existsSync)!);
-      const cc = spawnSync('cc', ['-O1', '-fPIC', '-shared', '-DKILO_RNN_ABI=0', '-DNODE_GYP_MODULE_NAME=kilo_rnn', `-I${inc}`, '-o', mod, join(process.cwd(), 'native', 'kilo_rnn.c')], { encoding: 'utf8' });
-      expect(cc.status, cc.stderr).toBe(0);
-      const probe = `import('${join(process.cwd(), 'src', 'native', 'rnn.ts')}').then((m) => console.log(JSON.stringify(m.nativeRnnStatus())))`;
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { env: { ...process.env, KILO_NATIVE_MODULE: mod }, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const status = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      expect(status).toMatchObject({ active: false, kernel: 'tfjs' });
-      expect(status.reason).toMatch(/stale build \(abi 0, expected 1\): run npm run build:native/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const status = probeStatus({ KILO_NATIVE_MODULE: buildVariant(dir, 'stale.node', ['KILO_RNN_ABI=0']) });
+    expect(status).toMatchObject({ active: false, kernel: 'tfjs', used: false });
+    expect(status.reason).toMatch(/stale build \(abi 0, expected 2\): run npm run build:native/);
+  });
+
+  it('with the current ABI but older than the kernel sources is used, and the status says to rebuild', () => {
+    const mod = join(dir, 'old.node');
+    cpSync(NATIVE_MODULE_PATH, mod);
+    utimesSync(mod, new Date('2000-01-01'), new Date('2000-01-01'));
+    const status = probeStatus({ KILO_NATIVE_MODULE: mod });
+    expect(status).toMatchObject({ active: true, used: true });
+    expect(status.reason).toMatch(/built before native\/kilo_rnn\.c.*changed: run npm run build:native/);
+  });
+});
+
+// The CPU's instruction sets cannot be taken away in a test: these builds act as on an older CPU
+// (compile-time KILO_RNN_TEST_NO_* flags that native/build.mjs never sets).
+describe.runIf(canBuild)('on a CPU lacking an instruction set', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kilo-native-isa-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('without AVX-512F the AVX2 kernels are chosen; KILO_NATIVE_ISA=avx512 is ignored with the reason', () => {
+    const mod = buildVariant(dir, 'no512.node', ['KILO_RNN_TEST_NO_AVX512']);
+    expect(probeStatus({ KILO_NATIVE_MODULE: mod })).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    const forced = probeStatus({ KILO_NATIVE_MODULE: mod, KILO_NATIVE_ISA: 'avx512' });
+    expect(forced).toMatchObject({ active: true, kernel: 'native avx2+fma', used: true });
+    expect(forced.reason).toMatch(/KILO_NATIVE_ISA=avx512 ignored: this CPU lacks AVX-512F/);
+  });
+
+  it('without AVX2/FMA the kernels stay off with the reason and training uses tfjs ops', () => {
+    const status = probeStatus({ KILO_NATIVE_MODULE: buildVariant(dir, 'noavx2.node', ['KILO_RNN_TEST_NO_AVX2']) });
+    expect(status).toMatchObject({ active: false, kernel: 'tfjs', used: false });
+    expect(status.reason).toBe('native kernels unavailable: this CPU lacks AVX2/FMA');
   });
 });
 
@@ -106,10 +166,20 @@ function run(layer: FusedGru | FusedLstm, x: tfNs.Tensor3D, w: tfNs.Tensor, nati
 const sizes = [
   { b: 7, t: 5, f: 3, u: 12 }, // tails everywhere: 12 units, 7 rows, 3 features
   { b: 13, t: 9, f: 28, u: 8 },
+  { b: 50, t: 6, f: 5, u: 24 }, // two full 24-row blocks and a tail of 2; 24 units = 16 + a masked 8
   { b: 64, t: 48, f: 28, u: 64 }, // the production shape, smaller batch
 ];
 
-describe.runIf(canBuild)('native kernels match the tfjs path', () => {
+/** Every instruction set this CPU runs (just ['avx2'] on an AVX2-only machine). */
+const isas = canBuild ? nativeIsas() : [];
+
+describe.runIf(canBuild).each(isas)('native kernels (%s) match the tfjs path', (isa) => {
+  beforeAll(() => {
+    setNativeIsa(isa);
+  });
+  afterAll(() => {
+    setNativeIsa(isas.at(-1)!);
+  });
   for (const [name, Cls] of [['gru', FusedGru], ['lstm', FusedLstm]] as const) {
     for (const s of sizes) {
       it(`${name} B${s.b} T${s.t} F${s.f} U${s.u}: same last state (training and inference) and weight gradients`, () => {
@@ -144,7 +214,7 @@ describe.runIf(canBuild)('native kernels match the tfjs path', () => {
     // A kernel tensor of the wrong size: the native side checks every length before touching memory.
     const wrong = tf.zeros([2, 6]) as tfNs.Tensor2D;
     return import('../../src/native/rnn.js').then(({ nativeRnnSequence }) => {
-      expect(() => nativeRnnSequence('gru', x, wrong, tf.zeros([4, 12]) as tfNs.Tensor2D, tf.zeros([12]) as tfNs.Tensor1D, tf.zeros([4]) as tfNs.Tensor1D, 4)).toThrow(/kernel has 12 floats, needs 24/);
+      expect(() => nativeRnnSequence('gru', x, wrong, tf.zeros([4, 12]) as tfNs.Tensor2D, tf.zeros([12]) as tfNs.Tensor1D, tf.zeros([4]) as tfNs.Tensor1D, 4)).toThrow(/kernel has 12 values, needs 24/);
     });
   });
 

@@ -11,6 +11,7 @@ import { SymbolPredictor, predictRound } from '../../src/models/predictor.js';
 import { FeatureSchemaMismatchError } from '../../src/features/index.js';
 import type { Candle } from '../../src/market/types.js';
 import type { JobProgress } from '../../src/engine-api.js';
+import { nativeRnnStatus } from '../../src/native/rnn.js';
 
 const DATA = resolve(__dirname, '../../../shared/data/ohlcv');
 const hasData = existsSync(DATA);
@@ -89,6 +90,8 @@ describe.skipIf(!hasData)('training pipeline in a real worker on real BTC candle
     expect(m.min_history_days_per_symbol).toBe(m.training_days);
     expect(m.feature_schema_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(m.backend).toMatch(/wasm|cpu|tensorflow/);
+    // The worker trained the GRU on the kernels this machine loads ('native avx512f' here), else says 'tfjs'.
+    expect(m.rnn_kernel).toBe(nativeRnnStatus().active ? nativeRnnStatus().kernel : 'tfjs');
     expect(m.profile).toBe('quick');
     expect(m.training_duration_s).toBeGreaterThan(0);
     expect(Object.keys(m.performance).sort()).toEqual(['ensemble', 'gbdt', 'gru', 'ppo']);

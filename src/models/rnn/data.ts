@@ -27,10 +27,25 @@ export function validateSequenceData(d: SequenceData, what: string): void {
   for (let i = 0; i < d.y.length; i++) {
     if (d.y[i] >= RNN_CLASSES) throw new RnnInputError(`${what}.y[${i}] = ${d.y[i]} is not a class (0 = down, 1 = flat, 2 = up)`);
   }
-  for (let i = 0; i < d.x.length; i++) {
-    if (!Number.isFinite(d.x[i])) {
-      const row = Math.floor(i / (d.window * d.nFeatures));
-      throw new RnnInputError(`${what}.x holds a non-finite value (${d.x[i]}) in window ${row}, feature ${i % d.nFeatures}`);
+  // x * 0 is 0 for every finite value and NaN for NaN/Infinity: one multiply-add per value (a
+  // per-value Number.isFinite took ~250 ms on 29 M values, more than a native training epoch's
+  // tenth); the slow search for the position runs only when something is wrong.
+  const x = d.x;
+  let p0 = 0, p1 = 0, p2 = 0, p3 = 0; // four sums: no add waits on the previous one
+  const end = x.length - (x.length % 4);
+  for (let i = 0; i < end; i += 4) {
+    p0 += x[i] * 0;
+    p1 += x[i + 1] * 0;
+    p2 += x[i + 2] * 0;
+    p3 += x[i + 3] * 0;
+  }
+  for (let i = end; i < x.length; i++) p0 += x[i] * 0;
+  if (p0 + p1 + p2 + p3 !== 0) {
+    for (let i = 0; i < d.x.length; i++) {
+      if (!Number.isFinite(d.x[i])) {
+        const row = Math.floor(i / (d.window * d.nFeatures));
+        throw new RnnInputError(`${what}.x holds a non-finite value (${d.x[i]}) in window ${row}, feature ${i % d.nFeatures}`);
+      }
     }
   }
 }

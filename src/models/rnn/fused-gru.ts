@@ -45,8 +45,9 @@ export class FusedGru extends FusedRecurrent {
       const [b] = x.shape;
       const u = this.units;
       const training = kwargs?.training === true;
-      // A first layer that returns its last state runs in the native AVX2 kernel when it is built
-      // (src/native/rnn.ts): training and inference. Else the tfjs ops below.
+      // A first layer that returns its last state runs in the native kernel when it is built
+      // (src/native/rnn.ts): training and inference. Else the tfjs ops below. (The plain
+      // classifier bypasses this layer altogether in trainRnn/predictRnn: see native.ts.)
       const native = this.nativeLastState('gru', x, [this.kernel, this.recurrentKernel, this.bias, this.recurrentBias], training);
       if (native) return native;
       // Per-gate weights split once per call (not per step): per-step splits of activations are

@@ -2,6 +2,7 @@ import type * as tfNs from '@tensorflow/tfjs';
 import type { Tf } from '../tf-backend.js';
 import { RNN_CLASSES } from './model.js';
 import { RnnInputError } from './data.js';
+import { nativePredict } from './native.js';
 
 /** Batched so a long replay does not allocate one huge input tensor. */
 const PREDICT_BATCH = 1024;
@@ -20,10 +21,9 @@ export function predictRnn(tf: Tf, model: tfNs.LayersModel, x: Float32Array, n: 
   const out = new Float32Array(n * RNN_CLASSES);
   for (let start = 0; start < n; start += PREDICT_BATCH) {
     const size = Math.min(PREDICT_BATCH, n - start);
-    const probs = tf.tidy(() => {
-      const xb = tf.tensor3d(x.subarray(start * per, (start + size) * per), [size, window, nFeatures]);
-      return (model.predict(xb) as tfNs.Tensor).dataSync() as Float32Array;
-    });
+    const xs = x.subarray(start * per, (start + size) * per);
+    // The plain classifier runs natively in one call (native.ts); other shapes through tfjs.
+    const probs = nativePredict(model, xs, size) ?? tf.tidy(() => (model.predict(tf.tensor3d(xs, [size, window, nFeatures])) as tfNs.Tensor).dataSync() as Float32Array);
     out.set(probs, start * RNN_CLASSES);
   }
   return out;

@@ -4,6 +4,7 @@ import type { Tf } from '../tf-backend.js';
 import { buildRnnModel, RNN_CLASSES, type RnnCell } from './model.js';
 import { balancedClassWeights, RnnInputError, validateSequenceData, type SequenceData } from './data.js';
 import { mulberry32, permutation } from './random.js';
+import { nativePredict, NativeRnnTrainer } from './native.js';
 
 export interface RnnParams {
   cell: RnnCell;
@@ -99,7 +100,11 @@ export async function trainRnn(
     seed: params.seed,
     impl: params.impl,
   });
-  const optimizer = tf.train.adam(params.learningRate ?? 1e-3);
+  const learningRate = params.learningRate ?? 1e-3;
+  // The plain classifier trains in one native call per batch (native.ts); anything else (stacked
+  // layers, dropout, tf.layers cells, no kernels) through tfjs's graph and optimizer.
+  const trainer = NativeRnnTrainer.create(tf, model, batchSize, { learningRate, epsilon: tf.backend().epsilon() });
+  const optimizer = trainer ? null : tf.train.adam(learningRate);
   const cw = params.balanceClasses === false ? [1, 1, 1] : Object.values(balancedClassWeights(data.y));
   const rng = mulberry32(params.seed ?? 1);
   const per = window * nFeatures;
@@ -136,7 +141,9 @@ export async function trainRnn(
           yb[j] = data.y[k];
           wb[j] = cw[data.y[k]];
         }
-        const batchLoss = trainStep(tf, model, optimizer, xb.subarray(0, size * per), yb.subarray(0, size), wb.subarray(0, size), window, nFeatures);
+        const batchLoss = trainer
+          ? trainer.step(xb.subarray(0, size * per), yb.subarray(0, size), wb.subarray(0, size), size)
+          : trainStep(tf, model, optimizer!, xb.subarray(0, size * per), yb.subarray(0, size), wb.subarray(0, size), window, nFeatures);
         for (let j = 0; j < size; j++) weightSum += wb[j];
         lossSum += batchLoss;
         trainedWindows += size;
@@ -149,6 +156,7 @@ export async function trainRnn(
         }
       }
       trainMs += performance.now() - t0;
+      trainer?.syncToModel();
       if (cancelled) break;
       // Class-weighted mean training loss over the epoch (the quantity being minimised).
       const loss = lossSum / weightSum;
@@ -176,7 +184,7 @@ export async function trainRnn(
     model.dispose();
     throw err;
   } finally {
-    optimizer.dispose();
+    optimizer?.dispose();
     best?.forEach((t) => t.dispose());
   }
   return {
@@ -218,10 +226,8 @@ export function evaluate(tf: Tf, model: tfNs.LayersModel, d: SequenceData, batch
   let correct = 0;
   for (let start = 0; start < d.n; start += batchSize) {
     const size = Math.min(batchSize, d.n - start);
-    const probs = tf.tidy(() => {
-      const xb = tf.tensor3d(d.x.subarray(start * per, (start + size) * per), [size, d.window, d.nFeatures]);
-      return (model.predict(xb) as tfNs.Tensor).dataSync() as Float32Array;
-    });
+    const x = d.x.subarray(start * per, (start + size) * per);
+    const probs = nativePredict(model, x, size) ?? tf.tidy(() => (model.predict(tf.tensor3d(x, [size, d.window, d.nFeatures])) as tfNs.Tensor).dataSync() as Float32Array);
     for (let i = 0; i < size; i++) {
       const label = d.y[start + i];
       // Same clipping as tfjs's categoricalCrossentropy on probabilities.
