@@ -117,14 +117,6 @@ export async function runTraining(d: TrainingRunDeps, req: TrainingRunRequest): 
   req.onFetched?.(candles);
 
   const perDay = DAY_MS / TIMEFRAME_MS[config.exchange.timeframe as Timeframe];
-  // The gate's window is the challenger's test slice, at least auto_training.gate_days long. A
-  // history too short to leave a training slice beside it gets a shorter window (at most a third of
-  // the candles): the worker does not fail, and the gate then keeps the champion, saying the
-  // window was shorter than gate_days (decidePromotion's minRows).
-  const gateDays = Math.max(1, Math.min(config.auto_training.gate_days, Math.floor(candles[symbol].length / 3 / perDay)));
-  if (champion && gateDays < config.auto_training.gate_days) {
-    req.onLog?.('warn', `only ${(candles[symbol].length / perDay).toFixed(0)} days of history: the gate window is ${gateDays} days instead of ${config.auto_training.gate_days} (auto_training.gate_days), too short to promote`);
-  }
   const spec: PipelineJobSpec = {
     ...buildJobSpec(config, {
       symbols,
@@ -135,9 +127,9 @@ export async function runTraining(d: TrainingRunDeps, req: TrainingRunRequest): 
       modelsDir: d.modelsDir,
     }),
     profile: recipe.profile,
-    gateDays,
-    // The window is the challenger's own test slice, at least gateDays long (the pipeline sizes it).
-    gate: champion ? { championDir: champion.artifact.dir, rows: Math.ceil(gateDays * perDay) } : undefined,
+    // The window is the challenger's own test slice, auto_training.gate_days long (the pipeline sizes
+    // it, and shortens it when the history cannot hold it; the gate then keeps the champion: minRows).
+    gate: champion ? { championDir: champion.artifact.dir, rows: Math.ceil(config.auto_training.gate_days * perDay) } : undefined,
   };
   const result = await d.pool.run(spec, { signal: req.signal, onProgress: req.onProgress, onLog: req.onLog, queueEntry: req.queueEntry });
   await registry.refresh();
