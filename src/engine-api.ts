@@ -171,8 +171,8 @@ export interface ModelVerdict {
 }
 
 /** What a model decision did; code branches on this, `reason` is for people. */
-export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback' | 'shadow';
-export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback', 'shadow'];
+export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback';
+export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback'];
 
 export interface PromotionDecision {
   at: number;
@@ -195,7 +195,7 @@ export interface PromotionDecision {
   forced?: boolean;
 }
 
-/** The version a decision leaves serving the symbol ('shadow': the champion, until the shadow run decides). */
+/** The version a decision leaves serving the symbol. */
 export const servingAfter = (d: PromotionDecision): string | null =>
   d.kind === 'promoted' || d.kind === 'rollback' ? d.challengerVersion : d.championVersion;
 

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { ApiClient, ApiUnavailableError } from '../api/client.js';
 import { CliError } from './errors.js';
 import { loadConfigOrDefaults } from './load-config.js';
+import type { Logger } from '../log/logger.js';
 
 export interface EngineView {
   /** 'engine': answered by the running engine; 'files': read from the state files. */
@@ -77,23 +78,8 @@ export async function withEngineOrFiles<T>(home: string, configPath: string, fn:
   const { Logger, loggerOptionsFromConfig } = await import('../log/logger.js');
   const logger = new Logger(loggerOptionsFromConfig(config.logging, home));
   try {
-    const data = join(home, 'data');
-    const [{ EngineState }, { ModelRegistry, registryPaths }, { PromotionHistory }, { OutcomeTracker }, { ModelDecisions }] = await Promise.all([
-      import('../engine/state.js'),
-      import('../registry/registry.js'),
-      import('../trading/promotion-history.js'),
-      import('../trading/outcomes.js'),
-      import('../engine/decisions.js'),
-    ]);
+    const { state, decisions, marketNow } = await openHomeFiles(home, config, logger);
     const { setEdgeOverride } = await import('../engine/commands.js');
-    const warn = (m: string): void => void logger.warn(m);
-    const state = await EngineState.open(join(data, 'engine-state.json'), config, warn);
-    const registry = new ModelRegistry(registryPaths(home));
-    await registry.refresh();
-    const promotions = await PromotionHistory.open(join(data, 'promotions.json'), { onWarn: warn });
-    const outcomes = await OutcomeTracker.open(join(data, 'performance.json'), { feeRate: config.paper_trading.fee_rate, onWarn: warn });
-    const marketNow = (): number => (config.data.source === 'exchange' ? Date.now() : (state.marketTime ?? Date.now()));
-    const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store: { emit: () => undefined }, logger, marketNow });
     const api: OperatorCommands = {
       rollback: async (symbol, reason = 'rolled back by the operator'): Promise<CommandResult> => {
         const r = await decisions.rollback(symbol, reason);
@@ -108,4 +94,28 @@ export async function withEngineOrFiles<T>(home: string, configPath: string, fn:
     logger.close();
     await lock.release();
   }
+}
+
+/**
+ * The engine's own file-backed parts of a home, for commands that act with no engine running
+ * (the caller holds the home lock): state, registry, decisions (promotions.json, serving.json).
+ */
+export async function openHomeFiles(home: string, config: Config, logger: Logger) {
+  const data = join(home, 'data');
+  const [{ EngineState }, { ModelRegistry, registryPaths }, { PromotionHistory }, { OutcomeTracker }, { ModelDecisions }] = await Promise.all([
+    import('../engine/state.js'),
+    import('../registry/registry.js'),
+    import('../trading/promotion-history.js'),
+    import('../trading/outcomes.js'),
+    import('../engine/decisions.js'),
+  ]);
+  const warn = (m: string): void => void logger.warn(m);
+  const state = await EngineState.open(join(data, 'engine-state.json'), config, warn);
+  const registry = new ModelRegistry(registryPaths(home));
+  await registry.refresh();
+  const promotions = await PromotionHistory.open(join(data, 'promotions.json'), { onWarn: warn });
+  const outcomes = await OutcomeTracker.open(join(data, 'performance.json'), { feeRate: config.paper_trading.fee_rate, onWarn: warn });
+  const marketNow = (): number => (config.data.source === 'exchange' ? Date.now() : (state.marketTime ?? Date.now()));
+  const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store: { emit: () => undefined }, logger, marketNow });
+  return { state, registry, promotions, outcomes, decisions, marketNow };
 }

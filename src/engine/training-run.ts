@@ -59,6 +59,8 @@ export interface TrainingRunRequest {
   onPlan?: (plan: { symbols: string[]; recipe: Recipe; version: string; reason: string; champion: string | null }) => void;
   /** A remote backend names its job after this entry's attempt. */
   queueEntry?: BackendRunOptions['queueEntry'];
+  /** The candles the job trains on, per symbol, once fetched and past the history policy. */
+  onFetched?: (candles: Readonly<Record<string, Candle[]>>) => void;
 }
 
 export type TrainingRunOutcome =
@@ -95,24 +97,26 @@ export async function runTraining(d: TrainingRunDeps, req: TrainingRunRequest): 
   if (version.skip) return { kind: 'skipped', reason: version.reason, recipe };
   req.onPlan?.({ symbols, recipe, version: version.version, reason: version.reason, champion: champion?.artifact.version ?? null });
 
+  // The history policy judges the symbol's history (at least model.min_history_days_to_train of it,
+  // covered), not the recipe's window: a quick recipe over 60 days of a coin with years of history
+  // is not a short history. The recipe then trains on its own most recent days.
   const candles: Record<string, Candle[]> = {};
+  const checkDays = Math.max(recipe.days, config.model.min_history_days_to_train);
   for (const s of symbols) {
     if (req.signal?.aborted) throw new Error('cancelled');
-    candles[s] = await d.fetchHistory(s, recipe.days);
+    candles[s] = await d.fetchHistory(s, s === symbol ? checkDays : recipe.days);
   }
   if (req.signal?.aborted) throw new Error('cancelled');
   const short = checkHistory(config, candles[symbol], d.marketNow());
   if (short) return { kind: 'short_history', history: short, recipe };
+  if (checkDays > recipe.days) {
+    const all = candles[symbol];
+    const from = all[all.length - 1].timestamp + TIMEFRAME_MS[config.exchange.timeframe as Timeframe] - recipe.days * DAY_MS;
+    candles[symbol] = all.filter((c) => c.timestamp >= from);
+  }
+  req.onFetched?.(candles);
 
   const perDay = DAY_MS / TIMEFRAME_MS[config.exchange.timeframe as Timeframe];
-  // The gate's window is the challenger's test slice, at least auto_training.gate_days long. A
-  // history too short to leave a training slice beside it gets a shorter window (at most a third of
-  // the candles): the worker does not fail, and the gate then keeps the champion, saying the
-  // window was shorter than gate_days (decidePromotion's minRows).
-  const gateDays = Math.max(1, Math.min(config.auto_training.gate_days, Math.floor(candles[symbol].length / 3 / perDay)));
-  if (champion && gateDays < config.auto_training.gate_days) {
-    req.onLog?.('warn', `only ${(candles[symbol].length / perDay).toFixed(0)} days of history: the gate window is ${gateDays} days instead of ${config.auto_training.gate_days} (auto_training.gate_days), too short to promote`);
-  }
   const spec: PipelineJobSpec = {
     ...buildJobSpec(config, {
       symbols,
@@ -123,9 +127,9 @@ export async function runTraining(d: TrainingRunDeps, req: TrainingRunRequest): 
       modelsDir: d.modelsDir,
     }),
     profile: recipe.profile,
-    gateDays,
-    // The window is the challenger's own test slice, at least gateDays long (the pipeline sizes it).
-    gate: champion ? { championDir: champion.artifact.dir, rows: Math.ceil(gateDays * perDay) } : undefined,
+    // The window is the challenger's own test slice, auto_training.gate_days long (the pipeline sizes
+    // it, and shortens it when the history cannot hold it; the gate then keeps the champion: minRows).
+    gate: champion ? { championDir: champion.artifact.dir, rows: Math.ceil(config.auto_training.gate_days * perDay) } : undefined,
   };
   const result = await d.pool.run(spec, { signal: req.signal, onProgress: req.onProgress, onLog: req.onLog, queueEntry: req.queueEntry });
   await registry.refresh();
@@ -166,10 +170,6 @@ export function decide(config: Config, i: DecideInput): { decision: PromotionDec
   const figures = { championScore: gate.championScore, challengerScore: gate.challengerScore, lowerBound: gate.lowerBound, rows: gate.rows, window: gate.window, metric: i.result.gate?.metric };
   if (i.forceServe && gate.kind !== 'promoted') {
     return { decision: { ...base, ...figures, kind: 'promoted', forced: true, reason: `served by the operator (--force-serve) although the gate said ${gate.kind}: ${gate.reason}` }, gate };
-  }
-  const shadowDays = config.auto_training.shadow_days;
-  if (gate.kind === 'promoted' && shadowDays > 0 && !i.forceServe) {
-    return { decision: { ...base, ...figures, kind: 'shadow', reason: `${gate.reason}; runs ${shadowDays} days in shadow (scored, not traded) before it is promoted (auto_training.shadow_days)` }, gate };
   }
   return { decision: { ...base, ...figures, kind: gate.kind, reason: gate.reason }, gate };
 }

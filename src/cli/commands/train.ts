@@ -4,7 +4,7 @@ import { globalOptions } from '../context.js';
 import { loadConfigOrDefaults } from '../load-config.js';
 import type { Config } from '../../config/schema.js';
 import type { ClassMetrics, ModelKind } from '../../models/metadata.js';
-import type { Candle, DataSourceInfo } from '../../market/types.js';
+import { TIMEFRAME_MS, type Candle, type DataSourceInfo, type Timeframe } from '../../market/types.js';
 import type { JobProgress } from '../../engine-api.js';
 import type { EdgeReport } from '../../evaluation/edge.js';
 
@@ -13,6 +13,7 @@ interface TrainOpts {
   model: string;
   quick?: boolean;
   forceTrain?: boolean;
+  forceServe?: boolean;
   version?: string;
 }
 
@@ -31,38 +32,22 @@ export function parseSymbol(v: string): string {
   return s;
 }
 
-/**
- * Which version a training writes, from the registry: skip when a compatible model already covers
- * the request (unless --force-train), auto-increment over an existing one (1.0 -> 1.1), or honour
- * --version (never an existing folder: versions are immutable).
- */
-export async function resolveTrainVersion(
-  config: Config,
-  home: string,
-  req: { symbol: string; force: boolean; version?: string },
-): Promise<{ skip: boolean; reason: string; version: string }> {
-  if (req.version !== undefined && !/^\d+\.\d+$/.test(req.version)) throw new CliError(`--version: expected a version like 1.0, got "${req.version}"`, 2);
-  const { ModelRegistry, registryPaths } = await import('../../registry/registry.js');
-  const registry = new ModelRegistry(registryPaths(home));
-  await registry.refresh();
-  return registry.resolveTrainVersion(config, { symbol: req.symbol, force: req.force, version: req.version });
-}
-
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train models for a symbol on a worker thread')
+    .description('train models for a symbol on the engine\'s training path: history policy, walk-forward verdict, gate against the serving champion')
     .requiredOption('-s, --symbol <symbol>', 'symbol to train, e.g. BTC/USDT')
     .option('-m, --model <models>', 'all | gru | gbdt | ppo (comma list allowed)', 'all')
     .option('--quick', 'use the quick training profile')
     .option('--force-train', 'train even when the symbol is already covered')
     .option('--version <x.y>', 'artifact version to write (versions are immutable)')
+    .option('--force-serve', 'serve the new version whatever the promotion gate says (recorded as forced)')
     .action(async (opts: TrainOpts, cmd: Command) => {
       const { home, configPath } = globalOptions(cmd);
       const symbol = parseSymbol(opts.symbol);
       await (await import('../listed.js')).assertListed(home, configPath, symbol, 'not trained');
       const models = parseModels(opts.model);
-      await runTrain({ home, configPath, symbol, models, quick: !!opts.quick, force: !!opts.forceTrain, version: opts.version });
+      await runTrain({ home, configPath, symbol, models, quick: !!opts.quick, force: !!opts.forceTrain || !!opts.forceServe, version: opts.version, forceServe: !!opts.forceServe });
     });
 }
 
@@ -143,34 +128,46 @@ interface RunTrain {
   quick: boolean;
   force: boolean;
   version?: string;
+  forceServe?: boolean;
 }
 
-async function runTrain(o: RunTrain): Promise<void> {
-  const out = (s: string): void => void process.stdout.write(s);
+/**
+ * `kilo train` runs the engine's own training path (src/engine/training-run.ts): the recipe, the
+ * history policy, the same symbol set in multi_symbol mode, the walk-forward verdict and the gate
+ * against the serving champion; the decision is applied as the engine applies it (promotions.json,
+ * serving.json only when promoted, or with --force-serve, said so). With an engine running on the
+ * home the training is queued on it instead (one writer of serving.json).
+ */
+export async function runTrain(o: RunTrain, out: (s: string) => void = (s) => void process.stdout.write(s)): Promise<void> {
   const config = await loadConfigForCli(o.configPath, out);
-  const decision = await resolveTrainVersion(config, o.home, { symbol: o.symbol, force: o.force, version: o.version });
-  if (decision.skip) {
-    // An explicit --version that exists is a refusal; a symbol already covered is a normal skip.
-    if (o.version !== undefined) throw new CliError(decision.reason, 1);
-    out(`skipped: ${decision.reason}\n`);
-    return;
+  if (o.version !== undefined && !/^\d+\.\d+$/.test(o.version)) throw new CliError(`--version: expected a version like 1.0, got "${o.version}"`, 2);
+  const { lockHome, EngineRunningError } = await import('../../engine/home-lock.js');
+  let lock;
+  try {
+    lock = await lockHome(o.home);
+  } catch (err) {
+    if (!(err instanceof EngineRunningError)) throw err;
+    return queueOnEngine(o, err.pid, out);
   }
-  const { resolve } = await import('node:path');
-  const [{ WorkerPool }, { buildJobSpec, jobSymbolsFor }, { artifactDir, artifactKey }, { existsSync }] = await Promise.all([
-    import('../../training/pool.js'),
-    import('../../training/pipeline-spec.js'),
-    import('../../models/artifact.js'),
-    import('node:fs'),
+  const [{ resolve }, { Logger, loggerOptionsFromConfig }, { openHomeFiles }] = await Promise.all([
+    import('node:path'),
+    import('../../log/logger.js'),
+    import('../engine-access.js'),
   ]);
+  const logger = new Logger(loggerOptionsFromConfig(config.logging, o.home));
+  const [{ WorkerPool, JobCancelledError }, { fetchTrainingCandles }, { artifactDir, artifactKey }, { existsSync }, { runTraining }, { createMarketSource }, { systemClock }, { offlineUniverse }, { emptyState }] =
+    await Promise.all([
+      import('../../training/pool.js'),
+      import('../../training/pipeline-spec.js'),
+      import('../../models/artifact.js'),
+      import('node:fs'),
+      import('../../engine/training-run.js'),
+      import('../../market/index.js'),
+      import('../../clock.js'),
+      import('../../engine/offline.js'),
+      import('../../engine/state-file.js'),
+    ]);
   const modelsDir = resolve(o.home, 'models');
-  const symbols = jobSymbolsFor(config, o.symbol);
-  const target = artifactDir(modelsDir, decision.version, artifactKey(symbols, config.model.training_mode));
-  if (existsSync(target)) throw new CliError(`${target} already exists; versions are immutable (pass --version X.Y for a new one)`, 1);
-  const profile = config.training[o.quick ? 'quick' : 'full'];
-  out(`training ${symbols.join(', ')} (${o.models.join(', ')}, ${o.quick ? 'quick' : 'full'} profile, ${profile.data_days} days) as v${decision.version}: ${decision.reason}\n`);
-  const meta: { dataSource?: DataSourceInfo } = {};
-  const candles = await fetchJobCandles(config, o.home, symbols, profile.data_days, out, meta);
-  const spec = buildJobSpec(config, { symbols, candles, dataSource: meta.dataSource, models: o.models, quick: o.quick, version: decision.version, modelsDir });
   const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: config.resources.training_timeout_s * 1000 });
   const ac = new AbortController();
   const onSigint = (): void => {
@@ -179,39 +176,112 @@ async function runTrain(o: RunTrain): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  let lastLine = '';
-  let lastKey = '';
+  let market: Awaited<ReturnType<typeof createMarketSource>> | null = null;
   try {
-    const res = await pool.run(spec, {
-      signal: ac.signal,
-      onProgress: (p) => {
-        // One line per epoch/update and every 10th boosting round: readable in a log file too.
-        const key = `${p.phase}:${p.phase === 'gbdt' ? Math.floor(p.epoch / 10) : p.epoch}`;
-        if (key === lastKey) return;
-        lastKey = key;
-        const line = formatProgress(p);
-        if (line !== lastLine) out(`${line}\n`);
-        lastLine = line;
+    const home = await openHomeFiles(o.home, config, logger);
+    market = await createMarketSource(config, { home: o.home, clock: systemClock, log: (_l, m) => out(`${m}\n`) });
+    if (market.notice) out(`${market.notice}\n`);
+    const source = market.source;
+    const tf = config.exchange.timeframe as Timeframe;
+    // Market time is the asked symbol's last closed candle (a CSV folder is "live" up to its end).
+    const last = await source.latestClosedCandle(o.symbol, tf);
+    if (!last) throw new CliError(`${o.symbol}: no closed ${tf} candle from ${source.description}`, 1);
+    const now = last.timestamp + TIMEFRAME_MS[tf];
+    let lastKey = '';
+    const outcome = await runTraining(
+      {
+        // The operator's pin (console, API) picks the champion the gate scores, as in the engine.
+        config: home.state.effectiveConfig(),
+        registry: home.registry,
+        pool,
+        modelsDir,
+        marketNow: () => now,
+        universe: offlineUniverse(config, { ...emptyState(), universe: [...home.state.universe()] }),
+        fetchHistory: (s, days) => fetchTrainingCandles(source, s, tf, days),
+        provenance: async (symbols) => source.provenance?.(symbols, tf),
       },
-      onLog: (level, m) => {
-        if (level !== 'debug') out(`${level === 'info' ? '' : `${level}: `}${m}\n`);
+      {
+        symbol: o.symbol,
+        trigger: 'operator',
+        // kilo train without --quick trains the designed (full) recipe, as it always has.
+        quick: o.quick,
+        models: o.models,
+        force: o.force,
+        version: o.version,
+        forceServe: o.forceServe,
+        signal: ac.signal,
+        onPlan: (p) => {
+          const target = artifactDir(modelsDir, p.version, artifactKey(p.symbols, config.model.training_mode));
+          if (existsSync(target)) throw new CliError(`${target} already exists; versions are immutable (pass --version X.Y for a new one)`, 1);
+          out(`training ${p.symbols.join(', ')} (${o.models.join(', ')}, ${p.recipe.reason}) as v${p.version}: ${p.reason}; champion ${p.champion ? `v${p.champion}` : 'none'}\n`);
+        },
+        onFetched: (candles) => {
+          for (const [s, c] of Object.entries(candles)) out(`fetched ${c.length} ${tf} candles of ${s} from ${source.description}\n`);
+        },
+        onProgress: (p) => {
+          // One line per epoch/update and every 10th boosting round: readable in a log file too.
+          const key = `${p.phase}:${p.phase === 'gbdt' ? Math.floor(p.epoch / 10) : p.epoch}`;
+          if (key === lastKey) return;
+          lastKey = key;
+          out(`${formatProgress(p)}\n`);
+        },
+        onLog: (level, m) => {
+          if (level !== 'debug') out(`${level === 'info' ? '' : `${level}: `}${m}\n`);
+        },
       },
-    });
+    );
+    if (outcome.kind === 'skipped') {
+      // An explicit --version that exists is a refusal; a symbol already covered is a normal skip.
+      if (o.version !== undefined) throw new CliError(outcome.reason, 1);
+      out(`skipped: ${outcome.reason}\n`);
+      return;
+    }
+    if (outcome.kind === 'short_history') throw new CliError(`${o.symbol}: not trained: ${outcome.history.reason} (the history policy; nothing was written)`, 1);
+    const res = outcome.result;
     const m = res.metadata!;
     out(`\nartifact: ${res.artifactDir}\n`);
-    out(`trained in ${res.durationS.toFixed(1)}s on ${m.backend} backend${m.rnn_kernel ? ` (recurrent kernel: ${m.rnn_kernel})` : ''}; ${m.training_days} days up to ${new Date(m.training_end_timestamp).toISOString()}\n\n`);
+    out(`trained in ${res.durationS.toFixed(1)}s on ${m.backend} backend${m.rnn_kernel ? ` (recurrent kernel: ${m.rnn_kernel})` : ''}; ${m.training_days} days up to ${new Date(m.training_end_timestamp).toISOString()} (${outcome.recipe.name} recipe)\n\n`);
     const rows: { name: string; validation?: ClassMetrics; test: ClassMetrics }[] = (['gbdt', 'gru', 'ppo', 'ensemble'] as const)
       .filter((k) => m.performance[k])
       .map((k) => ({ name: k, ...m.performance[k]! }));
     for (const [name, b] of Object.entries(res.baselines ?? {})) rows.push({ name: `base:${name}`, ...b });
     out(`${formatMetricsTable(rows)}\n`);
-    out(await verdictReport(config, m.edge, symbols));
+    // The decision as the engine applies it: recorded, and serving.json changed only by a promotion.
+    await home.decisions.apply(outcome.decision, res.notes);
+    await home.state.flush();
+    const d = outcome.decision;
+    // What actually serves now (a pin still wins over a promotion), not what the decision hoped for.
+    const actual = home.registry.servingArtifactFor(home.state.effectiveConfig(), o.symbol, now)?.artifact.version ?? null;
+    const serving =
+      actual === d.challengerVersion
+        ? `v${actual} now serves ${o.symbol}`
+        : `v${actual ?? 'none'} keeps serving ${o.symbol}${home.state.effectiveConfig().model.pinned_version === actual && actual ? ' (pinned)' : ''}; v${d.challengerVersion} is kept on disk`;
+    out(`\ngate: ${d.kind}${d.forced ? ' (forced by --force-serve)' : ''} - ${d.reason}\n${serving}\n`);
+    out(await verdictReport(config, m.edge, outcome.symbols));
   } catch (err) {
-    const { JobCancelledError } = await import('../../training/pool.js');
-    if (err instanceof JobCancelledError) throw new CliError('training cancelled; no artifact was written', 130);
+    if (err instanceof CliError) throw err;
+    if (err instanceof JobCancelledError || ac.signal.aborted) throw new CliError('training cancelled; no artifact was written', 130);
     throw new CliError(`training failed: ${(err as Error).message}`, 1);
   } finally {
     process.removeListener('SIGINT', onSigint);
+    await market?.source.close?.();
     await pool.close();
+    logger.close();
+    await lock.release();
   }
+}
+
+/** An engine runs on the home: the training goes to its queue and runs there, on the same path. */
+async function queueOnEngine(o: RunTrain, pid: number, out: (s: string) => void): Promise<void> {
+  if (o.forceServe) throw new CliError(`an engine (pid ${pid}) runs on this home: --force-serve needs it stopped (or pin the version: :pin X.Y)`, 2);
+  const { ApiClient } = await import('../../api/client.js');
+  const client = new ApiClient(o.home);
+  try {
+    await client.health();
+  } catch (e) {
+    throw new CliError(`an engine (pid ${pid}) runs on this home but its control API does not answer (${(e as Error).message}); stop it first`, 4);
+  }
+  const r = await client.command('train', { symbol: o.symbol, models: o.models, quick: o.quick, force: o.force, ...(o.version ? { version: o.version } : {}), reason: 'kilo train' });
+  out(`${r.message} (on the running engine, pid ${pid}: same recipe, verdict and gate; follow it with kilo queue / kilo history)\n`);
+  if (!r.ok) process.exitCode = 1;
 }
