@@ -111,6 +111,8 @@ const autoTrainingSchema = z.strictObject({
   promotion_confidence: z.number().min(0.5).max(0.99).default(0.9),
   /** The gate's shared window: at least this many days, out of sample for the challenger. */
   gate_days: posInt.max(365).default(30),
+  /** The gate's scorecard: each decision is scored over this many days after it, once those candles exist (kilo models, replay). */
+  scorecard_days: posInt.max(365).default(30),
   max_attempts: posInt.max(20).default(3),
 });
 

@@ -172,6 +172,9 @@ auto_training:
   promotion_confidence: 0.9
   # Days of candles the gate compares both models on (out of sample for the new one).
   gate_days: 30
+  # The gate's scorecard: each decision is scored over this many days after it (both
+  # versions, beside "always promote the newest" and "never retrain"), once those candles exist.
+  scorecard_days: 30
   # Attempts per training job before it is marked failed.
   max_attempts: 3
 
