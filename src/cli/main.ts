@@ -29,13 +29,13 @@ import { jsonError, wantsJson } from './json.js';
 import { setOffline } from './load-config.js';
 import { packageVersion } from '../util/package-version.js';
 
-// `kilo --version` / `-V` (beside --home / -c at most). Not commander's .version(): a program
+// `kilo --version` / `-V` (beside --home / -c / --offline at most). Not commander's .version(): a program
 // option is recognised after the subcommand too, and would swallow `kilo train --version 1.2`.
 function versionAsked(argv: readonly string[]): boolean {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--home' || argv[i] === '-c' || argv[i] === '--config') i++;
-    else if (!argv[i].startsWith('--home=') && !argv[i].startsWith('--config=')) rest.push(argv[i]);
+    else if (!argv[i].startsWith('--home=') && !argv[i].startsWith('--config=') && argv[i] !== '--offline') rest.push(argv[i]);
   }
   return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V');
 }
