@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { jsonError, snakeKey, snakeKeys, toJsonText, wantsJson } from '../../src/cli/json.js';
 import { runKilo, tempHome, writeArtifact } from '../helpers/artifact-fixtures.js';
 
+/** 15 node processes a test: a bound for a loaded 2-core machine, not a speed claim. */
+const SLOW = 900_000;
+
 /** Every key that is an identifier is snake_case; keys that are data (symbols, versions, file names) are exempt. */
 function camelKeys(value: unknown, at = '$'): string[] {
   if (value === null || typeof value !== 'object') return [];
@@ -106,7 +109,7 @@ describe('every --json command', () => {
     expect(results.get('signal: unknown symbol')!.code).toBe(3);
     expect(JSON.parse(results.get('signal: unknown symbol')!.stdout)).toMatchObject({ error: 'Asset not supported', reason: 'not listed on the simulator (seed 42)' });
     expect(JSON.parse(results.get('coverage: bad config')!.stdout)).toEqual({ error: expect.stringMatching(/config\.yaml:2: model\.training_mode/), exit_code: 2 });
-  });
+  }, SLOW);
 
   it('a good input: JSON with snake_case keys only', async () => {
     const cases: [string, string, string[]][] = [
@@ -135,7 +138,7 @@ describe('every --json command', () => {
     // The snapshot inside status is converted too (modelVersion was the reported mix-up).
     const status = JSON.parse(results.get('status')!.stdout) as { snapshot: { symbols: { symbol: string; model_version: string | null }[] } };
     expect(status.snapshot.symbols.find((s) => s.symbol === 'BTC/USDT')).toHaveProperty('model_version');
-  });
+  }, SLOW);
 
   it('kilo run --headless --json: every line JSON with snake_case keys', async () => {
     const r = await runKilo(home, ['run', '--headless', '--json', '--iterations', '2']);
@@ -143,5 +146,5 @@ describe('every --json command', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     expect(lines.some((l) => l.type === 'heartbeat')).toBe(true);
     expect(lines.flatMap((l) => camelKeys(l))).toEqual([]);
-  });
+  }, SLOW);
 });
