@@ -70,7 +70,7 @@ export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, 
       },
     },
   );
-  const json = JSON.stringify(model.toJSON());
+  const json = hooks.noFiles ? null : JSON.stringify(model.toJSON());
   const top = model
     .featureImportance()
     .slice(0, 3)
@@ -84,6 +84,6 @@ export async function trainGbdtStage(data: TrainingData, spec: PipelineJobSpec, 
       `${model.nRounds} rounds kept of ${params.rounds} (depth ${params.maxDepth}) on ${train.n} rows; top features ${top}; ` +
         `trees grown by the ${grower?.kind ?? 'typescript'} grower (${grower?.threads ?? 1} thread${grower?.threads === 1 ? '' : 's'})`,
     ],
-    files: (key, ts) => [{ type: 'gbdt', file: artifactFileName('gbdt', key, ts, 'json'), data: json }],
+    files: (key, ts) => (json === null ? [] : [{ type: 'gbdt', file: artifactFileName('gbdt', key, ts, 'json'), data: json }]),
   };
 }
