@@ -23,6 +23,9 @@ model:
   window: 16
   auto_train_new_symbols: false
   block_untrained_symbols: false
+  # The service's plumbing needs paper trades from a 1-epoch GRU whatever its walk-forward verdict
+  # (the edge gate is tested with it on in test/engine/edge-serving.test.ts).
+  require_edge: false
 auto_training:
   enabled: false
 training:
