@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { loadConfigOrDefaults } from '../load-config.js';
+import { printJson } from '../json.js';
 import { SYMBOL_RE } from '../../market/symbols.js';
 
 const MODES = ['on', 'off', 'auto'] as const;
@@ -30,7 +31,8 @@ export function registerEdge(program: Command): void {
         const { withEngineOrFiles } = await import('../engine-access.js');
         const on = mode === 'auto' ? null : mode === 'on';
         const r = await withEngineOrFiles(home, configPath, (api) => api.edgeOverride(symbol!, on, o.reason ?? `edge override ${mode} (kilo edge)`));
-        process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.message}\n`);
+        if (o.json) printJson(r);
+        else process.stdout.write(`${r.message}\n`);
         if (!r.ok) process.exitCode = 1;
         return;
       }
@@ -42,7 +44,7 @@ export function registerEdge(program: Command): void {
       if (symbol !== undefined && rows.length === 0) throw new CliError(`edge: ${symbol} is not in the engine's universe`, 3);
       const { edgeJson, edgeSummary } = await import('../../engine/edge-gate.js');
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(rows.map((r) => ({ symbol: r.symbol, model_version: r.modelVersion, edge: r.edge ? edgeJson(r.edge) : null })))}\n`);
+        printJson(rows.map((r) => ({ symbol: r.symbol, modelVersion: r.modelVersion, edge: r.edge ? edgeJson(r.edge) : null })));
         return;
       }
       for (const n of [view.note, ...notes]) if (n) process.stderr.write(`${n}\n`);
