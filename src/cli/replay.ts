@@ -310,6 +310,9 @@ export function replayJson(s: ReplaySummary): Record<string, unknown> {
   const trade = (t: TradeEvent) => ({ at: t.at, symbol: t.symbol, side: t.side, qty: t.qty, price: t.price, fee: t.fee, reason: t.reason, ...(t.realisedPnl !== undefined ? { realised_pnl: t.realisedPnl } : {}) });
   return {
     ...s.report,
+    // The window the replay was asked for (the report's own range starts at the first marked candle's open).
+    from: s.from,
+    to: s.to,
     signals: s.signals,
     correct: s.correct,
     win_rate: s.winRate,
@@ -318,6 +321,8 @@ export function replayJson(s: ReplaySummary): Record<string, unknown> {
     promoted: s.promoted,
     kept: s.kept,
     open_positions: s.openPositions,
+    first_prices: s.firstPrices,
+    last_prices: s.lastPrices,
     trades: s.trades.map(trade),
     ta_only_trades: s.taTrades.map(trade),
   };
