@@ -42,6 +42,8 @@ function disposals(p: SymbolPredictor): { count: number } {
 }
 
 /** The dispose of a dropped predictor runs on a later turn of the event loop (after its load settles). */
+type CacheLog = ConstructorParameters<typeof PredictorCache>[0];
+
 const nextTurn = async () => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
 };
@@ -75,7 +77,7 @@ describe('predictor cache expiry (resources.model_cache_ttl_min)', () => {
   it('unloads a predictor unused for longer than the TTL, keeps the one in use, reloads on the next request', async () => {
     let now = START;
     const lines: string[] = [];
-    const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`WARN ${m}`), error: (m: string) => lines.push(`ERROR ${m}`) };
+    const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`WARN ${m}`), error: (m: string) => lines.push(`ERROR ${m}`) } as unknown as CacheLog;
     const cache = new PredictorCache(log, { now: () => now, ttlMin: 30 });
     const btc = await cache.load('BTC/USDT', dirs['BTC/USDT']);
     const eth = await cache.load('ETH/USDT', dirs['ETH/USDT']);
@@ -114,7 +116,7 @@ describe('predictor cache expiry (resources.model_cache_ttl_min)', () => {
 
   it('serving() takes the TTL from the config each call: 0 never expires, a lower value applies at once', async () => {
     let now = START;
-    const cache = new PredictorCache({ info: () => undefined, warn: () => undefined, error: () => undefined }, { now: () => now });
+    const cache = new PredictorCache({ info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as CacheLog, { now: () => now });
     const registry = new ModelRegistry(registryPaths(home));
     await registry.refresh();
     const config = defaultConfig();
