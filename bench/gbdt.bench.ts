@@ -26,6 +26,8 @@ const reps = Math.max(1, Number(process.env.GBDT_BENCH_REPS ?? 3));
 
 interface Run {
   fit_s: number;
+  /** CPU seconds of the fit (user + system, all threads): on a shared machine the fairer figure. */
+  cpu_s?: number;
   val_acc: number;
   test_acc: number;
   predict_row_ms: number;
@@ -42,6 +44,7 @@ interface Contender {
   label: string;
   cmd: string;
   args: (dir: string) => string[];
+  env?: NodeJS.ProcessEnv;
   /** Maps the peer's JSON line to a Run. */
   parse: (line: Record<string, unknown>) => Run;
 }
@@ -59,6 +62,9 @@ const lightgbm = (threads: number): Contender => ({
   label: `lightgbm ${threads}T`,
   cmd: 'python3',
   args: (dir) => [join(here, 'peers/lightgbm_peer.py'), dir, String(threads)],
+  // OpenMP threads that spin while they wait make a 2-thread LightGBM crawl (minutes) on a machine
+  // whose cores are taken by others; passive waiting is its best case there. GBDT_BENCH_OMP_WAIT=ACTIVE restores the default.
+  env: { ...process.env, OMP_WAIT_POLICY: process.env.GBDT_BENCH_OMP_WAIT ?? 'PASSIVE' },
   parse: asRun,
 });
 const xgboost = (threads: number): Contender => ({
@@ -91,7 +97,7 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
 
 function run(c: Contender, dir: string): Run | string {
-  const r = spawnSync(c.cmd, c.args(dir), { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(c.cmd, c.args(dir), { encoding: 'utf8', maxBuffer: 1 << 20, env: c.env });
   if (r.status !== 0) {
     const lines = (r.stderr || r.error?.message || '').trim().split('\n');
     const why = lines.find((l) => /Error|error:/.test(l)) ?? lines.slice(-2).join(' | ');
@@ -137,21 +143,26 @@ function benchSymbol(stem: string, list: Contender[]): void {
       for (const c of list) {
         const r = run(c, dir);
         if (typeof r === 'string') console.log(`  ${r}`);
-        else runs.get(c.key)!.push(r);
+        else {
+          runs.get(c.key)!.push(r);
+          // Each run as it lands: a bench stopped halfway still leaves its figures.
+          console.log(`  run ${rep + 1} ${c.label}: fit ${r.fit_s.toFixed(2)} s${r.cpu_s !== undefined ? `, cpu ${r.cpu_s.toFixed(2)} s` : ''}, test acc ${pct(r.test_acc)} (load ${loadavg()})`);
+        }
       }
     }
     console.log(`  load average: ${before} before, ${loadavg()} after (2 cores); ${reps} interleaved runs each, fresh process per run`);
-    console.log(`  ${'contender'.padEnd(26)} ${'fit s: median [min-max]'.padEnd(26)} ${'val acc'.padEnd(8)} ${'test acc'.padEnd(8)} predict 1 row`);
+    console.log(`  ${'contender'.padEnd(26)} ${'fit s: median [min-max]'.padEnd(26)} ${'cpu s'.padEnd(6)} ${'val acc'.padEnd(8)} ${'test acc'.padEnd(8)} predict 1 row`);
     const med = new Map<string, Run>();
     for (const c of list) {
       const rs = runs.get(c.key)!;
       if (!rs.length) continue;
       const fits = rs.map((r) => r.fit_s);
-      const m: Run = { ...rs[0], fit_s: median(fits), predict_row_ms: median(rs.map((r) => r.predict_row_ms)) };
+      const cpus = rs.map((r) => r.cpu_s).filter((x): x is number => x !== undefined);
+      const m: Run = { ...rs[0], fit_s: median(fits), cpu_s: cpus.length ? median(cpus) : undefined, predict_row_ms: median(rs.map((r) => r.predict_row_ms)) };
       med.set(c.key, m);
       const extra = (m.mean_leaves !== undefined ? ` | ${m.mean_leaves.toFixed(1)} leaves/tree` : '') + (m.model_kb !== undefined ? ` | model JSON ${m.model_kb.toFixed(0)} KB` : '');
       console.log(
-        `  ${`${c.label} (${m.version})`.padEnd(26)} ${`${m.fit_s.toFixed(2)} [${Math.min(...fits).toFixed(2)}-${Math.max(...fits).toFixed(2)}]`.padEnd(26)} ` +
+        `  ${`${c.label} (${m.version})`.padEnd(26)} ${`${m.fit_s.toFixed(2)} [${Math.min(...fits).toFixed(2)}-${Math.max(...fits).toFixed(2)}]`.padEnd(26)} ${(m.cpu_s?.toFixed(2) ?? '-').padEnd(6)} ` +
           `${pct(m.val_acc).padEnd(8)} ${pct(m.test_acc).padEnd(8)} ${(m.predict_row_ms * 1000).toFixed(1)} us${extra}`,
       );
     }
@@ -174,7 +185,8 @@ function benchSymbol(stem: string, list: Contender[]): void {
       if (!x || !y) return;
       const r = x.fit_s / y.fit_s;
       const verdict = target === undefined ? '' : ` (target <= ${target.toFixed(1)}x: ${r <= target ? 'met' : 'MISSED'})`;
-      console.log(`  fit ${a} / ${b}: ${r.toFixed(2)}x${verdict}`);
+      const cpu = x.cpu_s !== undefined && y.cpu_s !== undefined ? `; cpu ${(x.cpu_s / y.cpu_s).toFixed(2)}x` : '';
+      console.log(`  fit ${a} / ${b}: ${r.toFixed(2)}x wall${verdict}${cpu}`);
     };
     ratio('kilo-native-1', 'lightgbm-1', 1);
     ratio('kilo-native-2', 'lightgbm-2', 1);
@@ -199,6 +211,7 @@ const list = contenders();
 console.log(`params: ${JSON.stringify(params)}`);
 console.log(
   'LightGBM runs max_depth = maxDepth with num_leaves = 2^maxDepth (the same trees as depth-wise growth, see bench/peers/lightgbm_peer.py), ' +
-    'min_data_in_leaf 0, min_sum_hessian_in_leaf = minChildWeight, lambda_l2 = lambda. Fit times include binning for everyone.',
+    'min_data_in_leaf 0, min_sum_hessian_in_leaf = minChildWeight, lambda_l2 = lambda. Fit times include binning for everyone. ' +
+    `LightGBM runs with OMP_WAIT_POLICY=${process.env.GBDT_BENCH_OMP_WAIT ?? 'PASSIVE'}. cpu s: user + system seconds of the fit, all threads.`,
 );
 for (const s of symbols) benchSymbol(s, list);

@@ -36,9 +36,12 @@ const train = load('train');
 const valid = load('valid');
 const test = load('test');
 let info: GrowerInfo | undefined;
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const model = await trainGbdt(train, { params: meta.params, grower, threads: Number(threadsArg ?? 1), onGrower: (g) => (info = g) });
 const fitS = (performance.now() - t0) / 1000;
+const c1 = process.cpuUsage(c0);
+const cpuS = (c1.user + c1.system) / 1e6;
 const reps = 2000;
 const out = new Float64Array(model.nClasses);
 const t1 = performance.now();
@@ -53,6 +56,7 @@ console.log(
     version: info?.kind ?? grower,
     threads: info?.threads ?? 1,
     fit_s: fitS,
+    cpu_s: cpuS,
     val_acc: accuracy(model, valid),
     test_acc: accuracy(model, test),
     predict_row_ms: rowMs,

@@ -149,6 +149,8 @@ const resourcesSchema = z.strictObject({
   min_free_memory_mb: nonNegInt.default(512),
   cleanup_max_age_days: posInt.default(90),
   cleanup_keep_top_n: posInt.default(5),
+  /** Minutes a loaded model may stay unused before it is unloaded (0: never). */
+  model_cache_ttl_min: z.number().min(0).max(525_600).default(180),
 });
 
 const paperSchema = z.strictObject({

@@ -221,6 +221,9 @@ resources:
   cleanup_max_age_days: 90
   # ... but keeps the best N per pair.
   cleanup_keep_top_n: 5
+  # A loaded model unused for this many minutes is unloaded (its memory freed; the next signal of
+  # its pair loads it again); 0: never. Keep it above the time between rounds (an hour on 1h candles).
+  model_cache_ttl_min: 180
 
 # Seconds between heartbeat lines in the log.
 heartbeat_interval_s: 300

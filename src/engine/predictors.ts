@@ -12,6 +12,11 @@
  * refresh after a finished training, which failed that retrain.) A predictor handed out stays
  * usable until the caller's next await: the dispose of an invalidated one waits for the next turn
  * of the event loop, and a load invalidated while in flight is never handed out.
+ *
+ * Expiry: a predictor not asked for during resources.model_cache_ttl_min (wall time; 0: never) is
+ * dropped like an invalidated one, so symbols that left the universe, stay blocked or stale, or were
+ * served once by a fallback do not keep their tfjs models in memory; the next request loads it again.
+ * The sweep runs inside the cache's own calls (every round asks for each served symbol), no timer.
  */
 import { loadArtifact } from '../models/artifact.js';
 import { SymbolPredictor } from '../models/predictor.js';
@@ -25,12 +30,35 @@ interface Entry {
   loading: Promise<SymbolPredictor>;
   /** Set when the entry left the map: its models are (about to be) disposed. */
   dropped: boolean;
+  /** Wall time (ms) of the last request for it. */
+  usedAt: number;
+}
+
+export interface PredictorCacheOptions {
+  /** Wall clock (ms) for expiry. @default Date.now */
+  now?: () => number;
+  /** Minutes unused before a predictor is dropped (0: never); serving() takes it from the config. @default 0 */
+  ttlMin?: number;
 }
 
 export class PredictorCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private ttlMs: number;
+  private nextSweep = 0;
 
-  constructor(private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>) {}
+  constructor(
+    private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
+    opts: PredictorCacheOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.ttlMs = ttlMs(opts.ttlMin ?? 0);
+  }
+
+  /** Symbols with a predictor loaded or loading (what the cache holds in memory). */
+  loaded(): string[] {
+    return [...this.entries.keys()];
+  }
 
   /** The predictor of `dir` for `symbol`, or null (logged) when that artifact cannot be used. */
   async get(symbol: string, dir: string): Promise<SymbolPredictor | null> {
@@ -47,17 +75,21 @@ export class PredictorCache {
    * fails is taken out of service and the next one loaded in the same call. null when none can serve.
    */
   async serving(registry: ModelRegistry, config: Config, symbol: string, now: number): Promise<{ predictor: SymbolPredictor; serving: ServingArtifact } | null> {
+    // The config can be reloaded while the engine runs: the current value applies from this call on.
+    this.setTtl(config.resources.model_cache_ttl_min);
     const got = await registry.loadServing(config, symbol, now, (a) => this.load(symbol, a.dir));
     return got ? { predictor: got.value, serving: got.serving } : null;
   }
 
   /** Like get, but a failure is thrown. Concurrent callers for the same symbol and folder share one load. */
   async load(symbol: string, dir: string): Promise<SymbolPredictor> {
+    const at = this.now();
+    this.expire(at, symbol);
     for (;;) {
       let e = this.entries.get(symbol);
       if (e && e.dir !== dir) this.invalidate(symbol);
       if (!e || e.dir !== dir) {
-        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol)), dropped: false };
+        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol)), dropped: false, usedAt: at };
         const entry = e;
         this.entries.set(symbol, entry);
         // A failed load is not kept: the registry takes the artifact out of service instead.
@@ -66,10 +98,34 @@ export class PredictorCache {
           () => this.entries.get(symbol) === entry && this.entries.delete(symbol),
         );
       }
+      e.usedAt = Math.max(e.usedAt, at);
       const p = await e.loading;
       if (!e.dropped) return p;
       // Invalidated while it loaded (a promotion, a rescan): its models are being disposed; load again.
     }
+  }
+
+  setTtl(minutes: number): void {
+    const ms = ttlMs(minutes);
+    if (ms !== this.ttlMs) this.nextSweep = 0;
+    this.ttlMs = ms;
+  }
+
+  /**
+   * Drop the predictors unused for longer than the TTL (not `keep`, the one being asked for). Runs at
+   * most every TTL/4 (and at least every minute): a predictor lives between TTL and 1.25 x TTL unused.
+   */
+  expire(at = this.now(), keep?: string): string[] {
+    if (this.ttlMs <= 0 || at < this.nextSweep) return [];
+    this.nextSweep = at + Math.min(60_000, this.ttlMs / 4);
+    const gone: string[] = [];
+    for (const [s, e] of [...this.entries]) {
+      if (s === keep || at - e.usedAt <= this.ttlMs) continue;
+      gone.push(s);
+      this.invalidate(s);
+      this.log.info(`${s}: model at ${e.dir} unloaded after ${Math.round((at - e.usedAt) / 60_000)} min unused (resources.model_cache_ttl_min ${this.ttlMs / 60_000})`, s);
+    }
+    return gone;
   }
 
   invalidate(symbol: string): void {
@@ -92,6 +148,8 @@ export class PredictorCache {
     for (const s of [...this.entries.keys()]) this.invalidate(s);
   }
 }
+
+const ttlMs = (minutes: number): number => (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 0);
 
 async function loadPredictor(dir: string, warn: (m: string) => void): Promise<SymbolPredictor> {
   const artifact = await loadArtifact(dir);
