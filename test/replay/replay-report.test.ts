@@ -105,6 +105,7 @@ describe.skipIf(!hasData)('replay report on real candles (skipped when ../shared
     const config = testConfig((c) => {
       c.universe.symbols = ['BTC/USDT', 'ETH/USDT'];
       c.training.walk_forward_folds = 0;
+      c.training.auto_profile = 'quick';
       c.training.quick = { ...c.training.quick, trees: 8, data_days: 100 };
       c.auto_training.initial_train_after_signals = 5;
       c.auto_training.max_days_between_retrain = 1;
