@@ -151,10 +151,10 @@ describe('kilo run --headless as a service', () => {
     // The engine's own log says so (its stdout reaches us a moment later).
     for (let i = 0; i < 300 && !/BTC\/USDT rolled back from 1\.0 to 1\.1: through the api/.test(e.out()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(e.out()).toMatch(/BTC\/USDT rolled back from 1\.0 to 1\.1: through the api/);
-    const st = JSON.parse((await kilo(trained, ['status', '--json'])).stdout) as { source: string; pid: number; snapshot: { symbols: { symbol: string; modelVersion: string | null }[] } };
+    const st = JSON.parse((await kilo(trained, ['status', '--json'])).stdout) as { source: string; pid: number; snapshot: { symbols: { symbol: string; model_version: string | null }[] } };
     expect(st.source).toBe('engine');
     expect(st.pid).toBe(e.proc.pid);
-    expect(st.snapshot.symbols.find((r) => r.symbol === 'BTC/USDT')?.modelVersion).toBe('1.1');
+    expect(st.snapshot.symbols.find((r) => r.symbol === 'BTC/USDT')?.model_version).toBe('1.1');
     expect(JSON.parse(readFileSync(join(trained, 'data', 'serving.json'), 'utf8'))['BTC/USDT']).toBe('1.1');
     e.proc.kill('SIGTERM');
     expect((await e.exited).code).toBe(0);
