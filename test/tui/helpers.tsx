@@ -9,8 +9,9 @@ export const KEYS = { up: '\u001B[A', down: '\u001B[B', enter: '\r', esc: '\u001
 
 export type Rendered = ReturnType<typeof render>;
 
-/** Poll lastFrame() until it satisfies `pred` (string: contains), or fail with the last frame. */
-export async function waitForFrame(r: Rendered, pred: string | ((f: string) => boolean), timeoutMs = 5000): Promise<string> {
+/** Poll lastFrame() until it satisfies `pred` (string: contains), or fail with the last frame. The
+ * deadline is generous: the full suite renders many consoles at once on 2 loaded cores. */
+export async function waitForFrame(r: Rendered, pred: string | ((f: string) => boolean), timeoutMs = 15_000): Promise<string> {
   const test = typeof pred === 'string' ? (f: string) => f.includes(pred) : pred;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -22,7 +23,7 @@ export async function waitForFrame(r: Rendered, pred: string | ((f: string) => b
 }
 
 /** Poll any condition with a deadline. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
