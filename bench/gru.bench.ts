@@ -5,7 +5,9 @@
  * through kilo's features (F = 36; torch reads the bytes kilo wrote); BENCH_DATA=random gives
  * uniform random [48 x 28] windows as in ../shared/STACK.md. Env: BENCH_N (default all real
  * windows, or 20000 random), BENCH_BATCH (256), BENCH_CELLS ("gru,lstm"), BENCH_BASELINE_N
- * (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3).
+ * (windows for the tf.layers baseline, default 2048; 0 skips it), BENCH_REPS (3), BENCH_EXTRAS=0
+ * (only the kilo-native vs torch-1-thread comparison: no baseline, tfjs-ops, AVX2-only, torch 2
+ * threads or two-worker runs, for a quick figure on a busy machine).
  *
  * kilo runs on each path it has: the native kernels (native/kilo_rnn.c) with the widest
  * instruction set the CPU has (AVX-512F here), the same kernels limited to AVX2+FMA (what a CPU
@@ -33,6 +35,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 256);
 const CELLS = (process.env.BENCH_CELLS ?? 'gru,lstm').split(',') as RnnCell[];
 const BASELINE_N = Number(process.env.BENCH_BASELINE_N ?? 2048);
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+const EXTRAS = process.env.BENCH_EXTRAS !== '0';
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('./peers/torch_peer.py', import.meta.url));
 
@@ -114,7 +117,7 @@ const rows: string[] = [];
 
 for (const cell of CELLS) {
   let baseline = '';
-  if (BASELINE_N > 0) {
+  if (EXTRAS && BASELINE_N > 0) {
     const small = { ...data, n: Math.min(BASELINE_N, N), x: data.x.subarray(0, Math.min(BASELINE_N, N) * WINDOW * F), y: data.y.subarray(0, Math.min(BASELINE_N, N)) };
     const b = await trainRnn(tf, small, val, { cell, units: UNITS, epochs: 1, batchSize: BATCH, seed: 1, impl: 'layers' });
     b.model.dispose();
@@ -122,10 +125,14 @@ for (const cell of CELLS) {
   }
   const loadStart = loadavg()[0];
   // The tfjs-ops path (what runs where the native kernels cannot be built), then the native kernels.
-  setNativeRnnEnabled(false);
-  const ops = await kiloEpoch(cell);
-  ops.model.dispose();
-  setNativeRnnEnabled(true);
+  let ops: { wps: number; cpuS: number } | undefined;
+  if (EXTRAS) {
+    setNativeRnnEnabled(false);
+    const o = await kiloEpoch(cell);
+    o.model.dispose();
+    ops = o;
+    setNativeRnnEnabled(true);
+  }
   // REPS runs of each side, interleaved, so a burst of load on this shared box hits both alike:
   // kilo on its best instruction set, kilo limited to AVX2 (when the CPU has more), torch 1 thread.
   const kilo: { wps: number; cpuS: number }[] = [];
@@ -137,7 +144,7 @@ for (const cell of CELLS) {
     const k = await kiloEpoch(cell);
     k.model.dispose();
     kilo.push(k);
-    if (best === 'avx512') {
+    if (EXTRAS && best === 'avx512') {
       setNativeIsa('avx2');
       const k2 = await kiloEpoch(cell);
       k2.model.dispose();
@@ -160,12 +167,12 @@ for (const cell of CELLS) {
   const cpuWps = (runs: { cpuS: number }[]) => median(runs.map((k) => N / k.cpuS));
   console.log(`\n${cell.toUpperCase()}(${UNITS}) -> Dense(3)   [load average ${fmt(loadStart, 1)} at the start on ${availableCores()} cores; median of ${REPS} interleaved runs each]`);
   if (baseline) console.log(`  kilo  wasm tf.layers.${cell} (before the fused layer): ${baseline}`);
-  console.log(`  kilo  tfjs ops (fallback without native kernels), 1 thread: ${fmt(ops.wps)} windows/s, ${fmt(N / ops.cpuS)} per CPU-second`);
+  if (ops) console.log(`  kilo  tfjs ops (fallback without native kernels), 1 thread: ${fmt(ops.wps)} windows/s, ${fmt(N / ops.cpuS)} per CPU-second`);
   console.log(`  kilo  ${native.active ? native.kernel : 'native kernels OFF (' + native.reason + ')'}, 1 thread: ${fmt(kiloWps)} windows/s [runs ${kilo.map((v) => fmt(v.wps)).join(', ')}], ${fmt(cpuWps(kilo))} per CPU-second; predict 1: ${fmt(p1, 2)} ms, 100: ${fmt(p100, 2)} ms`);
   if (kiloAvx2.length) console.log(`  kilo  native avx2+fma (no AVX-512), 1 thread: ${fmt(median(kiloAvx2.map((k) => k.wps)))} windows/s [runs ${kiloAvx2.map((v) => fmt(v.wps)).join(', ')}], ${fmt(cpuWps(kiloAvx2))} per CPU-second`);
   const t1 = peerRuns.length ? { ...peerRuns[0], windows_per_s: median(peerRuns.map((p) => p.windows_per_s)) } : peerError;
   const torchCpuWps = peerRuns.length ? median(peerRuns.map((p) => N / p.train_cpu_s)) : 0;
-  const t2 = runPeer(cell, 2);
+  const t2 = EXTRAS ? runPeer(cell, 2) : 'skipped (BENCH_EXTRAS=0)';
   if (peerRuns.length) console.log(`  torch 1 thread runs: ${peerRuns.map((p) => fmt(p.windows_per_s)).join(', ')}; ${fmt(torchCpuWps)} per CPU-second`);
   for (const [label, p] of [['torch 1 thread     ', t1], ['torch 2 threads    ', t2]] as const) {
     if (typeof p === 'string') console.log(`  ${label}: ${p}`);
@@ -176,20 +183,22 @@ for (const cell of CELLS) {
     ratio = fmt(kiloWps / t1.windows_per_s, 2);
     console.log(`  ratio per core (kilo / torch 1 thread, medians): ${ratio}x; worst kilo run / best torch run: ${fmt(Math.min(...kilo.map((k) => k.wps)) / Math.max(...peerRuns.map((p) => p.windows_per_s)), 2)}x; per CPU-second: ${fmt(cpuWps(kilo) / torchCpuWps, 2)}x`);
     if (kiloAvx2.length) console.log(`  ratio per core, kilo avx2+fma / torch 1 thread: ${fmt(median(kiloAvx2.map((k) => k.wps)) / t1.windows_per_s, 2)}x; per CPU-second: ${fmt(cpuWps(kiloAvx2) / torchCpuWps, 2)}x`);
-    console.log(`  ratio per core, tfjs-ops fallback / torch 1 thread: ${fmt(ops.wps / t1.windows_per_s, 2)}x`);
+    if (ops) console.log(`  ratio per core, tfjs-ops fallback / torch 1 thread: ${fmt(ops.wps / t1.windows_per_s, 2)}x`);
   }
-  const two = await twoWorkers(cell);
-  console.log(`  kilo  two trainings at once in 2 worker threads: ${fmt(two.total)} windows/s total (${two.each.map((v) => fmt(v)).join(' + ')}); ${fmt(two.wall)} windows/s over the wall time incl. worker start-up and data build`);
-  if (typeof t2 !== 'string') {
+  const two = EXTRAS ? await twoWorkers(cell) : undefined;
+  if (two) console.log(`  kilo  two trainings at once in 2 worker threads: ${fmt(two.total)} windows/s total (${two.each.map((v) => fmt(v)).join(' + ')}); ${fmt(two.wall)} windows/s over the wall time incl. worker start-up and data build`);
+  if (two && typeof t2 !== 'string') {
     console.log(`  ratio one training (kilo 1 thread / torch 2 threads): ${fmt(kiloWps / t2.windows_per_s, 2)}x`);
     console.log(`  ratio machine total (kilo 2 workers / torch 2 threads): ${fmt(two.total / t2.windows_per_s, 2)}x`);
   }
   const loadEnd = loadavg()[0];
   console.log(`  load average at the end: ${fmt(loadEnd, 1)}`);
   const tw = (p: PeerResult | string) => (typeof p === 'string' ? '-' : fmt(p.windows_per_s));
-  rows.push(`| ${cell.toUpperCase()} | ${fmt(kiloWps)} | ${kiloAvx2.length ? fmt(median(kiloAvx2.map((k) => k.wps))) : '-'} | ${fmt(ops.wps)} | ${tw(t1)} | ${tw(t2)} | ${ratio || '-'}x | ${fmt(two.total)} | ${fmt(p1, 2)} / ${fmt(p100, 2)} | ${typeof t1 === 'string' ? '-' : `${fmt(t1.predict1_ms, 2)} / ${fmt(t1.predict100_ms, 2)}`} | ${fmt(loadStart, 1)}-${fmt(loadEnd, 1)} |`);
+  const cpuRatio = torchCpuWps ? `${fmt(cpuWps(kilo) / torchCpuWps, 2)}x` : '-';
+  const cpuS = (runs: { cpuS: number }[]) => fmt(median(runs.map((r) => r.cpuS)), 2);
+  rows.push(`| ${cell.toUpperCase()} | ${fmt(kiloWps)} | ${tw(t1)} | ${ratio || '-'}x | ${fmt(cpuWps(kilo))} | ${torchCpuWps ? fmt(torchCpuWps) : '-'} | ${cpuRatio} | ${cpuS(kilo)} | ${peerRuns.length ? cpuS(peerRuns.map((p) => ({ cpuS: p.train_cpu_s }))) : '-'} | ${kiloAvx2.length ? fmt(median(kiloAvx2.map((k) => k.wps))) : '-'} | ${ops ? fmt(ops.wps) : '-'} | ${tw(t2)} | ${two ? fmt(two.total) : '-'} | ${fmt(p1, 2)} / ${fmt(p100, 2)} | ${typeof t1 === 'string' ? '-' : `${fmt(t1.predict1_ms, 2)} / ${fmt(t1.predict100_ms, 2)}`} | ${fmt(loadStart, 1)}-${fmt(loadEnd, 1)} |`);
 }
 
-console.log('\n| cell | kilo native windows/s | kilo avx2 only | kilo tfjs fallback | torch 1T | torch 2T | per core kilo/torch 1T | kilo 2 workers total | kilo predict 1 / 100 ms | torch predict 1 / 100 ms | load avg |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`\n| cell | kilo native windows/s (wall, median of ${REPS}) | torch 1T windows/s | per core kilo/torch 1T (wall) | kilo windows per CPU-s | torch 1T windows per CPU-s | kilo/torch per CPU-s | kilo CPU s/epoch | torch CPU s/epoch | kilo avx2 only | kilo tfjs fallback | torch 2T | kilo 2 workers total | kilo predict 1 / 100 ms | torch predict 1 / 100 ms | load avg |`);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
