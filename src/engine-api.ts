@@ -161,6 +161,8 @@ export interface ModelVersionView {
   /** Oldest training-data start among its artifacts (ms), null when unknown. */
   trainingStart: number | null;
   createdAt: number | null;
+  /** The data its artifacts were trained on, described (source kind, exchange/folder/seed, range). */
+  dataSources: string[];
 }
 
 export type ModelVerdictKind = 'serving' | 'selected' | 'pinned' | 'outscored' | 'rejected' | 'incomplete' | 'unscored';

@@ -9,6 +9,7 @@ import type { CoverageReport } from '../assets/coverage.js';
 import type { DiscoveredArtifact, DiscoveredVersion } from '../registry/discover.js';
 import type { ServingArtifact } from '../registry/registry.js';
 import { artifactMismatch, type SelectionCandidate, type SelectionResult } from '../policy/selection.js';
+import { describeProvenance } from '../market/provenance.js';
 
 const DAY_MS = 86_400_000;
 
@@ -77,6 +78,8 @@ export function projectModels(versions: readonly DiscoveredVersion[], sel: Selec
       featureHash: meta?.feature_schema_hash ?? null,
       trainingStart: starts.length ? Math.min(...starts) : null,
       createdAt: created.length ? Math.max(...created) : null,
+      // What data made each artifact (issue 13: every model says what it was trained on).
+      dataSources: [...new Set(v.artifacts.map((a) => describeProvenance(a.metadata?.data_source)))],
     };
   });
 }

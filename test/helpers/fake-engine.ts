@@ -133,6 +133,7 @@ export function modelView(version: string, over: Partial<ModelVersionView> = {})
     featureHash: 'abc123',
     trainingStart: Date.UTC(2023, 0, 1),
     createdAt: Date.UTC(2023, 11, 31),
+    dataSources: ['exchange binance via api.binance.com, 2023-01-01 .. 2023-12-31'],
     ...over,
   };
 }

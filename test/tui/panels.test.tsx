@@ -24,6 +24,8 @@ describe('models panel', () => {
     await press(r, '2');
     let f = await waitForFrame(r, '1.1: serves BTC/USDT (highest score)');
     expect(f).toContain('score = symbols 0.500 + recency 0.400 + version 0.110 = 1.010');
+    // Every model says what it was trained on (its provenance), in the panel too.
+    expect(f).toContain('trained on exchange binance via api.binance.com');
     expect(f).toMatch(/Serving: BTC\/USDT 1\.1\s+ETH\/USDT 1\.0/);
     // At 200 columns nothing of the score or the symbol list is cut.
     expect(f).toMatch(/1\.1\s+serves 1\s+single\s+BTC\/USDT\s/);

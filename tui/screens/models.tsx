@@ -66,6 +66,7 @@ export function Models({ width, height, active, selectedSymbol, report }: Models
   const detail: string[] = [];
   if (cur) {
     detail.push(`${cur.version}: ${cur.verdict.reason}`);
+    for (const d of cur.dataSources) detail.push(`trained on ${d}`);
     // The edge gate on each symbol this version serves: does it trade, and the figures.
     for (const r of snap.symbols) if (r.edge && r.modelVersion === cur.version) detail.push(`${r.symbol}: ${r.edge.label} - ${edgeSummary(r.edge)}`);
     if (cur.score) {
