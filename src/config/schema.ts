@@ -144,7 +144,7 @@ const trainingSchema = z.strictObject({
 
 const resourcesSchema = z.strictObject({
   storage_limit_mb: z.number().positive().max(1_000_000).default(100),
-  training_timeout_s: posInt.max(86_400).default(300),
+  training_timeout_s: posInt.max(86_400).default(1800),
   max_concurrent_trainings: posInt.max(16).default(2),
   min_free_memory_mb: nonNegInt.default(512),
   cleanup_max_age_days: posInt.default(90),

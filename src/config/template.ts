@@ -211,8 +211,9 @@ training:
 resources:
   # Disk budget for models/, in MB.
   storage_limit_mb: 100
-  # A training running longer than this is stopped, in seconds.
-  training_timeout_s: 300
+  # A training running longer than this is stopped, in seconds (a full-profile training with
+  # its walk-forward folds takes several minutes on 2 busy cores; 300 s cut them all off).
+  training_timeout_s: 1800
   # Trainings run in parallel worker threads.
   max_concurrent_trainings: 2
   # No new training starts below this much free memory, in MB.
