@@ -239,6 +239,7 @@ describe.skipIf(!hasData)('replay report on real candles (skipped when ../shared
     for (const k of keys(json)) expect(k).toMatch(/^[a-z0-9_/]+$/i);
     expect(keys(json).filter((k) => /[A-Z]/.test(k) && !k.includes('/'))).toEqual([]);
     expect(json.strategies.kilo.max_drawdown_pct).toBeCloseTo(ks.dd, 8);
+    expect(json.last_prices['BTC/USDT']).toBe(closes['BTC/USDT'].at(-1));
 
     // --report: a self-contained HTML file (no script, nothing fetched) and an SVG.
     const html = join(home, 'report.html');
