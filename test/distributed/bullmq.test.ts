@@ -134,7 +134,7 @@ describe.skipIf(!REDIS_SERVER)('distributed training on BullMQ + redis-server', 
         if (type === 'string') everything += await client.get(k);
         else if (type === 'hash') everything += JSON.stringify(await client.hgetall(k));
         else if (type === 'list') everything += JSON.stringify(await client.lrange(k, 0, -1));
-        else if (type === 'zset') everything += JSON.stringify(await client.zrange(k, 0, -1));
+        else if (type === 'zset') everything += JSON.stringify(await client.zrange(k, '0', '-1'));
         else if (type === 'stream') everything += JSON.stringify(await client.xrange(k, '-', '+'));
       }
       const data = JSON.parse(dump.data!) as RemoteJobData;

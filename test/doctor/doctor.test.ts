@@ -21,7 +21,7 @@ async function homeWith(config: string): Promise<{ home: string; configPath: str
   return { home, configPath };
 }
 
-const byName = (checks: { name: string }[], name: string) => checks.find((c) => c.name === name)!;
+const byName = <T extends { name: string }>(checks: T[], name: string): T => checks.find((c) => c.name === name)!;
 
 describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('kilo doctor', () => {
   it('pointed at the loopback exchange: the exchange check passes with URL, latency and skew', async () => {

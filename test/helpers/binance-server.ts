@@ -193,7 +193,7 @@ export async function startBinanceServer(opts: BinanceServerOptions = {}): Promi
         sel = q.startTime !== undefined ? sel.slice(0, limit) : sel.slice(-limit);
         let out = sel.map((r) => kline(r, step));
         const d = defects.shift();
-        if (d) out = applyDefect(out, d);
+        if (d) out = applyDefect(out, d) as typeof out;
         body = out;
         break;
       }

@@ -23,7 +23,8 @@ export type RecordedCall =
   | { name: 'block'; symbol: string; reason?: string }
   | { name: 'unblock'; symbol: string }
   | { name: 'pinModel'; version: string | null }
-  | { name: 'rollback'; symbol: string; reason?: string };
+  | { name: 'rollback'; symbol: string; reason?: string }
+  | { name: 'edgeOverride'; symbol: string; on: boolean | null; reason?: string };
 
 type Handler = (...args: never[]) => void;
 
@@ -59,7 +60,7 @@ export function emptySnapshot(): EngineSnapshot {
     selectedVersion: null,
     pinnedVersion: null,
     selection: { winner: null, reason: 'no compatible complete model', pin: null },
-    coverage: { universeMode: 'list', universe: [], trained: [], untrained: [], queued: [], training: [], blocked: [], configStatus: [], rows: [] },
+    coverage: { universeMode: 'list', universe: [], trained: [], untrained: [], queued: [], training: [], blocked: [], skipped: [], configStatus: [], rows: [] },
     logs: [],
     promotions: [],
     servingEvents: [],
@@ -82,7 +83,8 @@ export function symbolRow(symbol: string, over: Partial<SymbolRow> = {}): Symbol
     retrainReason: '',
     lastRetrain: null,
     modelVersion: '1.0',
-    servingVia: 'serving',
+    servingVia: 'promoted',
+    servingReason: null,
     position: 0,
     pnl: { realised: 0, unrealised: 0, fees: 0, trades: 0 },
     ...over,
@@ -169,12 +171,12 @@ export class FakeEngine implements EngineApi {
   on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void): () => void {
     let set = this.handlers.get(event);
     if (!set) this.handlers.set(event, (set = new Set()));
-    set.add(handler as Handler);
-    return () => set.delete(handler as Handler);
+    set.add(handler as unknown as Handler);
+    return () => set.delete(handler as unknown as Handler);
   }
 
   emit<K extends keyof EngineEvents>(event: K, ...args: EngineEvents[K]): void {
-    for (const h of [...(this.handlers.get(event) ?? [])]) (h as (...a: EngineEvents[K]) => void)(...args);
+    for (const h of [...(this.handlers.get(event) ?? [])]) (h as unknown as (...a: EngineEvents[K]) => void)(...args);
   }
 
   listenerCount(event?: keyof EngineEvents): number {
@@ -227,4 +229,8 @@ export class FakeEngine implements EngineApi {
   rollback(symbol: string, reason?: string): Promise<CommandResult> {
     return this.record(reason === undefined ? { name: 'rollback', symbol } : { name: 'rollback', symbol, reason });
   }
+  edgeOverride(symbol: string, on: boolean | null, reason?: string): Promise<CommandResult> {
+    return this.record({ name: 'edgeOverride', symbol, on, ...(reason ? { reason } : {}) });
+  }
+
 }

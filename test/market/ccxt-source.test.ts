@@ -159,7 +159,7 @@ describe.skipIf(!existsSync(DEFAULT_DATA_DIR))('ccxt source against the loopback
     c.clock.advance(5 * H);
     await c.source.ensureMarkets();
     expect(c.source.marketsNotice).toMatch(/unreachable; using markets cached 5\.0 h ago/);
-    expect(c.source.exchange.markets['BTC/USDT']).toBeDefined();
+    expect(c.source.exchange.markets?.['BTC/USDT']).toBeDefined();
   });
 
   it('secrets never appear in errors thrown through the source', async () => {

@@ -48,7 +48,7 @@ describe('fast-ops', () => {
     const x = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]);
     const { steps, stepsT } = dataSteps(x);
     expect(steps.map((s) => s.arraySync())).toEqual([[[1, 2], [7, 8]], [[3, 4], [9, 10]], [[5, 6], [11, 12]]]);
-    expect(stepsT[1].arraySync()).toEqual([[3, 9], [4, 10]]);
+    expect(stepsT![1].arraySync()).toEqual([[3, 9], [4, 10]]);
   });
 });
 

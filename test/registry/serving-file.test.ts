@@ -8,10 +8,11 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readServingMap, servingFromDecisions, updateServingMap } from '../../src/registry/serving.js';
 import { PromotionHistory } from '../../src/trading/promotion-history.js';
+import type { PromotionDecision } from '../../src/engine-api.js';
 import { tempHome } from '../helpers/artifact-fixtures.js';
 
-const decision = (symbol: string, champion: string | null, challenger: string, promoted: boolean, at: number) => ({
-  at, symbol, championVersion: champion, challengerVersion: challenger, championScore: 0.4, challengerScore: 0.5, promoted, reason: 'test',
+const decision = (symbol: string, champion: string | null, challenger: string, promoted: boolean, at: number): PromotionDecision => ({
+  at, symbol, kind: promoted ? 'promoted' : challenger === '-' ? 'failed' : 'kept', championVersion: champion, challengerVersion: challenger, championScore: 0.4, challengerScore: 0.5, reason: 'test',
 });
 
 async function files(home: string) {

@@ -67,7 +67,7 @@ describe('predictor cache under a promotion (real GRU/PPO artifacts)', () => {
 
   it('invalidate()/clear() while the new champion loads dispose each model once and never throw', async () => {
     const lines: string[] = [];
-    const cache = new PredictorCache({ info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`WARN ${m}`), error: (m: string) => lines.push(`ERROR ${m}`) });
+    const cache = new PredictorCache({ info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`WARN ${m}`), error: (m: string) => void lines.push(`ERROR ${m}`) } as never);
     const candles = await simCandles('BTC/USDT', 20);
     const old = await cache.get('BTC/USDT', dirs[0]);
     expect(old?.predict('BTC/USDT', candles).modelVersion).toBe('1.0');
@@ -147,7 +147,7 @@ describe('concurrent retrains and gates in a running engine', () => {
       }
       const jobs = engine.queue.list();
       const bad = jobs.filter((j) => j.state !== 'done').map((j) => `${j.symbol} ${j.state}: ${j.last_error ?? ''}`);
-      const promoted = engine.promotions.list().filter((d) => d.promoted && d.championVersion !== null).length;
+      const promoted = engine.promotions.list().filter((d) => d.kind === 'promoted' && d.championVersion !== null).length;
       console.log(`[retrain-stress] ${symbols.length} symbols, ${jobs.length} trainings (2 concurrent), ${engine.promotions.list().length} gate decisions (${promoted} retrains promoted), ${bad.length} not done, ${errors.length} error lines`);
       expect(bad).toEqual([]);
       expect(errors).toEqual([]);

@@ -44,7 +44,7 @@ async function homeWithPromotions(): Promise<string> {
   await reg.refresh();
   const history = await PromotionHistory.open(join(home, 'data', 'promotions.json'));
   for (const [s, v] of Object.entries(PROMOTED)) {
-    await history.add({ at: START, symbol: s, championVersion: '1.0', challengerVersion: v, championScore: 0.4, challengerScore: 0.5, promoted: true, reason: 'test' });
+    await history.add({ at: START, symbol: s, championVersion: '1.0', challengerVersion: v, championScore: 0.4, challengerScore: 0.5, kind: 'promoted', reason: 'test' });
     await reg.setServing(s, v);
   }
   return home;

@@ -1,7 +1,7 @@
 import React from 'react';
 import chalk from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeEngine, jobView, modelView, symbolRow } from '../helpers/fake-engine.js';
+import { FakeEngine, emptySnapshot, jobView, modelView, symbolRow } from '../helpers/fake-engine.js';
 import { KEYS, press, renderApp, waitFor, waitForFrame } from './helpers.js';
 import { parseCommandLine, CommandLineError } from '../../tui/commands.js';
 import { helpLines } from '../../tui/components/help-overlay.js';
@@ -21,7 +21,7 @@ function busyEngine(): FakeEngine {
     symbols,
     jobs: [jobView('1', 'BTC/USDT', { state: 'running', progress: { phase: 'gru', epoch: 1, epochs: 5, loss: 0.7, valMetric: 0.5, fraction: 0.2, etaS: 30 }, lossHistory: [0.9, 0.7] })],
     models: [modelView('1.0', { selected: true, trainedSymbols: symbols.map((s) => s.symbol) })],
-    portfolio: { cash: 5000, equity: 10_512.34, pnl: 512.34, pnlPct: 5.12, exposure: 0.5, equityCurve: Array.from({ length: 300 }, (_, i) => 10_000 + i * 2) },
+    portfolio: { ...emptySnapshot().portfolio, cash: 5000, equity: 10_512.34, pnl: 512.34, pnlPct: 5.12, exposure: 0.5, equityCurve: Array.from({ length: 300 }, (_, i) => 10_000 + i * 2) },
     overallWinRate: 0.52,
     jobsRunning: 1,
     dataSource: 'binance (ccxt) with a rather long description',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeEngine, symbolRow } from '../helpers/fake-engine.js';
+import { FakeEngine, emptySnapshot, symbolRow } from '../helpers/fake-engine.js';
 import { KEYS, press, renderApp, waitFor, waitForFrame } from './helpers.js';
 import { fmtDuration } from '../../tui/format.js';
 
@@ -10,7 +10,7 @@ function engineWithSymbols(): FakeEngine {
       symbolRow('ETH/USDT', { price: 2250.25, state: 'training', needsRetrain: true, retrainReason: 'win rate 41.0% < 45%' }),
       symbolRow('DOGE/USDT', { price: 0.08123, state: 'blocked', stateReason: 'no model yet' }),
     ],
-    portfolio: { cash: 9000, equity: 10250, pnl: 250, pnlPct: 2.5, exposure: 0.1, equityCurve: [10000, 10100, 10050, 10250] },
+    portfolio: { ...emptySnapshot().portfolio, cash: 9000, equity: 10250, pnl: 250, pnlPct: 2.5, exposure: 0.1, equityCurve: [10000, 10100, 10050, 10250] },
     overallWinRate: 0.55,
     jobsRunning: 1,
   });
