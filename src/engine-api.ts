@@ -52,6 +52,17 @@ export interface EdgeView {
   figures: VerdictFigures | null;
 }
 
+export interface ShadowView {
+  challenger: string;
+  champion: string;
+  /** Market time the shadow ends. */
+  until: number;
+  /** Challenger minus champion PnL after costs over the shadow so far (percentage points), null before the first scored candle. */
+  aheadPct: number | null;
+  /** "shadow v1.3 until 2023-09-02 10:00 UTC, ahead by +0.42 %". */
+  label: string;
+}
+
 export interface SymbolRow {
   symbol: string;
   tier: AssetTier;
@@ -77,6 +88,8 @@ export interface SymbolRow {
   servingReason: string | null;
   /** The edge gate's call on that version for this symbol; null when no model serves it. */
   edge?: EdgeView | null;
+  /** A challenger running in shadow beside the serving version (auto_training.shadow_days), else null. */
+  shadow?: ShadowView | null;
   position: number;
   /** Paper PnL of this symbol: realised (closed trades, after fees) and unrealised (open position). */
   pnl: SymbolPnl;
@@ -173,8 +186,9 @@ export interface ModelVerdict {
 }
 
 /** What a model decision did; code branches on this, `reason` is for people. */
-export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback';
-export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback'];
+export type DecisionKind = 'promoted' | 'kept' | 'failed' | 'no_edge' | 'pinned' | 'rollback' | 'shadow' | 'shadow_failed';
+/** 'shadow': passed the gate, now runs auto_training.shadow_days in shadow (serving unchanged); 'shadow_failed': dropped after it. */
+export const DECISION_KINDS: readonly DecisionKind[] = ['promoted', 'kept', 'failed', 'no_edge', 'pinned', 'rollback', 'shadow', 'shadow_failed'];
 
 export interface PromotionDecision {
   at: number;

@@ -80,6 +80,8 @@ export interface Engine extends EngineApi {
   readonly outcomes: OutcomeTracker;
   readonly broker: PaperBroker;
   readonly promotions: PromotionHistory;
+  /** Where gate decisions are applied (a challenger in shadow included). */
+  readonly decisions: ModelDecisions;
   readonly registry: ModelRegistry;
   readonly queue: TrainingQueue;
   readonly state: EngineState;
@@ -195,7 +197,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     });
     const store = new EngineStore(project({ ...sources(), round: 0, coverage: null, live: new Map() }));
     logger.subscribe((e) => store.emit('log', e));
-    const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store, logger, marketNow });
+    const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store, logger, marketNow, candles: (symbol, since, until) => source.fetchCandles(symbol, tf, since, until) });
     const storage = new StorageCleaner({ config, state, registry, modelsDir, clock, marketNow, logger });
     const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting() });
     const cov = new CoverageKeeper({ config, state, clock, marketNow, timeframe: tf, stepMs: step, source, registry, queue, broker, logger, conditions });
@@ -221,6 +223,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       conditions,
       store,
       publish,
+      checkShadows: () => decisions.checkShadows(),
     });
 
     function publish(): EngineSnapshot {
@@ -281,6 +284,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       outcomes,
       broker,
       promotions,
+      decisions,
       registry,
       queue,
       state,

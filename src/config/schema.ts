@@ -113,6 +113,12 @@ const autoTrainingSchema = z.strictObject({
   gate_days: posInt.max(365).default(30),
   /** The gate's scorecard: each decision is scored over this many days after it, once those candles exist (kilo models, replay). */
   scorecard_days: posInt.max(365).default(30),
+  /**
+   * Days of market time a challenger that passed the gate runs in shadow (scored, not traded)
+   * before it serves; promoted then only if its PnL after costs over those days stayed ahead of
+   * the champion's by promotion_margin (pro-rated). 0: promoted at once.
+   */
+  shadow_days: z.number().min(0).max(90).default(0),
   max_attempts: posInt.max(20).default(3),
 });
 

@@ -175,6 +175,10 @@ auto_training:
   # The gate's scorecard: each decision is scored over this many days after it (both
   # versions, beside "always promote the newest" and "never retrain"), once those candles exist.
   scorecard_days: 30
+  # Days of market time a new model that passed the gate first runs in shadow (its signals
+  # scored after costs beside the serving model's, not traded); it serves only if it stayed
+  # ahead over them by promotion_margin (pro-rated), else it is dropped. 0: it serves at once.
+  shadow_days: 0
   # Attempts per training job before it is marked failed.
   max_attempts: 3
 

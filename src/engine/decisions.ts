@@ -14,6 +14,12 @@ import type { OutcomeTracker } from '../trading/outcomes.js';
 import type { PromotionHistory } from '../trading/promotion-history.js';
 import type { EngineStore } from './store.js';
 import type { EngineState } from './state.js';
+import { TIMEFRAME_MS, type Candle, type Timeframe } from '../market/types.js';
+import { decideShadow, type ShadowState } from '../policy/shadow.js';
+import { scoreShadow } from './shadow.js';
+
+const DAY_MS = 86_400_000;
+const day = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
 /**
  * The gate's verdict as a decision kind. A verdict that carries its own kind (the edge-aware gate
@@ -36,14 +42,83 @@ export interface DecisionDeps {
   store: Pick<EngineStore, 'emit'>;
   logger: Logger;
   marketNow: () => number;
+  /** Closed candles of a symbol in [since, until] (ms): a challenger in shadow is scored on them. Without it no shadow is scored. */
+  candles?: (symbol: string, since: number, until: number) => Promise<Candle[]>;
 }
 
 export class ModelDecisions {
   constructor(private readonly d: DecisionDeps) {}
 
+  /**
+   * A training's gate decision. With auto_training.shadow_days > 0 a challenger the gate promoted
+   * over a champion does not serve yet: a 'shadow' decision is recorded (serving unchanged) and it
+   * runs in shadow until checkShadows decides. A first model, a forced serve and every other kind
+   * are applied as they are.
+   */
+  async applyGate(dec: PromotionDecision, notes: readonly string[] = []): Promise<void> {
+    const days = this.d.state.effectiveConfig().auto_training.shadow_days;
+    if (!(days > 0) || dec.kind !== 'promoted' || dec.forced || !dec.championVersion || !dec.challengerVersion) return this.apply(dec, notes);
+    const startedAt = this.d.marketNow();
+    const until = startedAt + days * DAY_MS;
+    await this.apply({ ...dec, kind: 'shadow', reason: `passed the gate (${dec.reason}); runs ${days} day(s) in shadow until ${day(until)} UTC before it serves` }, notes);
+    this.d.state.setShadow(dec.symbol, { champion: dec.championVersion, challenger: dec.challengerVersion, startedAt, until, gateReason: dec.reason, score: null });
+  }
+
+  /**
+   * Every round: each challenger in shadow is scored on the candles since it started (once per new
+   * candle) and, when its days are over, promoted or dropped (decideShadow).
+   */
+  async checkShadows(): Promise<void> {
+    const { state } = this.d;
+    const candles = this.d.candles;
+    if (!candles) return;
+    const config = state.effectiveConfig();
+    const step = TIMEFRAME_MS[config.exchange.timeframe as Timeframe] ?? 3_600_000;
+    for (const [symbol, s] of Object.entries(state.shadows())) {
+      const now = this.d.marketNow();
+      const ended = now >= s.until;
+      const bar = Math.floor(now / step) * step;
+      // Scored once per newly closed candle; the last round of the shadow always decides.
+      if (!ended && s.score && s.score.at >= bar) continue;
+      let decision;
+      try {
+        const scores = await scoreShadow({ symbol, shadow: s, config, versions: this.d.registry.list(), candles, now });
+        decision = decideShadow(s, scores, config, now);
+      } catch (err) {
+        decision = decideShadow(s, { error: (err as Error).message }, config, now);
+      }
+      if (!ended) {
+        if (decision.aheadPct !== null && decision.rows !== s.score?.rows) {
+          state.setShadow(symbol, { ...s, score: { at: bar, rows: decision.rows, champion: decision.championPct!, challenger: decision.challengerPct! } });
+        }
+        continue;
+      }
+      state.setShadow(symbol, null);
+      const kind = decision.kind === 'promoted' ? 'promoted' : 'shadow_failed';
+      await this.apply({
+        at: now,
+        symbol,
+        kind,
+        championVersion: s.champion,
+        challengerVersion: s.challenger,
+        championScore: decision.championPct,
+        challengerScore: decision.challengerPct,
+        rows: decision.rows,
+        metric: 'shadow_pnl_pct',
+        reason: decision.reason,
+      });
+    }
+  }
+
   /** Record a decision and put the version it leaves in service. */
   async apply(dec: PromotionDecision, notes: readonly string[] = []): Promise<void> {
     const { registry, logger } = this.d;
+    // A shadow is superseded by anything else that changes what serves the symbol (or a newer shadow).
+    const shadow: ShadowState | null = this.d.state.shadow(dec.symbol);
+    if (shadow && (dec.kind === 'promoted' || dec.kind === 'rollback' || dec.kind === 'shadow')) {
+      this.d.state.setShadow(dec.symbol, null);
+      logger.info(`${dec.symbol}: shadow of v${shadow.challenger} ended: superseded by a ${dec.kind} decision (v${dec.challengerVersion})`, dec.symbol);
+    }
     await this.d.promotions.add(dec);
     const serving = servingAfter(dec);
     if (serving) await registry.setServing(dec.symbol, serving);
@@ -51,6 +126,10 @@ export class ModelDecisions {
       this.d.outcomes.markRetrained(dec.symbol, this.d.marketNow(), dec.challengerVersion);
       await this.d.outcomes.save();
       logger.info(`model ${dec.challengerVersion} now serves ${dec.symbol}: ${dec.reason}`, dec.symbol);
+    } else if (dec.kind === 'shadow') {
+      logger.info(`model ${dec.challengerVersion} runs in shadow beside ${dec.championVersion} on ${dec.symbol} (not traded): ${dec.reason}`, dec.symbol);
+    } else if (dec.kind === 'shadow_failed') {
+      logger.info(`model ${dec.challengerVersion} dropped after its shadow, ${dec.championVersion} keeps serving ${dec.symbol}: ${dec.reason}`, dec.symbol);
     } else if (dec.kind === 'rollback') {
       logger.warn(`${dec.symbol} rolled back from ${dec.championVersion} to ${dec.challengerVersion}: ${dec.reason}`, dec.symbol);
     } else {

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { CoverageReport } from '../assets/coverage.js';
 import { tierOf } from '../assets/tiers.js';
 import type {
+  ShadowView,
   EngineSnapshot,
   HistoryEntry,
   ServingEvent,
@@ -28,6 +29,7 @@ import { orderQueue } from '../policy/queue-order.js';
 import type { StateData } from './state-file.js';
 import { projectCoverage, projectModels, type ServingMap } from './project-models.js';
 import { edgeViewFor } from './edge-gate.js';
+import { shadowLabel, type ShadowState } from '../policy/shadow.js';
 
 export interface Curve {
   loss: readonly number[];
@@ -139,6 +141,11 @@ export function project(src: ProjectionSources): EngineSnapshot {
   };
 }
 
+function shadowView(s: ShadowState | undefined): ShadowView | null {
+  if (!s) return null;
+  return { challenger: s.challenger, champion: s.champion, until: s.until, aheadPct: s.score ? s.score.challenger - s.score.champion : null, label: shadowLabel(s) };
+}
+
 function projectSymbols(src: ProjectionSources, serving: ServingMap, positions: readonly PositionView[]): SymbolRow[] {
   const cfg = src.config;
   const running = new Set(src.queue.filter((e) => e.state === 'running').map((e) => e.symbol));
@@ -174,6 +181,7 @@ function projectSymbols(src: ProjectionSources, serving: ServingMap, positions: 
       servingReason: s?.reason ?? src.registry.unservable(cfg, symbol, src.marketNow),
       // The edge gate on that version, with the override in force: what the round applies to its signals.
       edge: s ? edgeViewFor(s.artifact.metadata?.edge, version, cfg, symbol, src.state.edgeOverrides?.[symbol]?.on ?? null) : null,
+      shadow: shadowView(src.state.shadows?.[symbol]),
       position: pos?.qty ?? 0,
       pnl: { realised: pnl.realised, unrealised: pos?.unrealisedPnl ?? 0, fees: pnl.fees, trades: pnl.trades },
     };

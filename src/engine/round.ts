@@ -50,6 +50,8 @@ export interface RoundDeps {
   logger: Logger;
   conditions: ConditionLog;
   store: EngineStore;
+  /** Scores the challengers running in shadow and ends those whose days are over (ModelDecisions.checkShadows). */
+  checkShadows?: () => Promise<void>;
   /** Project the state into the snapshot and store it; returns it. */
   publish: () => EngineSnapshot;
 }
@@ -124,6 +126,7 @@ export class RoundRunner {
       if (c && row.state !== 'unsupported') prices.set(row.symbol, c.close);
     }
     state.recordBenchmark(prices, d.config.paper_trading.starting_cash, BENCHMARK_POINTS);
+    await d.checkShadows?.().catch((err) => logger.error(`shadow: ${(err as Error).message}`));
     await this.retrainCheck(now);
     await d.trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
     await this.persist();

@@ -103,6 +103,20 @@ export const stateSchema = z.strictObject({
   jobCurves: z.record(z.string(), z.object({ loss: z.array(finite), val: z.array(finite), phase: z.string().optional() })),
   /** The operator's edge-gate overrides per symbol (absent in files written before them). */
   edgeOverrides: z.record(symbolKey, z.object({ on: z.boolean(), at: finite, reason: z.string() })).default({}),
+  /** Challengers running in shadow per symbol (auto_training.shadow_days; absent in older files). */
+  shadows: z
+    .record(
+      symbolKey,
+      z.object({
+        champion: version,
+        challenger: version,
+        startedAt: finite,
+        until: finite,
+        gateReason: z.string(),
+        score: z.object({ at: finite, rows: z.number().int().min(0), champion: finite, challenger: finite }).nullable(),
+      }),
+    )
+    .default({}),
 });
 
 export type StateData = z.infer<typeof stateSchema>;
@@ -127,6 +141,7 @@ export const emptyState = (): StateData => ({
   servingEvents: [],
   jobCurves: {},
   edgeOverrides: {},
+  shadows: {},
 });
 
 const v1Schema = z.strictObject({

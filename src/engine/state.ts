@@ -2,10 +2,11 @@
  * EngineState: the ONE owner of what the engine remembers between rounds and across restarts -
  * operator blocks, manual training requests, the operator's pin, last signals, retrain decisions,
  * model usage, recent trades and per-symbol PnL, the buy-and-hold benchmark, unknown-asset
- * judgements, short-history verdicts, the universe, fallbacks and pins (for `kilo history`), and
- * the loss curves of finished jobs. The round, the trainer, coverage and the commands change it
- * only through these methods; each change is announced as a typed 'changed' event so the engine
- * republishes, and nobody shares a map or a callback with anybody else.
+ * judgements, short-history verdicts, the universe, fallbacks and pins (for `kilo history`), the
+ * challengers running in shadow, and the loss curves of finished jobs. The round, the trainer,
+ * coverage and the commands change it only through these methods; each change is announced as a
+ * typed 'changed' event so the engine republishes, and nobody shares a map or a callback with
+ * anybody else.
  *
  * It persists itself to data/engine-state.json through the guarded store (temp + fsync + rename,
  * a .bak last good copy, recovery from the .bak with one warning).
@@ -17,6 +18,7 @@ import type { ModelKind } from '../models/metadata.js';
 import type { RetrainDecision } from '../policy/retrain.js';
 import type { UnknownAssetJudgement } from '../policy/tier.js';
 import { GuardedStore } from '../trading/guarded-store.js';
+import type { ShadowState } from '../policy/shadow.js';
 import { emptyState, parseState, pinInForce, withPin, type StateData } from './state-file.js';
 
 /** What the operator asked a training of a symbol to be (models, profile, version, force). */
@@ -264,6 +266,21 @@ export class EngineState extends EventEmitter<StateEvents> {
     else this.d.edgeOverrides[symbol] = { on, at, reason };
     if (before !== on) this.addServingEvent({ at, symbol, kind: 'edge_override', version: null, reason });
     this.changed('serving', symbol);
+  }
+
+  // ----- challengers running in shadow (auto_training.shadow_days) -----
+  shadow(symbol: string): ShadowState | null {
+    return this.d.shadows[symbol] ?? null;
+  }
+  shadows(): Readonly<Record<string, ShadowState>> {
+    return this.d.shadows;
+  }
+  /** Start, rescore (same challenger) or end (null) the symbol's shadow. */
+  setShadow(symbol: string, s: ShadowState | null): void {
+    if (s) this.d.shadows[symbol] = s;
+    else delete this.d.shadows[symbol];
+    // Republish only: what serves changes through ModelDecisions.apply, which announces 'serving'.
+    this.changed('signals', symbol);
   }
 
   // ----- job curves, kept after the job ends -----

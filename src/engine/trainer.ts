@@ -225,7 +225,7 @@ export class Trainer {
       state.setShortHistory(symbol, null);
       await queue.markDone(entry.id, clock.now());
       state.clearRequest(symbol);
-      await this.d.decisions.apply(out.decision, out.result.notes);
+      await this.d.decisions.applyGate(out.decision, out.result.notes);
     } catch (err) {
       const msg = (err as Error).message;
       if (controller.signal.aborted && this.stopping) {
