@@ -22,7 +22,8 @@ import { emptyState, parseState } from '../../src/engine/state-file.js';
 import { ManualClock } from '../../src/clock.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import { scoreOnSharedWindow } from '../../src/training/gate.js';
-import { hasData, testConfig, waitFor } from './helpers.js';
+import { CsvMarketSource } from '../../src/market/csv-source.js';
+import { DATA, hasData, testConfig, waitFor } from './helpers.js';
 
 const SYM = 'BTC/USDT';
 const H = 3_600_000;
@@ -136,7 +137,11 @@ describe.skipIf(!hasData)('a challenger in shadow in a running engine (CSV candl
       c.auto_training.min_signals_for_decision = 1_000_000;
       c.auto_training.max_days_between_retrain = 365;
       c.training.walk_forward_folds = 0;
+      // Tiny models rarely clear 0.55: a lower entry makes both trade, so their PnL differs.
+      c.paper_trading.entry_threshold = 0.36;
     });
+    const costs = { feeRate: config.paper_trading.fee_rate, slippageBps: config.paper_trading.slippage_bps, entryThreshold: config.paper_trading.entry_threshold };
+    const margin = config.auto_training.promotion_margin / 30;
     const clock = new ManualClock(Date.UTC(2023, 8, 1));
     const open = async (): Promise<Engine> => {
       const e = await createEngine({ home, config, configPath: join(home, 'config.yaml'), marketClock: clock, clock, api: false });
@@ -144,23 +149,34 @@ describe.skipIf(!hasData)('a challenger in shadow in a running engine (CSV candl
       return e;
     };
     let engine = await open();
-    const settle = async (): Promise<void> => {
-      await engine.runRound();
-      await engine.idle();
-      clock.advance(H);
-      await engine.runRound();
-    };
     const row = () => engine.getSnapshot().symbols.find((s) => s.symbol === SYM)!;
-    try {
-      await settle();
-      await waitFor(() => row().modelVersion === '1.0', 'the first model');
-      await engine.queue.add(SYM, { priority: 3, trigger: 'retrain', reason: 'retrain: test' });
-      await settle();
-      await waitFor(() => engine.promotions.list().some((d) => d.challengerVersion === '1.1'), 'the retrain decision');
-      expect(row().modelVersion).toBe('1.0');
-
-      // The gate's verdict on v1.1, as the trainer hands it over when the paired gate promotes.
+    const hours = async (n: number): Promise<void> => {
+      for (let h = 0; h < n; h++) {
+        clock.advance(H);
+        await engine.runRound();
+      }
+    };
+    // Independently of the engine: both versions over a day of candles from `start` (read from the
+    // CSV folder with a clock past them), through the gate's judgement.
+    const csv = new CsvMarketSource(DATA, new ManualClock(Date.UTC(2030, 0, 1)), { timeframe: '1h' });
+    const dir = (v: string) => join(home, 'models', `v${v}`, 'BTC-USDT');
+    const dayScore = async (start: number, source: Pick<CsvMarketSource, 'fetchCandles'> = csv) => {
+      const g = await scoreOnSharedWindow({
+        symbol: SYM,
+        candles: await source.fetchCandles(SYM, '1h', start - 1500 * H, start + DAY),
+        artifacts: { champion: dir('1.0'), challenger: dir('1.1') },
+        rows: 23,
+        horizon: config.model.horizon,
+        labelThreshold: config.model.label_threshold,
+        from: start,
+        costs,
+      });
+      return { rows: g.rows, champion: g.summaries.champion.total_pct, challenger: g.summaries.challenger.total_pct };
+    };
+    // One shadow started by the gate's verdict at market time now, run to its end; returns the end decision.
+    const shadowDay = async (restart: boolean) => {
       const startedAt = clock.now();
+      // The gate's verdict on v1.1, as the trainer hands it over when the paired gate promotes.
       await engine.decisions.applyGate({ at: startedAt, symbol: SYM, kind: 'promoted', championVersion: '1.0', challengerVersion: '1.1', championScore: 1, challengerScore: 2, lowerBound: 0.7, reason: 'test: the paired gate promoted' });
       const start = engine.promotions.latest(SYM)!;
       expect(start).toMatchObject({ kind: 'shadow', championVersion: '1.0', challengerVersion: '1.1' });
@@ -169,59 +185,74 @@ describe.skipIf(!hasData)('a challenger in shadow in a running engine (CSV candl
       await waitFor(() => row().shadow, 'the shadow on the symbol row');
       expect(row().modelVersion).toBe('1.0');
       expect(row().shadow).toMatchObject({ challenger: '1.1', champion: '1.0', until: startedAt + DAY });
-
-      // Half-way: still the champion, the row says how far ahead the challenger is.
-      for (let h = 0; h < 12; h++) {
-        clock.advance(H);
-        await engine.runRound();
-      }
+      await hours(12);
+      // Half-way: still the champion; the row says how far ahead the challenger is.
       expect(row().modelVersion).toBe('1.0');
       expect(row().shadow!.label).toMatch(/^shadow v1\.1 until \d{4}-\d\d-\d\d \d\d:\d\d UTC, ahead by [+-]\d+\.\d\d %$/);
       expect(engine.state.shadow(SYM)!.score!.rows).toBeGreaterThanOrEqual(11);
-
-      // A restart keeps the shadow (engine-state.json).
-      await engine.stop();
-      const saved = JSON.parse(await readFile(join(home, 'data', 'engine-state.json'), 'utf8'));
-      expect(saved.shadows[SYM]).toMatchObject({ challenger: '1.1', champion: '1.0', until: startedAt + DAY });
-      engine = await open();
-      expect(engine.state.shadow(SYM)).toMatchObject({ challenger: '1.1', until: startedAt + DAY });
-
-      for (let h = 12; h < 23; h++) {
-        clock.advance(H);
-        await engine.runRound();
+      if (restart) {
+        await engine.stop();
+        const saved = JSON.parse(await readFile(join(home, 'data', 'engine-state.json'), 'utf8'));
+        expect(saved.shadows[SYM]).toMatchObject({ challenger: '1.1', champion: '1.0', until: startedAt + DAY });
+        engine = await open();
+        expect(engine.state.shadow(SYM)).toMatchObject({ challenger: '1.1', until: startedAt + DAY });
       }
+      await hours(11);
       expect(row().modelVersion).toBe('1.0');
       expect(engine.promotions.latest(SYM)!.kind).toBe('shadow');
-      clock.advance(H);
-      await engine.runRound();
+      await hours(1);
       const end = engine.promotions.latest(SYM)!;
-      expect(['promoted', 'shadow_failed']).toContain(end.kind);
       expect(engine.state.shadow(SYM)).toBeNull();
-      expect(row().shadow).toBeNull();
+      await waitFor(() => row().shadow === null, 'the shadow gone from the row');
+      // The day's candles as the engine sees them (23 rows: the last candle only marks the row before it).
+      const want = await dayScore(startedAt, engine.source.source);
+      expect(want.rows).toBeGreaterThanOrEqual(20);
+      expect(want.rows).toBeLessThanOrEqual(23);
+      expect(end.rows).toBe(want.rows);
+      expect(end.challengerScore!).toBeCloseTo(want.challenger, 6);
+      expect(end.championScore!).toBeCloseTo(want.champion, 6);
+      return { end, ahead: want.challenger - want.champion };
+    };
+    try {
+      await engine.runRound();
+      await engine.idle();
+      await hours(1);
+      await waitFor(() => row().modelVersion === '1.0', 'the first model');
+      await engine.queue.add(SYM, { priority: 3, trigger: 'retrain', reason: 'retrain: test' });
+      await engine.runRound();
+      await engine.idle();
+      await hours(1);
+      await waitFor(() => engine.promotions.list().some((d) => d.challengerVersion === '1.1'), 'the retrain decision');
+      expect(row().modelVersion).toBe('1.0');
 
-      // Recomputed here: both versions over the shadow's candles through the gate's judgement.
-      const dir = (v: string) => join(home, 'models', `v${v}`, 'BTC-USDT');
-      const candles = await engine.source.source.fetchCandles(SYM, '1h', startedAt - 1500 * H, startedAt + DAY);
-      const g = await scoreOnSharedWindow({
-        symbol: SYM,
-        candles,
-        artifacts: { champion: dir('1.0'), challenger: dir('1.1') },
-        rows: 24,
-        horizon: config.model.horizon,
-        labelThreshold: config.model.label_threshold,
-        from: startedAt,
-        costs: { feeRate: config.paper_trading.fee_rate, slippageBps: config.paper_trading.slippage_bps, entryThreshold: config.paper_trading.entry_threshold },
-      });
-      // A day of closed candles: the last one only marks the row before it.
-      expect(g.rows).toBe(23);
-      expect(end.rows).toBe(g.rows);
-      expect(end.challengerScore!).toBeCloseTo(g.summaries.challenger.total_pct, 6);
-      expect(end.championScore!).toBeCloseTo(g.summaries.champion.total_pct, 6);
-      const ahead = g.summaries.challenger.total_pct - g.summaries.champion.total_pct > config.auto_training.promotion_margin / 30 + 1e-9;
-      expect(end.kind).toBe(ahead ? 'promoted' : 'shadow_failed');
-      expect(row().modelVersion).toBe(ahead ? '1.1' : '1.0');
-      const kinds = engine.promotions.list(SYM).map((d) => d.kind);
-      expect(kinds.slice(0, 2)).toEqual([end.kind, 'shadow']);
+      // Days (from the hour now on) where v1.1 fell behind, and later one where it was ahead.
+      const t0 = clock.now();
+      let behind = -1;
+      let ahead = -1;
+      for (let k = 0; k < 720 && ahead < 0; k++) {
+        if (behind >= 0 && k < behind + 24) continue;
+        const s = await dayScore(t0 + k * H);
+        const d = s.challenger - s.champion;
+        if (behind < 0 && d < -0.05) behind = k;
+        else if (behind >= 0 && d > margin + 0.05) ahead = k;
+      }
+      expect(behind, 'a day where v1.1 fell behind').toBeGreaterThanOrEqual(0);
+      expect(ahead, 'a later day where v1.1 was ahead').toBeGreaterThan(behind);
+
+      await hours(behind);
+      const dropped = await shadowDay(true);
+      expect(dropped.ahead).toBeLessThan(0);
+      expect(dropped.end).toMatchObject({ kind: 'shadow_failed', championVersion: '1.0', challengerVersion: '1.1' });
+      expect(dropped.end.reason).toMatch(/did not stay ahead, dropped; champion v1\.0 stays/);
+      expect(row().modelVersion).toBe('1.0');
+
+      await hours(ahead - behind - 24);
+      const promoted = await shadowDay(false);
+      expect(promoted.ahead).toBeGreaterThan(margin);
+      expect(promoted.end).toMatchObject({ kind: 'promoted', championVersion: '1.0', challengerVersion: '1.1' });
+      expect(promoted.end.reason).toMatch(/stayed ahead, promoted after its shadow/);
+      await waitFor(() => row().modelVersion === '1.1', 'v1.1 serving after its shadow');
+      expect(engine.promotions.list(SYM).slice(0, 4).map((d) => d.kind)).toEqual(['promoted', 'shadow', 'shadow_failed', 'shadow']);
     } finally {
       await engine.stop();
     }
