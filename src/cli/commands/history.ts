@@ -26,11 +26,12 @@ export function registerHistory(program: Command): void {
       const row = snap.symbols.find((s) => s.symbol === symbol) ?? null;
       const notes = [note, ...parts.notes].filter((n): n is string => !!n);
       if (opts.json) {
-        printJson({ symbol, serving: row ? { version: row.modelVersion, via: row.servingVia } : null, entries, notes }, { pretty: true });
+        printJson({ symbol, serving: row ? { version: row.modelVersion, via: row.servingVia } : null, shadow: row?.shadow ?? null, entries, notes }, { pretty: true });
         return;
       }
       const lines = notes.map((n) => `note: ${n}`);
       lines.push(row ? `${symbol}: served by ${row.modelVersion ? `v${row.modelVersion} (${row.servingVia})` : 'no model'} now` : `${symbol}: not in the universe`);
+      if (row?.shadow) lines.push(`${symbol}: ${row.shadow.label} (beside v${row.shadow.champion}, not traded)`);
       if (!entries.length) lines.push('no recorded decisions, pins or fallbacks');
       for (const e of entries) {
         const change = e.from && e.from !== e.version ? `v${e.from} -> v${e.version}` : e.version ? `v${e.version}` : '-';
