@@ -7,7 +7,13 @@ function engineWithSymbols(): FakeEngine {
   return new FakeEngine({
     symbols: [
       symbolRow('BTC/USDT', { price: 43210.5, winRate: 0.55, lastSignal: { symbol: 'BTC/USDT', at: 0, direction: 'bullish', confidence: 0.72, contributions: {}, modelVersion: '1.0' } }),
-      symbolRow('ETH/USDT', { price: 2250.25, state: 'training', needsRetrain: true, retrainReason: 'win rate 41.0% < 45%' }),
+      symbolRow('ETH/USDT', {
+        price: 2250.25,
+        state: 'training',
+        needsRetrain: true,
+        retrainReason: 'win rate 41.0% < 45%',
+        shadow: { challenger: '1.3', champion: '1.0', until: Date.UTC(2023, 8, 2, 10), aheadPct: 0.42, label: 'shadow v1.3 until 2023-09-02 10:00 UTC, ahead by +0.42 %' },
+      }),
       symbolRow('DOGE/USDT', { price: 0.08123, state: 'blocked', stateReason: 'no model yet' }),
     ],
     portfolio: { ...emptySnapshot().portfolio, cash: 9000, equity: 10250, pnl: 250, pnlPct: 2.5, exposure: 0.1, equityCurve: [10000, 10100, 10050, 10250] },
@@ -50,6 +56,8 @@ describe('heartbeat panel', () => {
     await press(r, KEYS.down);
     let f = await waitForFrame(r, 'selected ETH/USDT');
     expect(f).toContain('retrain: win rate 41.0% < 45%');
+    // A challenger in shadow is named in the selected symbol's detail (auto_training.shadow_days).
+    expect(f).toContain('shadow v1.3 until 2023-09-02 10:00 UTC, ahead by');
     await press(r, KEYS.down);
     f = await waitForFrame(r, 'selected DOGE/USDT');
     expect(f).toContain('blocked (no model yet)');

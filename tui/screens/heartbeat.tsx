@@ -87,7 +87,7 @@ export function Heartbeat({ width, height, active, selected, onSelect }: Heartbe
   return (
     <Box flexDirection="column" width={width}>
       <Table columns={COLUMNS} rows={rows.map((r) => heartbeatCells(r, snap.marketNow ?? snap.now))} width={width} selected={index} maxRows={maxRows} empty="no symbols yet (the engine is starting)" />
-      <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}${cur.edge ? `; ${edgeSummary(cur.edge)}` : ''}` : ' '}</St>
+      <St dim>{cur ? `${cur.symbol}: ${cur.state}${cur.stateReason ? ` (${cur.stateReason})` : ''}; retrain: ${cur.needsRetrain ? cur.retrainReason : 'not needed'}${cur.edge ? `; ${edgeSummary(cur.edge)}` : ''}${cur.shadow ? `; ${cur.shadow.label}` : ''}` : ' '}</St>
       <LineChart
         title="Equity vs buy-and-hold"
         series={[

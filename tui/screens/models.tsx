@@ -69,6 +69,8 @@ export function Models({ width, height, active, selectedSymbol, report }: Models
     for (const d of cur.dataSources) detail.push(`trained on ${d}`);
     // The edge gate on each symbol this version serves: does it trade, and the figures.
     for (const r of snap.symbols) if (r.edge && r.modelVersion === cur.version) detail.push(`${r.symbol}: ${r.edge.label} - ${edgeSummary(r.edge)}`);
+    // A challenger of this version's symbols (or this version itself) running in shadow.
+    for (const r of snap.symbols) if (r.shadow && (r.shadow.champion === cur.version || r.shadow.challenger === cur.version)) detail.push(`${r.symbol}: ${r.shadow.label}`);
     if (cur.score) {
       const s = cur.score;
       detail.push(`score = symbols ${fmtScore(s.symbols)} + recency ${fmtScore(s.recency)} + version ${fmtScore(s.version)} = ${fmtScore(s.total)}`);
