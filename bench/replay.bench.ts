@@ -1,7 +1,7 @@
 /**
  * Replay speed (issue 16): the same engine as `kilo replay` over real hourly candles from
  * ../shared/data/ohlcv, default config, every training and retrain it decides on, waited for in
- * simulated time. Prints wall time, rounds/s, trainings and the share of the wall spent with models
+ * simulated time. Prints wall time, rounds/s, process CPU (worker threads included) and model decisions
  * (a second run with auto-training off and no models gives the floor). Target: 2 symbols x 20 months
  * <= 5 min wall on 2 cores.
  *
@@ -35,7 +35,7 @@ async function once(label: string, tweak: (c: Config) => void): Promise<void> {
     const trainings = s.decisions.length;
     console.log(
       `${label.padEnd(22)} ${symbols.length} symbols x ${months.toFixed(1)} months: ${s.rounds} rounds in ${wall.toFixed(1)} s wall (${(s.rounds / wall).toFixed(1)} rounds/s), ` +
-        `main-thread CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, model decisions ${trainings} (promoted ${s.promoted}), retrains queued ${s.retrains.length}, ` +
+        `process CPU (all threads, trainings included) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, model decisions ${trainings} (promoted ${s.promoted}), retrains queued ${s.retrains.length}, ` +
         `PnL after fees ${s.pnlPct.toFixed(2)} % vs buy-and-hold ${s.buyAndHoldPct.toFixed(2)} %`,
     );
   } finally {
