@@ -1,42 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideServing, formatVerdict } from '../../src/policy/edge.js';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
-import type { EdgeReport, StrategyEdge, SymbolEdge } from '../../src/evaluation/edge.js';
-
-/** A strategy's stored figures: total %, rate %/30d and its bounds at every stored level (lower at higher confidence). */
-const strat = (total: number, rate: number, lower90: number, vsTa90?: number): StrategyEdge => ({
-  fold_pnl_pct: [total / 4, total / 4, total / 4, total / 4],
-  total_pct: total,
-  mean_pct_30d: rate,
-  lower_pct_30d: { '0.8': lower90 + 1, '0.9': lower90, '0.95': lower90 - 1, '0.975': lower90 - 2, '0.99': lower90 - 3 },
-  ...(vsTa90 !== undefined ? { vs_ta_mean_pct_30d: vsTa90 + 2, vs_ta_lower_pct_30d: { '0.8': vsTa90 + 1, '0.9': vsTa90, '0.95': vsTa90 - 1, '0.975': vsTa90 - 2, '0.99': vsTa90 - 3 } } : {}),
-  trades: 10,
-  exposure: 0.5,
-  fees_pct: 1,
-});
-
-const report = (symbol: string, strategies: SymbolEdge['strategies'], rows = 1281): EdgeReport => ({
-  unit: 'test',
-  candles_per_30d: 720,
-  costs: { fee_rate: 0.001, slippage_bps: 5, entry_threshold: 0.55, position_fraction: 1, liquidate_at_end: true },
-  bootstrap: { block_length: 48, resamples: 2000, seed: 1, levels: [0.8, 0.9, 0.95, 0.975, 0.99] },
-  confidence: 0.9,
-  margin_pct: 0.5,
-  recipe: { folds: 4, light: {}, final: 'quick', note: 'test' },
-  duration_s: 1,
-  symbols: {
-    [symbol]: {
-      rows,
-      folds: [1, 2, 3, 4].map((k) => ({ from: k, to: k + 1, rows: rows / 4, recipe: 'fold' as const })),
-      strategies: { no_trade: strat(0, 0, 0), buy_and_hold: strat(20, 2, -5), ...strategies },
-      subject: 'ensemble',
-      verdict: 'no_edge',
-      reason: 'stored at training time',
-      ta_verdict: 'no_edge',
-      ta_reason: 'stored',
-    },
-  },
-});
+import { edgeReport as report, strat } from '../helpers/edge-report.js';
 
 const cfg = (over: Partial<Config['model']> = {}): Config => {
   const c = defaultConfig();
