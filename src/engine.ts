@@ -71,6 +71,8 @@ export interface Engine extends EngineApi {
   runRound(): Promise<void>;
   /** Settles when no training job is running. */
   idle(): Promise<void>;
+  /** The step stop() is waiting on (null when not stopping or done): names a stop that never settles. */
+  stopStage(): string | null;
   /** Start queued trainings now (the loop does this every round). */
   pumpQueue(): Promise<void>;
   marketNow(): number;
@@ -167,6 +169,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     let startedAt: number | null = null;
     let backend = 'n/a';
     let timer: TimerHandle | null = null;
+    let stopStage: string | null = null;
     let loop = true;
     let api: ApiServer | null = null;
 
@@ -310,25 +313,34 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
         status = 'stopping';
         publish();
         // Clients hear 'bye' first; nothing reaches the engine through the API while it stops.
+        stopStage = 'closing the control API';
         await api?.close().catch(() => undefined);
         api = null;
         if (timer) clock.clearTimeout(timer);
         timer = null;
+        stopStage = 'waiting for the running round';
         await rounds.current;
         // A remote job keeps running through an engine restart; the next start re-attaches to it.
         pool.detachOnAbort?.();
         trainer.shutdown(!o.finishJobs);
+        stopStage = 'waiting for running trainings';
         await trainer.idle().catch(() => undefined);
+        stopStage = 'closing the worker pool';
         await pool.close();
+        stopStage = 'saving state';
         await rounds.persist(true);
         predictors.clear();
         status = 'stopped';
         logger.info('kilo engine stopped; state flushed');
         publish();
         logger.close();
+        stopStage = 'closing the market source';
         await source.close?.();
+        stopStage = 'releasing the lock';
         await lock.release();
+        stopStage = null;
       },
+      stopStage: () => stopStage,
       subscribe: store.subscribe,
       getSnapshot: store.getSnapshot,
       on<K extends keyof EngineEvents>(event: K, handler: (...args: EngineEvents[K]) => void) {

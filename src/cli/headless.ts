@@ -107,6 +107,14 @@ export async function runHeadless(o: HeadlessOptions): Promise<void> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Node exits 13, silently, when the event loop drains while `done` still waits: a stop step
+    // whose promise can never settle. Name the step instead (exit 1) so the hang can be found.
+    const onBeforeExit = (): void => {
+      if (!stopping) return;
+      process.stderr.write(`kilo: the engine's stop never finished (stuck ${engine.stopStage() ?? 'after its last step'}); exiting\n`);
+      process.exit(1);
+    };
+    process.on('beforeExit', onBeforeExit);
     try {
       if (o.iterations === undefined) {
         // Runs until a signal or a closed stdout stops it; `done` settles once state is flushed.
@@ -122,6 +130,7 @@ export async function runHeadless(o: HeadlessOptions): Promise<void> {
       }
       await done;
     } finally {
+      process.off('beforeExit', onBeforeExit);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

@@ -218,7 +218,7 @@ describe('a real headless engine and real clients', () => {
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toMatch(/stopping the engine/);
     const { code, signal } = await engine.exited;
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect({ code, signal }, engine.err()).toEqual({ code: 0, signal: null });
     expect(hasLock(home)).toBe(false);
     expect(() => statSync(apiSocketPath(home))).toThrow();
     expect(engine.out()).toMatch(/stop requested: end of test/);
