@@ -42,9 +42,12 @@ class HttpError extends Error {
 
 const STREAMED: (keyof EngineEvents)[] = ['log', 'job', 'signal', 'trade', 'promotion', 'heartbeat'];
 const PING_MS = 15_000;
+const CLOSE_WAIT_MS = 3_000;
 
 export class ApiServer {
   private readonly clients = new Set<ServerResponse>();
+  /** Every open connection (closeAllConnections misses one the parser has let go of). */
+  private readonly sockets = new Set<Socket>();
   private last: EngineSnapshot;
   private readonly offs: (() => void)[] = [];
   private ping: NodeJS.Timeout | null = null;
@@ -88,6 +91,10 @@ export class ApiServer {
       socket.destroy();
     });
     server.on('drop', () => api.dropped());
+    server.on('connection', (socket: Socket) => {
+      api.sockets.add(socket);
+      socket.once('close', () => api.sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // bind() happens inside listen(): with this umask the socket is born 0600, with no window
@@ -152,16 +159,20 @@ export class ApiServer {
   }
 
   private writeAll(text: string): void {
-    for (const res of this.clients) {
+    const dropped: number[] = [];
+    for (const res of [...this.clients]) {
       // A client that does not read would make us hold its output forever: drop it instead.
       if (res.writableLength > LIMITS.maxBufferedBytes) {
-        this.host.warn(`control API: an event-stream client stopped reading (${(res.writableLength / 1048576).toFixed(1)} MB unread); disconnected`);
+        dropped.push(res.writableLength);
         this.clients.delete(res);
         res.destroy();
         continue;
       }
       res.write(text);
     }
+    // Warn only once the client is gone: the warning is a log line, log lines are streamed to the
+    // clients, and warning first re-entered this loop for the same client until the stack overflowed.
+    for (const unread of dropped) this.host.warn(`control API: an event-stream client stopped reading (${(unread / 1048576).toFixed(1)} MB unread); disconnected`);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -265,9 +276,21 @@ export class ApiServer {
     if (this.drops) clearTimeout(this.drops.timer);
     for (const res of this.clients) res.end('event: bye\ndata: {}\n\n');
     this.clients.clear();
+    // Stop listening, then end every connection; the close callback waits for their sockets to
+    // finish closing. It must not wait forever: the engine's stop waits on this, and a promise no
+    // handle keeps alive ends the process with Node's silent exit 13.
     await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+      const timer = setTimeout(() => {
+        this.host.warn(`control API: ${this.sockets.size} connection(s) still closing after ${CLOSE_WAIT_MS / 1000} s; going on without them`);
+        for (const s of this.sockets) s.destroy();
+        resolve();
+      }, CLOSE_WAIT_MS);
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.server.closeAllConnections();
+      for (const s of this.sockets) s.destroy();
     });
     await rm(this.path, { force: true });
   }
