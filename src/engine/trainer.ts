@@ -12,7 +12,7 @@ import type { JobProgress } from '../engine-api.js';
 import { TIMEFRAME_MS, type MarketDataSource, type Timeframe } from '../market/types.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { modelsDirSizeBytes } from '../registry/cleanup.js';
-import type { TrainingQueue, QueueEntry } from '../training/queue.js';
+import { QueueEntryNotFoundError, QueueEntryNotQueuedError, type TrainingQueue, type QueueEntry } from '../training/queue.js';
 import type { TrainingBackend } from '../distributed/backend.js';
 import { canStartTraining } from '../policy/resources.js';
 import type { Logger } from '../log/logger.js';
@@ -59,6 +59,8 @@ interface Live {
 
 export class Trainer {
   private readonly live = new Map<string, Live>();
+  /** Jobs picked from the queue whose start is being written, by queue id. */
+  private readonly starting = new Map<string, AbortController>();
   private pumping = false;
   private stopping = false;
 
@@ -88,9 +90,9 @@ export class Trainer {
   }
 
   cancel(id: string): boolean {
-    const l = this.live.get(id);
-    if (!l) return false;
-    l.controller.abort(new Error('cancelled by the operator'));
+    const controller = this.live.get(id)?.controller ?? this.starting.get(id);
+    if (!controller) return false;
+    controller.abort(new Error('cancelled by the operator'));
     return true;
   }
 
@@ -161,8 +163,19 @@ export class Trainer {
 
   private async start(entry0: QueueEntry): Promise<void> {
     const { queue, clock, log } = this.d;
-    const entry = await queue.markRunning(entry0.id, clock.now());
+    // Registered before the queue write: a cancel arriving while the job starts reaches it.
     const controller = new AbortController();
+    this.starting.set(entry0.id, controller);
+    let entry: QueueEntry;
+    try {
+      entry = await queue.markRunning(entry0.id, clock.now());
+    } catch (err) {
+      // Cancelled (or removed) after it was picked: nothing to start.
+      if (err instanceof QueueEntryNotQueuedError || err instanceof QueueEntryNotFoundError) return void log.debug(`${entry0.symbol}: ${(err as Error).message}`, entry0.symbol);
+      throw err;
+    } finally {
+      this.starting.delete(entry0.id);
+    }
     const live: Live = { entry, symbols: this.jobSymbols(entry.symbol), controller, progress: null, curves: {}, promise: Promise.resolve() };
     this.live.set(entry.id, live);
     log.info(`training ${entry.symbol} started (${entry.reason})`, entry.symbol);

@@ -28,6 +28,17 @@ export class QueueEntryNotFoundError extends Error {
   }
 }
 
+/** markRunning on an entry that left the queue meanwhile (an operator's cancel won the race). */
+export class QueueEntryNotQueuedError extends Error {
+  constructor(
+    readonly id: string,
+    readonly state: string,
+  ) {
+    super(`queue entry ${id} is ${state}, not queued; not started`);
+    this.name = 'QueueEntryNotQueuedError';
+  }
+}
+
 export interface TrainingQueueOptions {
   file: string;
   clock: Clock;
@@ -272,8 +283,11 @@ export class TrainingQueue {
     });
   }
 
+  /** Start a queued entry. Refused (QueueEntryNotQueuedError) when it is no longer queued: a cancel
+   * that landed between picking the job and starting it must not be undone by the start. */
   markRunning(id: string, now: number): Promise<QueueEntry> {
     return this.transition(id, (e) => {
+      if (e.state !== 'queued') throw new QueueEntryNotQueuedError(id, e.state);
       e.state = 'running';
       e.attempts += 1;
       e.started_at = now;
