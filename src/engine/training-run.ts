@@ -155,7 +155,13 @@ export function decide(config: Config, i: DecideInput): { decision: PromotionDec
   if (!champion) {
     // A first model is installed; whether it trades is the edge gate's call, every round.
     const s = decideServing(edge, config, { symbol });
-    const why = s.kind === 'model' ? 'it shows an edge' : `${s.verdict === 'no_edge' ? 'no edge' : 'no verdict'}: it serves but the edge gate keeps it from trading (${s.kind === 'ta' ? 'TA rule' : 'hold'})`;
+    const verdict = s.verdict === 'edge' ? 'it shows an edge' : s.verdict === 'no_edge' ? 'no edge' : 'no verdict';
+    const why =
+      s.kind === 'model' && s.verdict === 'edge'
+        ? verdict
+        : s.kind === 'model' || s.kind === 'override'
+          ? `${verdict}, and it trades anyway: ${s.kind === 'override' ? 'the operator overrode the edge gate' : 'model.require_edge is off'}`
+          : `${verdict}: it serves but the edge gate keeps it from trading (${s.kind === 'ta' ? 'TA rule' : 'hold'})`;
     return { decision: { ...base, kind: 'promoted', championScore: null, challengerScore: null, reason: `first model for ${symbol} (${i.recipe.name} recipe): ${why}` }, gate: null };
   }
   const championVersion = champion.artifact.version;

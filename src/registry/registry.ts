@@ -321,7 +321,7 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
       (m) => {
         m[symbol] = version;
       },
-      { promotionsFile: this.opts.promotionsFile, onWarn: (m) => this.warn(m) },
+      { promotionsFile: this.opts.promotionsFile, onWarn: (m) => this.warn(m), freshIfMissing: Object.keys(this.serving).length === 0 },
     );
   }
 

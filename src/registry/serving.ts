@@ -31,6 +31,9 @@ export interface ServingStoreOptions {
   /** data/promotions.json: the record of decisions to rebuild from when serving.json and its .bak are lost. */
   promotionsFile?: string;
   onWarn?: (message: string) => void;
+  /** The writer has never seen a serving map (a fresh home's first promotion): a missing file is
+   * not a loss then, even though the decision being applied is already in promotions.json. */
+  freshIfMissing?: boolean;
 }
 
 /** Bad entries already reported, per file: the map is read every refresh, the warning is said once. */
@@ -110,6 +113,7 @@ async function openStore(file: string, opts: ServingStoreOptions): Promise<Guard
     GuardedStore.open<ServingMap>(file, { defaults: () => ({}), parse: (raw) => parseServingMap(file, raw, opts.onWarn), onWarn: opts.onWarn });
   const exists = async (f: string): Promise<boolean> => (await readFile(f).catch(() => null)) !== null;
   const missing = !(await exists(file)) && !(await exists(`${file}.bak`));
+  if (missing && opts.freshIfMissing) return null;
   let corrupt: StoreCorruptError | null = null;
   if (!missing) {
     try {

@@ -63,6 +63,8 @@ describe.skipIf(!existsSync(DATA))('kilo train on the engine training path', () 
     expect(first.stdout).toMatch(/\ngate: promoted - first model for BTC\/USDT \(quick recipe\)/);
     expect(first.stdout.trim().split('\n').pop()).toMatch(/^verdict: unknown - no walk-forward verdict/);
     expect(json(join(h, 'data', 'serving.json'))).toMatchObject({ 'BTC/USDT': '1.0' });
+    // A fresh home's first promotion is not a lost serving.json (it once warned "rebuilt serving").
+    expect(`${first.stdout}${first.stderr}`).not.toMatch(/rebuilt serving|are missing/);
 
     const second = kilo(h, ['train', '-s', 'BTC/USDT', '--model', 'gbdt', '--quick', '--force-train']);
     expect(second.status, second.stderr).toBe(0);

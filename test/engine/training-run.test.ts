@@ -100,6 +100,18 @@ describe('the promotion decision of a training (paired per-candle PnL gate)', ()
     // A worker that did not score the challenger on the window: failed, the champion stays.
     expect(decide(config, { symbol: SYM, champion: champ(), version: '1.1', result: result(undefined, clearEdge(SYM)), at: 1, recipe }).decision.kind).toBe('failed');
   });
+
+  it("a first model's reason tells the truth about its verdict, also with the edge gate off", () => {
+    const first = (edge: EdgeReport | undefined, cfg: Config = config) => decide(cfg, { symbol: SYM, champion: null, version: '1.0', result: result(undefined, edge), at: 1, recipe }).decision;
+    expect(first(clearEdge(SYM)).reason).toMatch(/: it shows an edge$/);
+    expect(first(noEdgeTaEdge(SYM)).reason).toMatch(/: no edge: it serves but the edge gate keeps it from trading \(TA rule\)$/);
+    const off = defaultConfig();
+    off.model.require_edge = false;
+    // It once said "it shows an edge" here, for a model whose verdict was no edge.
+    expect(first(noEdgeTaEdge(SYM), off).reason).toMatch(/: no edge, and it trades anyway: model\.require_edge is off$/);
+    expect(first(undefined, off).reason).toMatch(/: no verdict, and it trades anyway: model\.require_edge is off$/);
+    expect(first(clearEdge(SYM), off).reason).toMatch(/: it shows an edge$/);
+  });
 });
 
 describe('recipes (chooseRecipe)', () => {
