@@ -77,6 +77,7 @@ export interface ReplaySummary {
 const DAY_MS = 86_400_000;
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
+  const setupStarted = performance.now();
   const tf = o.config.exchange.timeframe as Timeframe;
   const step = TIMEFRAME_MS[tf];
   const csvDir = resolve(o.csvDir);
@@ -145,7 +146,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     wallMs[what] = (wallMs[what] ?? 0) + t - since;
     return t;
   };
-  let w = performance.now();
+  let w = lap('setup', setupStarted);
   await engine.start({ loop: false });
   w = lap('start', w);
   let rounds = 0;
