@@ -134,6 +134,8 @@ export class Trainer {
 
   private async pumpOnce(): Promise<void> {
     for (;;) {
+      // Shutdown began while this pump awaited: start nothing more (stop() waits for this pump).
+      if (this.stopping) return;
       const entry = this.d.privateQueue ? (orderQueue(this.d.queue.list(), this.d.clock.now())[0] ?? null) : await this.d.queue.next(this.d.clock.now());
       if (!entry) return;
       // A job started now would fail to fetch its history and burn an attempt: it waits instead.
@@ -153,6 +155,7 @@ export class Trainer {
         this.d.log.debug(`training of ${entry.symbol} waits: ${gate.reason}`, entry.symbol);
         return;
       }
+      if (this.stopping) return;
       await this.start(entry);
     }
   }
