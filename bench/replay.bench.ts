@@ -38,6 +38,9 @@ async function once(label: string, tweak: (c: Config) => void): Promise<void> {
         `process CPU (all threads, trainings included) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, model decisions ${trainings} (promoted ${s.promoted}), retrains queued ${s.retrains.length}, ` +
         `PnL after fees ${s.pnlPct.toFixed(2)} % vs buy-and-hold ${s.buyAndHoldPct.toFixed(2)} %`,
     );
+    // Where the wall time went: the wait for trainings (simulated time stands still), the rounds by phase, the rest.
+    const ms = Object.entries(s.wallMs).sort((a, b) => b[1] - a[1]);
+    console.log(`${''.padEnd(22)} wall by part (s): ${ms.map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
   } finally {
     await rm(home, { recursive: true, force: true });
   }

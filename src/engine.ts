@@ -34,7 +34,7 @@ import { engineCommands } from './engine/commands.js';
 import { ModelDecisions } from './engine/decisions.js';
 import { StorageCleaner } from './engine/storage.js';
 import { ConditionLog } from './engine/condition-log.js';
-import { RoundRunner } from './engine/round.js';
+import { RoundRunner, type RoundPhase } from './engine/round.js';
 import { project, type MarketView, type ProjectionSources } from './engine/project.js';
 import { typicalTrainingSeconds } from './engine/offline.js';
 import { ApiServer } from './api/server.js';
@@ -62,6 +62,13 @@ export interface EngineOptions {
   onLogLine?: (line: string) => void;
   /** Serve the control API on the home's socket while running (src/api/server.ts). @default true */
   api?: boolean;
+  /**
+   * `kilo replay`: a private home driven round by round over history. Engine state and stats are
+   * written every `persistEveryRounds` rounds and at stop (not every round), and models/ is not
+   * rescanned for other processes' versions (each training refreshes the registry itself); the
+   * queue file is not re-read at every pump (nothing else writes it).
+   */
+  replay?: { persistEveryRounds: number };
 }
 
 export interface Engine extends EngineApi {
@@ -71,10 +78,14 @@ export interface Engine extends EngineApi {
   runRound(): Promise<void>;
   /** Settles when no training job is running. */
   idle(): Promise<void>;
+  /** Training jobs running right now. */
+  trainingsRunning(): number;
   /** The step stop() is waiting on (null when not stopping or done): names a stop that never settles. */
   stopStage(): string | null;
   /** Start queued trainings now (the loop does this every round). */
   pumpQueue(): Promise<void>;
+  /** Wall time of the rounds so far, per phase (ms). */
+  roundPhases(): Readonly<Record<RoundPhase, number>>;
   marketNow(): number;
   readonly home: string;
   readonly config: Config;
@@ -202,7 +213,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     logger.subscribe((e) => store.emit('log', e));
     const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store, logger, marketNow, candles: (symbol, since, until) => source.fetchCandles(symbol, tf, since, until) });
     const storage = new StorageCleaner({ config, state, registry, modelsDir, clock, marketNow, logger });
-    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting() });
+    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting(), privateQueue: Boolean(opts.replay) });
     const cov = new CoverageKeeper({ config, state, clock, marketNow, timeframe: tf, stepMs: step, source, registry, queue, broker, logger, conditions });
     const signals = { registry, feed, predictors, broker, state, marketNow, logger, onBackend: (b: string) => (backend = b) };
     const rounds = new RoundRunner({
@@ -227,9 +238,14 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       store,
       publish,
       checkShadows: () => decisions.checkShadows(),
+      persistEveryRounds: opts.replay?.persistEveryRounds,
+      scanRegistry: !opts.replay,
     });
 
+    let publishQueued = false;
     function publish(): EngineSnapshot {
+      // This projection holds every change announced so far: a publishSoon still pending is moot.
+      publishQueued = false;
       return store.replace(project({ ...sources(), round: rounds.count, coverage: cov.report, live: trainer.liveJobs() }));
     }
 
@@ -241,13 +257,11 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       publishSoon();
     });
     // Job progress arrives many times a second: one projection per tick is plenty.
-    let publishQueued = false;
     function publishSoon(): void {
       if (publishQueued) return;
       publishQueued = true;
       setImmediate(() => {
-        publishQueued = false;
-        publish();
+        if (publishQueued) publish();
       });
     }
     let jobStates = new Map<string, string>(queue.list().map((e) => [e.id, e.state]));
@@ -295,7 +309,9 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       marketNow,
       runRound: () => rounds.run(),
       idle: () => trainer.idle(),
+      trainingsRunning: () => trainer.running,
       pumpQueue: () => trainer.pump(),
+      roundPhases: () => rounds.phaseMs,
       async start(o: { loop?: boolean } = {}) {
         if (status === 'running') return;
         status = 'running';

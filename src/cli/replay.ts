@@ -70,11 +70,14 @@ export interface ReplaySummary {
   /** Fills of the TA-only broker on the same rounds. */
   taTrades: TradeEvent[];
   report: ReplayReport;
+  /** Wall time (ms) by what it was spent on: the round's phases, the wait for trainings, the TA-only broker and the replay's own bookkeeping. */
+  wallMs: Record<string, number>;
 }
 
 const DAY_MS = 86_400_000;
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
+  const setupStarted = performance.now();
   const tf = o.config.exchange.timeframe as Timeframe;
   const step = TIMEFRAME_MS[tf];
   const csvDir = resolve(o.csvDir);
@@ -117,6 +120,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     marketClock,
     clock: marketClock,
     onLogLine: o.onLine,
+    // The replay's home is its own and is never resumed from the middle: state is written every
+    // REPLAY_PERSIST_ROUNDS rounds and completely (temp, fsync, rename) when it ends.
+    replay: { persistEveryRounds: REPLAY_PERSIST_ROUNDS },
   });
   const trades: TradeEvent[] = [];
   engine.on('trade', (t) => trades.push(t));
@@ -134,7 +140,15 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     slippageBps: config.paper_trading.slippage_bps,
   };
   const equityRecorded: number[] = [];
+  const wallMs: Record<string, number> = {};
+  const lap = (what: string, since: number): number => {
+    const t = performance.now();
+    wallMs[what] = (wallMs[what] ?? 0) + t - since;
+    return t;
+  };
+  let w = lap('setup', setupStarted);
   await engine.start({ loop: false });
+  w = lap('start', w);
   let rounds = 0;
   const pace = o.speed > 0 ? 1000 / o.speed : 0;
   for (let t = from; t + step <= to; t += step) {
@@ -143,14 +157,22 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       break;
     }
     const t0 = Date.now();
+    let w0 = performance.now();
     // The round at market time t acts on the candle that opened at t - step (it closed at t).
     const bar = t - step;
     ta.round(series, bar);
+    w0 = lap('ta_only', w0);
     await engine.runRound();
-    // Trainings finish "instantly" in simulated time: the next candle waits for them.
+    w0 = lap('round', w0);
+    // Trainings finish "instantly" in simulated time: the next candle waits for them. The round
+    // pumped the queue last; only a training that finished since can have freed a slot for another.
+    const training = engine.trainingsRunning() > 0;
     await engine.idle();
-    await engine.pumpQueue();
-    await engine.idle();
+    if (training) {
+      await engine.pumpQueue();
+      await engine.idle();
+    }
+    w0 = lap('training_wait', w0);
     rounds++;
     track.times.push(bar);
     for (const sym of symbols) track.closes[sym].push(series.get(sym)!.closeAt(bar));
@@ -161,13 +183,19 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       lastPrices[row.symbol] = row.price;
     }
     marketClock.advance(step);
+    lap('replay', w0);
     if (pace) await new Promise((r) => setTimeout(r, Math.max(0, pace - (Date.now() - t0))));
   }
+  w = performance.now();
   await engine.stop();
+  lap('stop', w);
+  // The round's share, phase by phase (the engine's own figures; 'round' above is their sum and the rest).
+  for (const [k, v] of Object.entries(engine.roundPhases())) wallMs[`round.${k}`] = v;
   const overall = engine.outcomes.overall();
   const view = engine.broker.view();
   const decisions = engine.promotions.list().slice().reverse();
   const lastBar = track.times.at(-1);
+  w = performance.now();
   const scorecard =
     o.scorecard === false || lastBar === undefined
       ? null
@@ -180,6 +208,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
           dataEnd: Object.fromEntries(symbols.map((s) => [s, lastBar])),
         });
   const report = buildReplayReport({ track, trades: { kilo: trades, ta_only: ta.trades }, scorecard });
+  lap('report', w);
   return {
     from,
     to: Math.min(to, from + rounds * step),
@@ -210,8 +239,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     equityRecorded,
     taTrades: ta.trades,
     report,
+    wallMs,
   };
 }
+
+/** Rounds between two writes of the replay's engine state and stats (always written at the end). */
+export const REPLAY_PERSIST_ROUNDS = 500;
 
 /** Bars of history before the window: the TA rule's EMA(26) and RSI(14) settle well within it. */
 const TA_WARMUP_BARS = 500;

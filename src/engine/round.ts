@@ -54,7 +54,18 @@ export interface RoundDeps {
   checkShadows?: () => Promise<void>;
   /** Project the state into the snapshot and store it; returns it. */
   publish: () => EngineSnapshot;
+  /**
+   * Engine state and stats are written every this many rounds (and always by persist(true) at
+   * stop). 1 live; a replay, whose home is private and never resumed mid-way, writes far less often.
+   * @default 1
+   */
+  persistEveryRounds?: number;
+  /** Rescan models/ for versions trained by another process (off in a replay: nothing else writes its home). @default true */
+  scanRegistry?: boolean;
 }
+
+/** Where a round's wall time goes, summed over the rounds (ms); the replay bench prints it. */
+export type RoundPhase = 'universe' | 'feed' | 'coverage' | 'signals' | 'retrain' | 'queue' | 'persist' | 'publish';
 
 export class RoundRunner {
   count = 0;
@@ -62,6 +73,7 @@ export class RoundRunner {
   private lastHeartbeat = -Infinity;
   private lastRegistryScan: number;
   private statsSavedAt = -Infinity;
+  readonly phaseMs: Record<RoundPhase, number> = { universe: 0, feed: 0, coverage: 0, signals: 0, retrain: 0, queue: 0, persist: 0, publish: 0 };
 
   constructor(private readonly d: RoundDeps) {
     this.lastRegistryScan = d.clock.now();
@@ -86,21 +98,30 @@ export class RoundRunner {
     if (this.count > 0) d.advanceMarket?.();
     this.count++;
     const now = d.marketNow();
+    let t0 = performance.now();
+    const lap = (phase: RoundPhase): void => {
+      const t = performance.now();
+      this.phaseMs[phase] += t - t0;
+      t0 = t;
+    };
     await cov.refreshUniverse();
     // Models trained outside this engine (`kilo train` in another terminal) are picked up here.
-    if (d.clock.now() - this.lastRegistryScan >= REGISTRY_SCAN_MS) {
+    if (d.scanRegistry !== false && d.clock.now() - this.lastRegistryScan >= REGISTRY_SCAN_MS) {
       this.lastRegistryScan = d.clock.now();
       if (await d.registry.refresh()) logger.info('model registry changed: selection and coverage updated');
     }
+    lap('universe');
     const universe = [...cov.universe];
     const poll = await d.feed.poll(universe, now);
     // The feed reports a failure when it starts or changes, and says when data flows again.
     for (const f of poll.failures) logger.warn(`${f.symbol}: market data failed, skipped this round: ${f.error}`, f.symbol);
+    lap('feed');
     for (const symbol of universe) cov.judgeUnknown(symbol);
     for (const [symbol, candles] of poll.fresh) for (const c of candles) d.desk.onCandle(symbol, c);
     cov.recompute();
     await cov.queueUntrained();
     cov.recompute();
+    lap('coverage');
     // data gate: no signal on a stale, half-filled or unconfirmed-suspicious window.
     const signals = await signalsFor(d.signals, poll.signalable);
     for (const s of signals) {
@@ -126,14 +147,19 @@ export class RoundRunner {
       if (c && row.state !== 'unsupported') prices.set(row.symbol, c.close);
     }
     state.recordBenchmark(prices, d.config.paper_trading.starting_cash, BENCHMARK_POINTS);
+    lap('signals');
     await d.checkShadows?.().catch((err) => logger.error(`shadow: ${(err as Error).message}`));
     await this.retrainCheck(now);
+    lap('retrain');
     await d.trainer.pump().catch((err) => logger.error(`queue: ${(err as Error).message}`));
+    lap('queue');
     await this.persist();
+    lap('persist');
     const snap = d.publish();
     // Heartbeats follow the engine clock: wall time live (even on the fast simulator), the
     // simulated clock in a replay (which passes it as the clock).
     if (d.clock.now() - this.lastHeartbeat >= d.config.heartbeat_interval_s * 1000) this.heartbeat(snap);
+    lap('publish');
   }
 
   private async retrainCheck(now: number): Promise<void> {
@@ -191,11 +217,15 @@ export class RoundRunner {
 
   /**
    * Stats are rewritten whole (with their .bak), so at 100 symbols a save is tens of MB: they are
-   * committed at most every STATS_SAVE_MS of engine time (every round in a replay), after every
-   * promotion, and at stop. Engine state is small and is saved every round.
+   * committed at most every STATS_SAVE_MS of engine time, after every promotion, and at stop.
+   * Engine state is small and is saved every round live. A replay (persistEveryRounds > 1) writes
+   * both every persistEveryRounds rounds and at stop (force): four fsyncs a round were most of a
+   * no-model replay's wall time, and its private home is never resumed from the middle.
    */
   async persist(force = false): Promise<void> {
     const { d } = this;
+    const every = d.persistEveryRounds ?? 1;
+    if (!force && every > 1 && this.count % every !== 0) return;
     if (force || d.clock.now() - this.statsSavedAt >= STATS_SAVE_MS) {
       this.statsSavedAt = d.clock.now();
       await d.outcomes.save();

@@ -15,6 +15,7 @@ import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import { QueueEntryNotFoundError, QueueEntryNotQueuedError, type TrainingQueue, type QueueEntry } from '../training/queue.js';
 import type { TrainingBackend } from '../distributed/backend.js';
 import { canStartTraining } from '../policy/resources.js';
+import { orderQueue } from '../policy/queue-order.js';
 import type { Logger } from '../log/logger.js';
 import type { EngineState } from './state.js';
 import type { ModelDecisions } from './decisions.js';
@@ -45,6 +46,12 @@ export interface TrainerDeps {
   storage?: StorageCleaner;
   /** Why the market source cannot serve right now (exchange unreachable), else null: no job starts then. */
   waiting?: () => string | null;
+  /**
+   * Nothing but this engine writes the queue file (a replay's private home): the next entry is
+   * picked from the entries as this engine last wrote them instead of re-reading the file at
+   * every pump. @default false
+   */
+  privateQueue?: boolean;
 }
 
 interface Live {
@@ -61,7 +68,8 @@ export class Trainer {
   private readonly live = new Map<string, Live>();
   /** Jobs picked from the queue whose start is being written, by queue id. */
   private readonly starting = new Map<string, AbortController>();
-  private pumping = false;
+  /** The pump in progress, if any (a finished job's pump may be about to start the next one). */
+  private pumpRun: Promise<void> | null = null;
   private stopping = false;
 
   constructor(private readonly d: TrainerDeps) {}
@@ -84,9 +92,15 @@ export class Trainer {
     return trainingSymbols(this.d.state.effectiveConfig(), symbol, this.d.state.universe());
   }
 
-  /** Settles when every running job has finished (replay waits on this between rounds). */
+  /**
+   * Settles when every running job has finished and no pump is about to start another (replay
+   * waits on this between rounds: a job queued behind a finished one is started and waited for too).
+   */
   async idle(): Promise<void> {
-    while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.promise));
+    while (this.live.size || this.pumpRun) {
+      await Promise.all([...this.live.values()].map((l) => l.promise));
+      await this.pumpRun?.catch(() => undefined);
+    }
   }
 
   cancel(id: string): boolean {
@@ -102,7 +116,7 @@ export class Trainer {
    */
   shutdown(cancelRunning: boolean): void {
     this.stopping = true;
-    if (cancelRunning) for (const l of this.live.values()) l.controller.abort(new Error('engine stopping'));
+    if (cancelRunning) for (const c of [...this.live.values()].map((l) => l.controller).concat([...this.starting.values()])) c.abort(new Error('engine stopping'));
   }
 
   /** Live figures of the running jobs, by queue id (the projection reads them). */
@@ -111,34 +125,40 @@ export class Trainer {
   }
 
   /** Start as many queued jobs as the resource gate allows. */
-  async pump(): Promise<void> {
-    if (this.pumping || this.stopping) return;
-    this.pumping = true;
-    try {
-      for (;;) {
-        const entry = await this.d.queue.next(this.d.clock.now());
-        if (!entry) return;
-        // A job started now would fail to fetch its history and burn an attempt: it waits instead.
-        const waiting = this.d.waiting?.();
-        if (waiting) {
-          this.d.log.debug(`training of ${entry.symbol} waits: ${waiting}`, entry.symbol);
-          return;
-        }
-        // Inside a running multi_symbol job already: wait for it (it may cover this symbol).
-        if (this.busySymbols().has(entry.symbol)) return;
-        let gate = await this.resourceGate(entry.symbol);
-        // Out of model storage: clean up old, unused, unprotected versions once, then ask again.
-        if (!gate.ok && gate.kind === 'storage' && this.d.storage && (await this.d.storage.freeSpace())) {
-          gate = await this.resourceGate(entry.symbol);
-        }
-        if (!gate.ok) {
-          this.d.log.debug(`training of ${entry.symbol} waits: ${gate.reason}`, entry.symbol);
-          return;
-        }
-        await this.start(entry);
+  pump(): Promise<void> {
+    if (this.pumpRun || this.stopping) return Promise.resolve();
+    const run = this.pumpOnce().finally(() => {
+      this.pumpRun = null;
+    });
+    this.pumpRun = run;
+    return run;
+  }
+
+  private async pumpOnce(): Promise<void> {
+    for (;;) {
+      // Shutdown began while this pump awaited: start nothing more (stop() waits for this pump).
+      if (this.stopping) return;
+      const entry = this.d.privateQueue ? (orderQueue(this.d.queue.list(), this.d.clock.now())[0] ?? null) : await this.d.queue.next(this.d.clock.now());
+      if (!entry) return;
+      // A job started now would fail to fetch its history and burn an attempt: it waits instead.
+      const waiting = this.d.waiting?.();
+      if (waiting) {
+        this.d.log.debug(`training of ${entry.symbol} waits: ${waiting}`, entry.symbol);
+        return;
       }
-    } finally {
-      this.pumping = false;
+      // Inside a running multi_symbol job already: wait for it (it may cover this symbol).
+      if (this.busySymbols().has(entry.symbol)) return;
+      let gate = await this.resourceGate(entry.symbol);
+      // Out of model storage: clean up old, unused, unprotected versions once, then ask again.
+      if (!gate.ok && gate.kind === 'storage' && this.d.storage && (await this.d.storage.freeSpace())) {
+        gate = await this.resourceGate(entry.symbol);
+      }
+      if (!gate.ok) {
+        this.d.log.debug(`training of ${entry.symbol} waits: ${gate.reason}`, entry.symbol);
+        return;
+      }
+      if (this.stopping) return;
+      await this.start(entry);
     }
   }
 

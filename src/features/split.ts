@@ -72,7 +72,8 @@ export interface Windows {
 
 /**
  * Sliding windows ending at each row of `range` (rows end-window+1 .. end), optionally with a
- * constant symbol encoding appended to every time step.
+ * constant symbol encoding appended to every time step. `into` writes them into an existing
+ * array from a value offset (callers gathering windows of several slices copy nothing twice).
  */
 export function buildWindows(
   data: Float32Array,
@@ -80,17 +81,20 @@ export function buildWindows(
   range: RowRange,
   window: number,
   symbolCode: readonly number[] = [],
+  into?: { x: Float32Array; offset: number },
 ): Windows {
   if (range.start < window - 1) throw new SplitError(`window ${window} ending at row ${range.start} would start before row 0`);
   if (range.end * nCols > data.length) throw new SplitError(`range end ${range.end} beyond ${data.length / nCols} rows`);
   const n = Math.max(0, range.end - range.start);
   const nFeatures = nCols + symbolCode.length;
-  const x = new Float32Array(n * window * nFeatures);
+  const x = into?.x ?? new Float32Array(n * window * nFeatures);
+  const at = into?.offset ?? 0;
+  if (at + n * window * nFeatures > x.length) throw new SplitError(`${n} windows do not fit the output from value ${at}`);
   for (let s = 0; s < n; s++) {
     const last = range.start + s;
     for (let t = 0; t < window; t++) {
       const r = last - window + 1 + t;
-      const o = (s * window + t) * nFeatures;
+      const o = at + (s * window + t) * nFeatures;
       x.set(data.subarray(r * nCols, (r + 1) * nCols), o);
       for (let k = 0; k < symbolCode.length; k++) x[o + nCols + k] = symbolCode[k];
     }

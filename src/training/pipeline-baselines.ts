@@ -6,7 +6,7 @@
 import type { ClassMetrics } from '../models/metadata.js';
 import { majorityClass, persistenceClass, taScores } from '../models/baselines.js';
 import { constantCalls, emptyCalls, taCalls, type Calls, type Costs } from '../evaluation/judge.js';
-import { rowsFor, type SliceName, type TrainingData } from './pipeline-data.js';
+import { labelsFor, type SliceName, type TrainingData } from './pipeline-data.js';
 import { classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
 
 export type BaselineName = 'no_trade' | 'buy_and_hold' | 'majority' | 'persistence' | 'ta';
@@ -37,7 +37,7 @@ function concatCalls(parts: Calls[]): Calls {
 }
 
 export function baselineMetrics(d: TrainingData, horizon: number, threshold: number, costs: Costs): BaselineMetrics {
-  const maj = majorityClass(rowsFor(d, 'train').y);
+  const maj = majorityClass(labelsFor(d, 'train').y);
   const ta = d.parts.map((p) => taScores(p.closes));
   const calls = (slice: SliceName, name: BaselineName): Calls =>
     concatCalls(
@@ -59,7 +59,7 @@ export function baselineMetrics(d: TrainingData, horizon: number, threshold: num
       }),
     );
   const score = (slice: SliceName, name: BaselineName): ClassMetrics => {
-    const r = rowsFor(d, slice);
+    const r = labelsFor(d, slice);
     const c = calls(slice, name);
     return withReplays(classMetrics(Uint8Array.from(c.direction, classOfCall), r.y), replaySlice(d, slice, c, costs));
   };

@@ -189,20 +189,45 @@ export function rowsFor(d: TrainingData, slice: SliceName): { x: Float32Array; y
   return { x, y, fwd, n, nFeatures };
 }
 
-/** Sequence inputs: windows ending at every sample of the slice, all symbols, same order as rowsFor. */
-export function windowsFor(d: TrainingData, slice: SliceName, window: number): { x: Float32Array; y: Uint8Array; n: number; window: number; nFeatures: number } {
-  const per = d.parts.map((p) => buildWindows(p.scaled, d.nCols, p.split[slice], window, p.code));
-  const n = per.reduce((s, w) => s + w.n, 0);
-  const nFeatures = d.nCols + d.codeLen;
-  const x = new Float32Array(n * window * nFeatures);
+/** The labels of a slice, all symbols, same order as rowsFor (without copying the feature rows). */
+export function labelsFor(d: TrainingData, slice: SliceName): { y: Uint8Array; n: number } {
+  const n = d.parts.reduce((s, p) => s + len(p.split[slice]), 0);
   const y = new Uint8Array(n);
   let k = 0;
-  per.forEach((w, j) => {
-    x.set(w.x, k * window * nFeatures);
-    const r = d.parts[j].split[slice];
-    y.set(d.parts[j].labels.subarray(r.start, r.end), k);
-    k += w.n;
-  });
+  for (const p of d.parts) {
+    const r = p.split[slice];
+    if (r.end > r.start) y.set(p.labels.subarray(r.start, r.end), k);
+    k += len(r);
+  }
+  return { y, n };
+}
+
+/**
+ * Sequence inputs: windows ending at every sample of the slice, all symbols, same order as rowsFor.
+ * With `max`, only the windows at floor(k * n / max) for k < max (the stride subsample the RNN
+ * stage trains on, strideSubsample in pipeline-rnn.ts) are built, straight into the output.
+ */
+export function windowsFor(d: TrainingData, slice: SliceName, window: number, max = Infinity): { x: Float32Array; y: Uint8Array; n: number; window: number; nFeatures: number } {
+  const all = labelsFor(d, slice);
+  // Sample k of the concatenated slice: its part and row.
+  const picks: number[] = [];
+  const n = Math.min(all.n, max);
+  const step = all.n / n;
+  for (let k = 0; k < n; k++) picks.push(all.n <= max ? k : Math.floor(k * step));
+  const nFeatures = d.nCols + d.codeLen;
+  const per = window * nFeatures;
+  const x = new Float32Array(n * per);
+  const y = new Uint8Array(n);
+  let part = 0;
+  let base = 0;
+  for (let k = 0; k < n; k++) {
+    const i = picks[k];
+    while (i - base >= len(d.parts[part].split[slice])) base += len(d.parts[part++].split[slice]);
+    const p = d.parts[part];
+    const row = p.split[slice].start + (i - base);
+    buildWindows(p.scaled, d.nCols, { start: row, end: row + 1 }, window, p.code, { x, offset: k * per });
+    y[k] = all.y[i];
+  }
   return { x, y, n, window, nFeatures };
 }
 

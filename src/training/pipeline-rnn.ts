@@ -36,7 +36,7 @@ export function strideSubsample<T extends { x: Float32Array; y: Uint8Array; n: n
 
 export async function trainRnnStage(tf: Tf, data: TrainingData, spec: PipelineJobSpec, hooks: StageHooks): Promise<TrainedStage> {
   const settings = spec.profile.name === 'quick' ? QUICK_RNN : FULL_RNN;
-  const train = strideSubsample(windowsFor(data, 'train', spec.window), settings.maxTrainWindows);
+  const train = windowsFor(data, 'train', spec.window, settings.maxTrainWindows);
   const val = windowsFor(data, 'validation', spec.window);
   const test = windowsFor(data, 'test', spec.window);
   const res = await trainRnn(

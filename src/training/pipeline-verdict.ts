@@ -17,7 +17,7 @@ import { callsFromProbs, ensembleCalls, judgeRows, type Calls, type Costs } from
 import { applyTemperature, fitTemperature } from '../evaluation/calibration.js';
 import { blockLengthFor } from '../evaluation/bootstrap.js';
 import { buildEdgeReport, type EdgeReport, type FoldJudgement, type Subject } from '../evaluation/edge.js';
-import { buildTrainingData, rowsFor, type DataOptions, type TrainingData } from './pipeline-data.js';
+import { buildTrainingData, labelsFor, type DataOptions, type TrainingData } from './pipeline-data.js';
 import { argmax3 } from './pipeline-metrics.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
 import type { PipelineJobSpec } from './protocol.js';
@@ -121,7 +121,7 @@ export function foldData(symbols: { symbol: string; candles: Candle[] }[], plan:
 
 /** Validation accuracy per kind: the ensemble weights the live predictor derives from metadata. */
 function foldWeights(data: TrainingData, stages: TrainedStage[]) {
-  const val = rowsFor(data, 'validation');
+  const val = labelsFor(data, 'validation');
   const performance: Parameters<typeof weightsFromMetadata>[0]['performance'] = {};
   for (const s of stages) {
     const calls = argmax3(s.valProbs, val.n);
@@ -157,7 +157,7 @@ export function judgeTestSlice(
 ): Record<string, FoldJudgement> {
   const stages = opts.calibrate ? calibrated(data, stages0) : stages0;
   const weights = foldWeights(data, stages);
-  const majority = majorityClass(rowsFor(data, 'train').y);
+  const majority = majorityClass(labelsFor(data, 'train').y);
   const out: Record<string, FoldJudgement> = {};
   let k = 0;
   for (const p of data.parts) {
@@ -186,8 +186,8 @@ export function judgeTestSlice(
 
 /** Each stage's probabilities temperature-scaled with T fitted on its validation rows. */
 function calibrated(data: TrainingData, stages: TrainedStage[]): TrainedStage[] {
-  const val = rowsFor(data, 'validation');
-  const nTest = rowsFor(data, 'test').n;
+  const val = labelsFor(data, 'validation');
+  const nTest = labelsFor(data, 'test').n;
   return stages.map((s) => {
     const t = fitTemperature(s.valProbs, val.y);
     return { ...s, valProbs: applyTemperature(s.valProbs, val.n, t), testProbs: applyTemperature(s.testProbs, nTest, t) };

@@ -13,7 +13,7 @@ import { weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js
 import { buildFeatureMetadata, WARMUP_BARS } from '../features/index.js';
 import { callsFromProbs, ensembleCalls, type Calls, type Costs } from '../evaluation/judge.js';
 import { baselineMetrics } from './pipeline-baselines.js';
-import { buildTrainingData, columnsToCandles, rowsFor, type SliceName, type TrainingData } from './pipeline-data.js';
+import { buildTrainingData, columnsToCandles, labelsFor, type SliceName, type TrainingData } from './pipeline-data.js';
 import { argmax3, classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
 import { costsOf, DEFAULT_GATE_DAYS, walkForwardEdge } from './pipeline-verdict.js';
@@ -114,8 +114,8 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   progress('features', 0, 0);
   checkAbort();
 
-  const val = rowsFor(data, 'validation');
-  const test = rowsFor(data, 'test');
+  const val = labelsFor(data, 'validation');
+  const test = labelsFor(data, 'test');
   const stages: TrainedStage[] = [];
   for (const kind of models) {
     const run = await stageFor(kind);
