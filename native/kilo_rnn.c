@@ -26,6 +26,9 @@
 #include <time.h>
 #include <immintrin.h>
 #include <x86intrin.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /* Bumped whenever an export's arguments or meaning change: src/native/rnn.ts refuses another value
  * (a stale build after `git pull` without `npm ci`) and falls back to the tfjs path, saying why. */
@@ -360,6 +363,44 @@ static napi_value Profile(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The C allocator's own figures and its release of free memory (glibc; elsewhere mallocStats gives
+ * null and mallocTrim false). Not kernels: they live here because this is the addon kilo already
+ * builds. Why: every training runs on a worker thread, and glibc gives each thread that allocates
+ * its own arena (up to 8 x cores); what tfjs/wasm, the trees and V8 free in those arenas stays in
+ * the process's RSS after the thread is gone. malloc_trim(0) hands every arena's free pages back to
+ * the kernel (src/native/memory.ts calls it after a training and after a predictor is released). */
+static napi_value MallocStats(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  napi_value v;
+  CHECK(napi_create_object(env, &out));
+  /* arena: bytes taken from the system by sbrk/arena heaps; hblkhd: in mmapped chunks; uordblks: in
+   * use; fordblks: free but kept; keepcost: releasable top of the main arena. */
+  const struct { const char *k; size_t v; } f[] = {
+      {"arena", mi.arena}, {"mmapped", mi.hblkhd}, {"inUse", mi.uordblks}, {"free", mi.fordblks}, {"releasable", mi.keepcost}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    CHECK(napi_create_double(env, (double)f[i].v, &v));
+    CHECK(napi_set_named_property(env, out, f[i].k, v));
+  }
+#else
+  CHECK(napi_get_null(env, &out));
+#endif
+  return out;
+}
+
+static napi_value MallocTrim(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+#if defined(__GLIBC__)
+  CHECK(napi_get_boolean(env, malloc_trim(0) != 0, &out));
+#else
+  CHECK(napi_get_boolean(env, 0, &out));
+#endif
+  return out;
+}
+
 /* What this CPU runs. KILO_RNN_TEST_NO_AVX512 / KILO_RNN_TEST_NO_AVX2 (compile-time only, never set by
  * native/build.mjs) make a build act as on an older CPU, so the fallbacks are tested on this one. */
 static int has_avx2_fma(void) {
@@ -413,6 +454,12 @@ static napi_value Init(napi_env env, napi_value exports) {
   if (napi_create_string_utf8(env, !ok ? "" : has_avx512() ? "avx2,avx512" : "avx2", NAPI_AUTO_LENGTH, &v) != napi_ok ||
       napi_set_named_property(env, exports, "isas", v) != napi_ok)
     return NULL;
+  /* The allocator functions work on any CPU: exported before the kernels' AVX2 check. */
+  napi_property_descriptor mem[] = {
+      {"mallocStats", NULL, MallocStats, NULL, NULL, NULL, napi_default, NULL},
+      {"mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof mem / sizeof mem[0], mem) != napi_ok) return NULL;
   if (!ok) return exports;
   napi_property_descriptor props[] = {
       {"workspaceFloats", NULL, WorkspaceFloats, NULL, NULL, NULL, napi_default, NULL},

@@ -1,0 +1,93 @@
+/**
+ * The C allocator's side of the process's memory (glibc malloc, through kilo's native addon).
+ *
+ * Why: trainings run on worker threads, and glibc gives a thread that allocates its own malloc
+ * arena (up to 8 per core). What a training frees there (tfjs/wasm scratch, tree histograms, V8's
+ * off-heap buffers) stays mapped after the worker is gone, and the main thread's arena keeps what a
+ * released predictor freed: RSS that no JS heap figure shows. trimMalloc() (glibc malloc_trim(0))
+ * hands the free pages of every arena back to the kernel; the worker pool calls it after a
+ * worker has exited, the predictor cache after a model was released.
+ *
+ * Fallback: without the addon (not built, not x64, KILO_NATIVE_MEMORY=0) or off glibc nothing is
+ * trimmed and mallocStats() is null; kilo works the same, with the larger RSS.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { NATIVE_MODULE_PATH } from './module-path.js';
+
+export interface MallocStats {
+  /** Bytes the allocator took from the system for its arenas (sbrk heap + thread arena heaps). */
+  arena: number;
+  /** Bytes in chunks it mmapped directly (large allocations). */
+  mmapped: number;
+  /** Bytes handed out and not freed. */
+  inUse: number;
+  /** Bytes freed but still held in the arenas (what a trim can give back, page-aligned parts of it). */
+  free: number;
+  /** Free bytes at the top of the main arena. */
+  releasable: number;
+}
+
+interface MemoryAddon {
+  mallocStats?: () => MallocStats | null;
+  mallocTrim?: () => boolean;
+}
+
+let addon: MemoryAddon | null | undefined;
+let why = '';
+
+function load(): MemoryAddon | null {
+  if (addon !== undefined) return addon;
+  if (process.env.KILO_NATIVE_MEMORY === '0') return ((why = 'KILO_NATIVE_MEMORY=0'), (addon = null));
+  if (!existsSync(NATIVE_MODULE_PATH)) return ((why = `${NATIVE_MODULE_PATH} not built`), (addon = null));
+  try {
+    const m = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as MemoryAddon;
+    if (typeof m.mallocTrim !== 'function' || typeof m.mallocStats !== 'function') {
+      return ((why = `${NATIVE_MODULE_PATH} predates the allocator calls: run npm run build:native`), (addon = null));
+    }
+    return (addon = m);
+  } catch (err) {
+    return ((why = `${NATIVE_MODULE_PATH} failed to load: ${(err as Error).message.split('\n')[0]}`), (addon = null));
+  }
+}
+
+/** Whether trimMalloc() can do anything here, and why not. */
+export function mallocTrimStatus(): { available: boolean; reason: string } {
+  const m = load();
+  return m ? { available: true, reason: NATIVE_MODULE_PATH } : { available: false, reason: why };
+}
+
+/** glibc's own figures (null without the addon or off glibc). */
+export function mallocStats(): MallocStats | null {
+  return load()?.mallocStats?.() ?? null;
+}
+
+let trims = 0;
+
+/** Give the allocator's free pages back to the kernel (all arenas). true: something was released. */
+export function trimMalloc(): boolean {
+  const m = load();
+  if (!m?.mallocTrim) return false;
+  trims++;
+  return m.mallocTrim();
+}
+
+/** How many times trimMalloc() reached the allocator in this thread (for the tests). */
+export function mallocTrimCount(): number {
+  return trims;
+}
+
+let scheduled = false;
+
+/**
+ * trimMalloc() once the current turn's work is done (after setImmediate callbacks queued before it,
+ * such as a released predictor's dispose); many requests in one turn make one trim.
+ */
+export function trimMallocSoon(): void {
+  if (scheduled || !load()) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    trimMalloc();
+  });
+}
