@@ -401,6 +401,32 @@ static napi_value MallocTrim(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* mallopt(name, value) for the settings kilo tunes: 'mmap_threshold' (bytes; a fixed value also stops
+ * glibc from raising it after each large free, which otherwise moves buffers of up to 32 MB into the
+ * arenas where a free cannot return them), 'trim_threshold' (bytes), 'arena_max' (count). Returns
+ * whether glibc accepted it (false off glibc or for an unknown name). */
+static napi_value Mallopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  char name[32] = {0};
+  size_t len;
+  int64_t value = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || napi_get_value_int64(env, argv[1], &value) != napi_ok ||
+      value < 0 || value > INT32_MAX) {
+    napi_throw_type_error(env, "KILO_NATIVE_ARG", "mallopt expects a setting name and a non-negative 32-bit integer");
+    return NULL;
+  }
+  int ok = 0;
+#if defined(__GLIBC__)
+  if (strcmp(name, "mmap_threshold") == 0) ok = mallopt(M_MMAP_THRESHOLD, (int)value);
+  else if (strcmp(name, "trim_threshold") == 0) ok = mallopt(M_TRIM_THRESHOLD, (int)value);
+  else if (strcmp(name, "arena_max") == 0) ok = mallopt(M_ARENA_MAX, (int)value);
+#endif
+  CHECK(napi_get_boolean(env, ok != 0, &out));
+  return out;
+}
+
 /* What this CPU runs. KILO_RNN_TEST_NO_AVX512 / KILO_RNN_TEST_NO_AVX2 (compile-time only, never set by
  * native/build.mjs) make a build act as on an older CPU, so the fallbacks are tested on this one. */
 static int has_avx2_fma(void) {
@@ -458,6 +484,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor mem[] = {
       {"mallocStats", NULL, MallocStats, NULL, NULL, NULL, napi_default, NULL},
       {"mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL},
+      {"mallopt", NULL, Mallopt, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof mem / sizeof mem[0], mem) != napi_ok) return NULL;
   if (!ok) return exports;

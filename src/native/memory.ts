@@ -31,6 +31,7 @@ export interface MallocStats {
 interface MemoryAddon {
   mallocStats?: () => MallocStats | null;
   mallocTrim?: () => boolean;
+  mallopt?: (name: 'mmap_threshold' | 'trim_threshold' | 'arena_max', value: number) => boolean;
 }
 
 let addon: MemoryAddon | null | undefined;
@@ -90,4 +91,33 @@ export function trimMallocSoon(): void {
     scheduled = false;
     trimMalloc();
   });
+}
+
+/** Allocator settings kilo applies to its own process (tuneMalloc); KILO_MALLOC_* override them (0: leave glibc's). */
+export const MALLOC_TUNING = {
+  /** Buffers from this size up get their own mapping, returned to the kernel when freed. */
+  mmap_threshold: 'KILO_MALLOC_MMAP_THRESHOLD',
+  /** How many arenas the threads share (glibc's default: 8 per core). */
+  arena_max: 'KILO_MALLOC_ARENA_MAX',
+} as const;
+
+export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 0, arena_max: 0 };
+
+let tuned: Record<string, number> | null = null;
+
+/**
+ * Apply the allocator settings once per process (the engine does at start, before any training):
+ * what was set, by name. Settings glibc refuses, or without the addon, are left out.
+ */
+export function tuneMalloc(env: NodeJS.ProcessEnv = process.env): Record<string, number> {
+  if (tuned) return tuned;
+  tuned = {};
+  const m = load();
+  if (!m?.mallopt) return tuned;
+  for (const [name, key] of Object.entries(MALLOC_TUNING) as [keyof typeof MALLOC_TUNING, string][]) {
+    const raw = env[key];
+    const value = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : MALLOC_DEFAULTS[name];
+    if (value > 0 && m.mallopt(name, value)) tuned[name] = value;
+  }
+  return tuned;
 }
