@@ -111,9 +111,9 @@ export class PredictorCache {
         entry.loading.then(
           (p) => {
             if (p.complete) return this.log.info(`${symbol}: loaded model ${p.version} (${dir})`, symbol);
-            this.log.info(`${symbol}: model ${p.version} serves from its trees while its ${p.artifact.pending.join(' and ')} load${p.artifact.pending.length > 1 ? '' : 's'} (${dir})`, symbol);
+            this.log.info(`${symbol}: loaded model ${p.version}'s trees, serving from them while its ${p.artifact.pending.join(' and ')} load${p.artifact.pending.length > 1 ? '' : 's'} (${dir})`, symbol);
             p.artifact.networks.then(
-              () => !entry.dropped && this.log.info(`${symbol}: loaded model ${p.version} (${dir}), networks included`, symbol),
+              () => !entry.dropped && this.log.info(`${symbol}: loaded model ${p.version} (${dir})`, symbol),
               () => undefined, // reported by the next load() of this entry
             );
           },
