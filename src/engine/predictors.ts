@@ -29,7 +29,7 @@
  * the freed pages (src/native/memory.ts), so a promotion or an expiry does not leave RSS behind.
  */
 import { loadArtifactStaged, type LoadArtifactOptions } from '../models/artifact.js';
-import { trimMallocSoon } from '../native/memory.js';
+import { trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { SymbolPredictor } from '../models/predictor.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -68,6 +68,9 @@ export class PredictorCache {
     this.now = opts.now ?? Date.now;
     this.ttlMs = ttlMs(opts.ttlMin ?? 0);
     this.loadOpts = opts.load ?? {};
+    // Process-wide and once (the worker pool does the same): every engine has a predictor cache,
+    // also one whose trainings run in other processes (distributed.backend: bullmq).
+    tuneMalloc();
   }
 
   /** Symbols with a predictor loaded or loading (what the cache holds in memory). */

@@ -101,7 +101,16 @@ export const MALLOC_TUNING = {
   arena_max: 'KILO_MALLOC_ARENA_MAX',
 } as const;
 
-export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 0, arena_max: 0 };
+/**
+ * mmap_threshold 128 KiB, fixed: glibc starts there but raises it (up to 32 MB) each time a large
+ * mapped buffer is freed, process-wide. After the training workers' big buffers had been freed, the
+ * main thread's buffers of up to tens of MB went into the arenas, where a free keeps the memory:
+ * measured (bench/rss.bench.ts, 20 symbols served after retrains) 393 MB with glibc's moving
+ * threshold, 324 MB with it fixed; main arena 126 -> 29 MB. Training allocates its big buffers once
+ * per job (tree bins, pooled RNN workspaces; tfjs tensors live in wasm memory), so the extra mmap
+ * calls are few. arena_max: glibc's default (8 per core) kept.
+ */
+export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 128 * 1024, arena_max: 0 };
 
 let tuned: Record<string, number> | null = null;
 
