@@ -102,15 +102,47 @@ export const MALLOC_TUNING = {
 } as const;
 
 /**
- * mmap_threshold 128 KiB, fixed: glibc starts there but raises it (up to 32 MB) each time a large
- * mapped buffer is freed, process-wide. After the training workers' big buffers had been freed, the
- * main thread's buffers of up to tens of MB went into the arenas, where a free keeps the memory:
- * measured (bench/rss.bench.ts, 20 symbols served after retrains) 393 MB with glibc's moving
- * threshold, 324 MB with it fixed; main arena 126 -> 29 MB. Training allocates its big buffers once
- * per job (tree bins, pooled RNN workspaces; tfjs tensors live in wasm memory), so the extra mmap
- * calls are few. arena_max: glibc's default (8 per core) kept.
+ * mmap_threshold 128 KiB, fixed, while no training runs: glibc starts there but raises it (up to
+ * 32 MB) each time a large mapped buffer is freed, process-wide. After the training workers' big
+ * buffers had been freed, the main thread's buffers of up to tens of MB went into the arenas, where a
+ * free keeps the memory: measured (bench/rss.bench.ts, 20 symbols served after retrains) 393 MB with
+ * glibc's moving threshold, 324 MB with it fixed at 128 KiB (main arena 126 -> 29 MB), 350 MB at
+ * 1 MiB (main arena 126 MB). While a training runs, the threshold is TRAINING_MMAP_THRESHOLD
+ * instead (mallocForTraining): at 128 KiB the trainings' per-batch buffers each cost an mmap and
+ * fresh pages, +35-45 % CPU seconds on bench/train.bench.ts; what they leave in the arenas is trimmed
+ * when the worker exits. arena_max: glibc's default (8 per core) kept.
  */
 export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 128 * 1024, arena_max: 0 };
+
+/** glibc's ceiling for its moving threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX): where it ends up under training anyway. */
+export const TRAINING_MMAP_THRESHOLD = 32 * 1024 * 1024;
+
+let trainingSince: number | null = null;
+
+/**
+ * Switch the allocator between serving (the tuned mmap threshold) and training (buffers up to 32 MB
+ * from the arenas, as glibc would after a few large frees; trimmed after the job). The worker pool
+ * calls it when its first job starts (true) and when its last one has exited (false). No-op when
+ * kilo does not tune the threshold.
+ */
+export function mallocForTraining(on: boolean): void {
+  const m = load();
+  const serving = tuned?.mmap_threshold;
+  if (!m?.mallopt || serving === undefined) return;
+  if (on && trainingSince === null) {
+    trainingSince = Date.now();
+    m.mallopt('mmap_threshold', TRAINING_MMAP_THRESHOLD);
+  } else if (!on && trainingSince !== null) {
+    trainingSince = null;
+    m.mallopt('mmap_threshold', serving);
+    trimMallocSoon();
+  }
+}
+
+/** 'training' while mallocForTraining(true) is in force, else 'serving' (for the tests and the bench). */
+export function mallocMode(): 'training' | 'serving' {
+  return trainingSince === null ? 'serving' : 'training';
+}
 
 let tuned: Record<string, number> | null = null;
 

@@ -6,11 +6,13 @@
  *
  * Memory: when a worker has exited, the C allocator is asked to give the freed pages of every
  * malloc arena back to the kernel (src/native/memory.ts): what the worker's thread freed in its
- * arena (tfjs/wasm, trees, V8's off-heap buffers) otherwise stays in the process's RSS.
+ * arena (tfjs/wasm, trees, V8's off-heap buffers) otherwise stays in the process's RSS. While any
+ * worker runs, the allocator is in its training mode (mallocForTraining): big per-batch buffers come
+ * from the arenas, fast; the last worker's exit puts it back to serving and trims.
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker, siblingEntry } from '../util/worker.js';
-import { trimMallocSoon, tuneMalloc } from '../native/memory.js';
+import { mallocForTraining, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { JobProgress, LogLevel } from '../engine-api.js';
 import { jobSymbols, parseWorkerMessage, transferList, type MainToWorker, type TrainJobSpec, type TrainResult } from './protocol.js';
@@ -74,6 +76,8 @@ export class WorkerPool {
   private readonly clock: Clock;
   private readonly graceMs: number;
   private closed = false;
+  /** Workers started and not yet exited (the allocator's training mode lasts while any is alive). */
+  private alive = 0;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer');
@@ -149,6 +153,7 @@ export class WorkerPool {
   private runOnWorker(job: TrainJobSpec, ro: RunOptions): Promise<TrainResult> {
     return new Promise<TrainResult>((resolve, reject) => {
       const worker = startWorker(this.opts.entry ?? siblingEntry(import.meta.url, 'worker-entry'));
+      if (this.alive++ === 0) mallocForTraining(true);
       this.workers.add(worker);
       let settled = false;
       let stopReason: Error | null = null;
@@ -165,6 +170,7 @@ export class WorkerPool {
         // The worker's job is over either way; terminate so a lingering handle cannot keep it alive.
         void worker.terminate().finally(() => {
           this.workers.delete(worker);
+          if (--this.alive === 0) mallocForTraining(false);
           trimMallocSoon();
         });
         if (err) reject(err);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc } from '../../src/native/memory.js';
+import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc } from '../../src/native/memory.js';
 import { NATIVE_MODULE_PATH } from '../../src/native/module-path.js';
 import { WorkerPool } from '../../src/training/pool.js';
 import { PredictorCache } from '../../src/engine/predictors.js';
@@ -53,11 +53,16 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000 });
     try {
       const before = mallocTrimCount();
-      const r = await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 2, stepMs: 1 });
+      expect(mallocMode()).toBe('serving');
+      const modes: string[] = [];
+      const r = await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 2, stepMs: 1 }, { onProgress: () => modes.push(mallocMode()) });
       expect(r.kind).toBe('selftest');
+      // Training mode while the worker runs (buffers from the arenas), serving mode once it has exited.
+      expect(modes).toEqual(['training', 'training']);
       // terminate() settles after the job's promise: wait for the exit, then the trim's turn.
       for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
-      expect(mallocTrimCount()).toBe(before + 1);
+      expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
+      expect(mallocMode()).toBe('serving');
     } finally {
       await pool.close();
     }
