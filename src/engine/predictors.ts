@@ -29,7 +29,7 @@
  * the freed pages (src/native/memory.ts), so a promotion or an expiry does not leave RSS behind.
  */
 import { loadArtifactStaged, type LoadArtifactOptions } from '../models/artifact.js';
-import { trimMallocSoon, tuneMalloc } from '../native/memory.js';
+import { trimMallocEvery, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { SymbolPredictor } from '../models/predictor.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -95,6 +95,8 @@ export class PredictorCache {
   async serving(registry: ModelRegistry, config: Config, symbol: string, now: number): Promise<{ predictor: SymbolPredictor; serving: ServingArtifact } | null> {
     // The config can be reloaded while the engine runs: the current value applies from this call on.
     this.setTtl(config.resources.model_cache_ttl_min);
+    // Every round asks here: hand the arenas' free pages (the previous rounds' garbage) back now and then.
+    trimMallocEvery(SERVING_TRIM_MS);
     const got = await registry.loadServing(config, symbol, now, (a) => this.load(symbol, a.dir));
     return got ? { predictor: got.value, serving: got.serving } : null;
   }
@@ -182,6 +184,9 @@ export class PredictorCache {
     for (const s of [...this.entries.keys()]) this.invalidate(s);
   }
 }
+
+/** How often the serving path trims the allocator (src/native/memory.ts trimMallocEvery). */
+const SERVING_TRIM_MS = 10_000;
 
 const ttlMs = (minutes: number): number => (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 0);
 

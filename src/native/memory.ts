@@ -78,6 +78,20 @@ export function mallocTrimCount(): number {
   return trims;
 }
 
+let lastTrim = -Infinity;
+
+/**
+ * trimMalloc() at most once per `intervalMs` (of `now`): for callers on the serving path, where each
+ * round's garbage is freed into the arenas by the GC and nothing else would hand it back. A trim with
+ * ~100 MB free takes milliseconds; the interval keeps it off a replay's tight loop.
+ */
+export function trimMallocEvery(intervalMs: number, now: number = Date.now()): boolean {
+  if (now - lastTrim < intervalMs || !load()) return false;
+  lastTrim = now;
+  trimMallocSoon();
+  return true;
+}
+
 let scheduled = false;
 
 /**

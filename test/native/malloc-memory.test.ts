@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc } from '../../src/native/memory.js';
+import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc, trimMallocEvery } from '../../src/native/memory.js';
 import { NATIVE_MODULE_PATH } from '../../src/native/module-path.js';
 import { WorkerPool } from '../../src/training/pool.js';
 import { PredictorCache } from '../../src/engine/predictors.js';
@@ -79,6 +79,18 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     await turns(4);
     expect(order).toEqual([`dispose@${before}`]);
     expect(mallocTrimCount()).toBe(before + 1);
+  });
+
+  it('trimMallocEvery trims at most once per interval (the serving path calls it every round)', async () => {
+    const t0 = 1e12;
+    const before = mallocTrimCount();
+    expect(trimMallocEvery(10_000, t0)).toBe(true);
+    expect(trimMallocEvery(10_000, t0 + 9_999)).toBe(false);
+    await turns();
+    expect(mallocTrimCount()).toBe(before + 1);
+    expect(trimMallocEvery(10_000, t0 + 10_000)).toBe(true);
+    await turns();
+    expect(mallocTrimCount()).toBe(before + 2);
   });
 
   it('applies the allocator settings kilo tunes, once per process (a fresh process: the first pool applies them)', () => {
