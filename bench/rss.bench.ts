@@ -11,8 +11,14 @@
  * in the main isolate. Training is shortened (RSS_BENCH_EPOCHS epochs, 120 days, no walk-forward
  * folds) to keep the bench minutes long; the models' sizes do not depend on it.
  * `npm run bench -- rss`; RSS_BENCH_ROUNDS (30) rounds per served phase.
+ *
+ * Where the memory is: after each phase one line splits the RSS by mapping (bench/memory-breakdown.ts:
+ * malloc main arena, thread arenas, wasm memories, other anonymous such as V8's heap, file-backed)
+ * beside V8's and glibc's own figures. RSS_BENCH_HOME=<dir> keeps the home (models included) and
+ * reuses it: a second run finds the models trained and measures loading and serving in minutes.
+ * KILO_NATIVE_MEMORY=0 runs without the allocator trims (src/native/memory.ts), for comparison.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -21,6 +27,8 @@ import { ManualClock } from '../src/clock.js';
 import { defaultConfig, type Config } from '../src/config/schema.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { median } from './data.js';
+import { breakdown, formatBreakdown } from './memory-breakdown.js';
+import { mallocTrimStatus, tuneMalloc } from '../src/native/memory.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -78,7 +86,13 @@ function benchConfig(): Config {
 const busy = (e: Engine) => e.queue.list().some((j) => j.state === 'queued' || j.state === 'running');
 const running = (e: Engine) => e.queue.list().some((j) => j.state === 'running');
 
-const home = await mkdtemp(join(tmpdir(), 'kilo-bench-rss-'));
+const keepHome = process.env.RSS_BENCH_HOME;
+const home = keepHome ? (await mkdir(keepHome, { recursive: true }), keepHome) : await mkdtemp(join(tmpdir(), 'kilo-bench-rss-'));
+const detail = (label: string): void => {
+  gc();
+  gc();
+  console.log(`  [${label}] ${formatBreakdown(breakdown())}`);
+};
 const config = benchConfig();
 const clock = new ManualClock(START);
 const t0 = performance.now();
@@ -98,6 +112,10 @@ try {
   const base = sample();
   console.log(`20 symbols on the simulator, models ${config.model.models.join('+')} (window ${config.model.window}), ${config.resources.max_concurrent_trainings} concurrent trainings`);
   console.log(`  engine started, nothing loaded: RSS ${base.rss.toFixed(0)} MB, heap used ${base.heapUsed.toFixed(0)} MB`);
+  const trim = mallocTrimStatus();
+  const tuned = Object.entries(tuneMalloc()).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  console.log(`  allocator trims: ${trim.available ? 'on' : `off (${trim.reason})`}; settings: ${tuned}; MALLOC_ARENA_MAX ${process.env.MALLOC_ARENA_MAX ?? 'unset'}`);
+  detail('started');
 
   // 1. First trainings while the rounds go on.
   const first: Sample[] = [];
@@ -110,6 +128,7 @@ try {
   await engine.idle();
   const failed = engine.queue.list().filter((j) => j.state !== 'done');
   console.log(`  first trainings: ${engine.queue.list().length} jobs (${failed.length} not done) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  detail('after first trainings');
 
   // 2. Served, idle.
   const served: Sample[] = [];
@@ -118,6 +137,7 @@ try {
     if (i >= ROUNDS / 3) served.push(sample());
   }
   const n = servedCount();
+  detail(`${n} served`);
 
   // 3. Served while trainings run (forced retrains: gate, promotion, hot reload).
   const picks = config.universe.symbols.slice(0, RETRAINS);
@@ -132,6 +152,7 @@ try {
     if (running(engine)) during.push(sample());
   }
   await engine.idle();
+  detail('after the retrains');
 
   // 4. Served again.
   const after: Sample[] = [];
@@ -140,6 +161,7 @@ try {
     if (i >= ROUNDS / 3) after.push(sample());
   }
   const nAfter = servedCount();
+  detail(`${nAfter} served after the retrains`);
 
   console.log(`  RSS after GC (process.memoryUsage after two full GCs of the main isolate):`);
   summary('1. first trainings (2 workers, models landing)', first);
@@ -156,5 +178,5 @@ try {
   console.log(`  wall ${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${startLoad.map((x) => x.toFixed(1)).join(' ')} at start, ${loadavg().map((x) => x.toFixed(1)).join(' ')} at end, ${cpus().length} cores`);
 } finally {
   await engine.stop();
-  await rm(home, { recursive: true, force: true });
+  if (!keepHome) await rm(home, { recursive: true, force: true });
 }

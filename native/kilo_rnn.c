@@ -26,6 +26,9 @@
 #include <time.h>
 #include <immintrin.h>
 #include <x86intrin.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /* Bumped whenever an export's arguments or meaning change: src/native/rnn.ts refuses another value
  * (a stale build after `git pull` without `npm ci`) and falls back to the tfjs path, saying why. */
@@ -360,6 +363,70 @@ static napi_value Profile(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The C allocator's own figures and its release of free memory (glibc; elsewhere mallocStats gives
+ * null and mallocTrim false). Not kernels: they live here because this is the addon kilo already
+ * builds. Why: every training runs on a worker thread, and glibc gives each thread that allocates
+ * its own arena (up to 8 x cores); what tfjs/wasm, the trees and V8 free in those arenas stays in
+ * the process's RSS after the thread is gone. malloc_trim(0) hands every arena's free pages back to
+ * the kernel (src/native/memory.ts calls it after a training and after a predictor is released). */
+static napi_value MallocStats(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  napi_value v;
+  CHECK(napi_create_object(env, &out));
+  /* arena: bytes taken from the system by sbrk/arena heaps; hblkhd: in mmapped chunks; uordblks: in
+   * use; fordblks: free but kept; keepcost: releasable top of the main arena. */
+  const struct { const char *k; size_t v; } f[] = {
+      {"arena", mi.arena}, {"mmapped", mi.hblkhd}, {"inUse", mi.uordblks}, {"free", mi.fordblks}, {"releasable", mi.keepcost}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    CHECK(napi_create_double(env, (double)f[i].v, &v));
+    CHECK(napi_set_named_property(env, out, f[i].k, v));
+  }
+#else
+  CHECK(napi_get_null(env, &out));
+#endif
+  return out;
+}
+
+static napi_value MallocTrim(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+#if defined(__GLIBC__)
+  CHECK(napi_get_boolean(env, malloc_trim(0) != 0, &out));
+#else
+  CHECK(napi_get_boolean(env, 0, &out));
+#endif
+  return out;
+}
+
+/* mallopt(name, value) for the settings kilo tunes: 'mmap_threshold' (bytes; a fixed value also stops
+ * glibc from raising it after each large free, which otherwise moves buffers of up to 32 MB into the
+ * arenas where a free cannot return them), 'trim_threshold' (bytes), 'arena_max' (count). Returns
+ * whether glibc accepted it (false off glibc or for an unknown name). */
+static napi_value Mallopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  char name[32] = {0};
+  size_t len;
+  int64_t value = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || napi_get_value_int64(env, argv[1], &value) != napi_ok ||
+      value < 0 || value > INT32_MAX) {
+    napi_throw_type_error(env, "KILO_NATIVE_ARG", "mallopt expects a setting name and a non-negative 32-bit integer");
+    return NULL;
+  }
+  int ok = 0;
+#if defined(__GLIBC__)
+  if (strcmp(name, "mmap_threshold") == 0) ok = mallopt(M_MMAP_THRESHOLD, (int)value);
+  else if (strcmp(name, "trim_threshold") == 0) ok = mallopt(M_TRIM_THRESHOLD, (int)value);
+  else if (strcmp(name, "arena_max") == 0) ok = mallopt(M_ARENA_MAX, (int)value);
+#endif
+  CHECK(napi_get_boolean(env, ok != 0, &out));
+  return out;
+}
+
 /* What this CPU runs. KILO_RNN_TEST_NO_AVX512 / KILO_RNN_TEST_NO_AVX2 (compile-time only, never set by
  * native/build.mjs) make a build act as on an older CPU, so the fallbacks are tested on this one. */
 static int has_avx2_fma(void) {
@@ -413,6 +480,13 @@ static napi_value Init(napi_env env, napi_value exports) {
   if (napi_create_string_utf8(env, !ok ? "" : has_avx512() ? "avx2,avx512" : "avx2", NAPI_AUTO_LENGTH, &v) != napi_ok ||
       napi_set_named_property(env, exports, "isas", v) != napi_ok)
     return NULL;
+  /* The allocator functions work on any CPU: exported before the kernels' AVX2 check. */
+  napi_property_descriptor mem[] = {
+      {"mallocStats", NULL, MallocStats, NULL, NULL, NULL, napi_default, NULL},
+      {"mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL},
+      {"mallopt", NULL, Mallopt, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof mem / sizeof mem[0], mem) != napi_ok) return NULL;
   if (!ok) return exports;
   napi_property_descriptor props[] = {
       {"workspaceFloats", NULL, WorkspaceFloats, NULL, NULL, NULL, napi_default, NULL},

@@ -252,7 +252,10 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     // Every change EngineState announces is republished; some move other parts first.
     state.on('changed', (topic, symbol) => {
       if (topic === 'pin') predictors.clear();
-      if (topic === 'serving' && symbol) predictors.invalidate(symbol);
+      // A 'serving' event does not drop the symbol's predictor: a new serving choice (promotion,
+      // rollback) is picked up by the cache itself, whose next load sees another folder and
+      // replaces the entry, while most 'serving' events are fallback and edge notes on the same
+      // model (dropping on those loaded every model without an edge twice right after it first served).
       if (topic === 'pin' || topic === 'serving' || topic === 'coverage' || topic === 'blocks') cov.recompute();
       publishSoon();
     });

@@ -8,20 +8,39 @@
  * model.edge_overrides both ways (on: the model trades; off: the gate applies although the config
  * lists the symbol). An artifact without an `edge` object (trained before verdicts) has no evidence:
  * with model.require_edge on the symbol holds, with it off the model trades.
+ *
+ * A partial signal (the artifact's trees serving while its networks still load, see
+ * src/engine/predictors.ts) is judged by the verdict of what made it: the walk-forward figures of
+ * that model kind alone (`strategies.gbdt`), never the ensemble's. Without figures for that kind
+ * the verdict is no edge (the TA rule or hold, as for any model without an edge).
  */
 import type { Config } from '../config/schema.js';
 import type { Direction, EdgeView } from '../engine-api.js';
-import type { EdgeReport } from '../evaluation/edge.js';
+import type { EdgeReport, Subject } from '../evaluation/edge.js';
 import { fmtPct } from '../evaluation/edge.js';
 import { decideServing } from '../policy/edge.js';
 
 const LABEL: Record<EdgeView['kind'], string> = { model: 'edge', ta: 'no edge>TA', hold: 'no edge>hold', override: 'override' };
 
-export function edgeViewFor(edge: EdgeReport | null | undefined, version: string | null, config: Pick<Config, 'model'>, symbol: string, operator?: boolean | null): EdgeView {
+/** What made a partial signal: the one model kind it came from, and the note it carries ("trees only, rnn loading"). */
+export interface PartialServing {
+  subject: Subject;
+  note: string;
+}
+
+/** The report with `symbol` judged as `subject` alone (its stored per-kind figures); other symbols untouched. */
+export function edgeOfSubject(edge: EdgeReport | null | undefined, symbol: string, subject: Subject): EdgeReport | null | undefined {
+  const sym = edge?.symbols?.[symbol];
+  if (!edge || !sym || sym.subject === subject) return edge;
+  return { ...edge, symbols: { ...edge.symbols, [symbol]: { ...sym, subject } } };
+}
+
+export function edgeViewFor(edge: EdgeReport | null | undefined, version: string | null, config: Pick<Config, 'model'>, symbol: string, operator?: boolean | null, partial?: PartialServing | null): EdgeView {
   const own = operator === true || operator === false;
   // The operator's word replaces the config list for this symbol, in both directions.
   const cfg = own ? { model: { ...config.model, edge_overrides: config.model.edge_overrides.filter((s) => s !== symbol) } } : config;
-  const d = decideServing(edge, cfg, { symbol, override: own ? operator : undefined });
+  const judged = partial ? edgeOfSubject(edge, symbol, partial.subject) : edge;
+  const d = decideServing(judged, cfg, { symbol, override: own ? operator : undefined });
   const override = d.kind === 'override' ? (own ? 'operator' : 'config') : null;
   return {
     kind: d.kind,
@@ -29,7 +48,7 @@ export function edgeViewFor(edge: EdgeReport | null | undefined, version: string
     taVerdict: d.taVerdict,
     override,
     version,
-    reason: d.reason,
+    reason: partial ? `${partial.note}, judged by the ${partial.subject} verdict: ${d.reason}` : d.reason,
     // require_edge off: the model trades without a verdict of edge; say so instead of "edge".
     label: d.kind === 'model' && d.verdict !== 'edge' ? 'gate off' : LABEL[d.kind],
     figures: d.figures,

@@ -17,8 +17,19 @@
  * dropped like an invalidated one, so symbols that left the universe, stay blocked or stale, or were
  * served once by a fallback do not keep their tfjs models in memory; the next request loads it again.
  * The sweep runs inside the cache's own calls (every round asks for each served symbol), no timer.
+ *
+ * Progressive load: a predictor is handed out as soon as its artifact is verified and its trees are
+ * loaded; the networks (GRU/LSTM, PPO) keep loading and join its predictions when they land.
+ * Meanwhile its predictions carry `partial` ("trees only, rnn loading") and the edge gate judges them
+ * by the trees' own verdict (src/engine/edge-gate.ts). An artifact without trees is handed out once
+ * complete. Networks that fail to load take the artifact out of service at the next request, like
+ * a failed load.
+ *
+ * Memory: a released predictor's tfjs models are disposed, then the C allocator is asked to return
+ * the freed pages (src/native/memory.ts), so a promotion or an expiry does not leave RSS behind.
  */
-import { loadArtifact } from '../models/artifact.js';
+import { loadArtifactStaged, type LoadArtifactOptions } from '../models/artifact.js';
+import { trimMallocEvery, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { SymbolPredictor } from '../models/predictor.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -39,6 +50,8 @@ export interface PredictorCacheOptions {
   now?: () => number;
   /** Minutes unused before a predictor is dropped (0: never); serving() takes it from the config. @default 0 */
   ttlMin?: number;
+  /** Passed to every artifact load (tests hold the networks back with beforeNetworks). */
+  load?: LoadArtifactOptions;
 }
 
 export class PredictorCache {
@@ -46,6 +59,7 @@ export class PredictorCache {
   private readonly now: () => number;
   private ttlMs: number;
   private nextSweep = 0;
+  private readonly loadOpts: LoadArtifactOptions;
 
   constructor(
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
@@ -53,6 +67,10 @@ export class PredictorCache {
   ) {
     this.now = opts.now ?? Date.now;
     this.ttlMs = ttlMs(opts.ttlMin ?? 0);
+    this.loadOpts = opts.load ?? {};
+    // Process-wide and once (the worker pool does the same): every engine has a predictor cache,
+    // also one whose trainings run in other processes (distributed.backend: bullmq).
+    tuneMalloc();
   }
 
   /** Symbols with a predictor loaded or loading (what the cache holds in memory). */
@@ -77,6 +95,8 @@ export class PredictorCache {
   async serving(registry: ModelRegistry, config: Config, symbol: string, now: number): Promise<{ predictor: SymbolPredictor; serving: ServingArtifact } | null> {
     // The config can be reloaded while the engine runs: the current value applies from this call on.
     this.setTtl(config.resources.model_cache_ttl_min);
+    // Every round asks here: hand the arenas' free pages (the previous rounds' garbage) back now and then.
+    trimMallocEvery(SERVING_TRIM_MS);
     const got = await registry.loadServing(config, symbol, now, (a) => this.load(symbol, a.dir));
     return got ? { predictor: got.value, serving: got.serving } : null;
   }
@@ -89,17 +109,29 @@ export class PredictorCache {
       let e = this.entries.get(symbol);
       if (e && e.dir !== dir) this.invalidate(symbol);
       if (!e || e.dir !== dir) {
-        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol)), dropped: false, usedAt: at };
+        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol), this.loadOpts), dropped: false, usedAt: at };
         const entry = e;
         this.entries.set(symbol, entry);
         // A failed load is not kept: the registry takes the artifact out of service instead.
         entry.loading.then(
-          (p) => this.log.info(`${symbol}: loaded model ${p.version} (${dir})`, symbol),
+          (p) => {
+            if (p.complete) return this.log.info(`${symbol}: loaded model ${p.version} (${dir})`, symbol);
+            this.log.info(`${symbol}: loaded model ${p.version}'s trees, serving from them while its ${p.artifact.pending.join(' and ')} load${p.artifact.pending.length > 1 ? '' : 's'} (${dir})`, symbol);
+            p.artifact.networks.then(
+              () => !entry.dropped && this.log.info(`${symbol}: loaded model ${p.version} (${dir})`, symbol),
+              () => undefined, // reported by the next load() of this entry
+            );
+          },
           () => this.entries.get(symbol) === entry && this.entries.delete(symbol),
         );
       }
       e.usedAt = Math.max(e.usedAt, at);
       const p = await e.loading;
+      if (!e.dropped && p.artifact.networkError) {
+        // Its networks failed after its trees served: the artifact is not usable, as if its load had failed.
+        if (this.entries.get(symbol) === e) this.invalidate(symbol);
+        throw p.artifact.networkError;
+      }
       if (!e.dropped) return p;
       // Invalidated while it loaded (a promotion, a rescan): its models are being disposed; load again.
     }
@@ -134,7 +166,11 @@ export class PredictorCache {
     this.entries.delete(symbol);
     e.dropped = true;
     e.loading.then(
-      (p) => setImmediate(() => p.artifact.dispose()),
+      (p) =>
+        setImmediate(() => {
+          p.artifact.dispose();
+          trimMallocSoon();
+        }),
       () => undefined,
     );
   }
@@ -149,13 +185,19 @@ export class PredictorCache {
   }
 }
 
+/** How often the serving path trims the allocator (src/native/memory.ts trimMallocEvery). */
+const SERVING_TRIM_MS = 10_000;
+
 const ttlMs = (minutes: number): number => (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 0);
 
-async function loadPredictor(dir: string, warn: (m: string) => void): Promise<SymbolPredictor> {
-  const artifact = await loadArtifact(dir);
+/** Handed out once it can predict: with its trees loaded, or (without trees) once complete. */
+async function loadPredictor(dir: string, warn: (m: string) => void, opts: LoadArtifactOptions): Promise<SymbolPredictor> {
+  const artifact = await loadArtifactStaged(dir, opts);
   for (const w of artifact.warnings) warn(w);
   try {
-    return new SymbolPredictor(artifact);
+    const p = new SymbolPredictor(artifact);
+    if (!artifact.gbdt) await artifact.networks;
+    return p;
   } catch (err) {
     artifact.dispose();
     throw err;

@@ -14,6 +14,7 @@ import type { PaperBroker } from '../trading/broker.js';
 import { resolveSignalRequest } from '../assets/signal-gate.js';
 import { tierOf } from '../assets/tiers.js';
 import { taSignal } from '../models/baselines.js';
+import { partialNote } from '../models/predictor.js';
 import type { MarketFeed } from './feed.js';
 import type { PredictorCache } from './predictors.js';
 import { edgeSummary, edgeViewFor, tradedInstead } from './edge-gate.js';
@@ -101,7 +102,9 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
       // The edge gate (the registry's copy of the verdict, checked by parseEdgeReport when read):
       // does this model drive trades for this symbol? A model borrowed from another
       // symbol has no verdict on this one, so it never trades it unless the gate is off or overridden.
-      const edge = edgeViewFor(got.serving.artifact.metadata?.edge, pred.modelVersion, cfg, r.symbol, d.state.edgeOverride(r.symbol));
+      // A partial signal (trees serving while the networks load) is judged by the trees' own verdict.
+      const partial = pred.partial ? { subject: pred.partial.served.length === 1 ? pred.partial.served[0] : ('ensemble' as const), note: partialNote(pred.partial) } : null;
+      const edge = edgeViewFor(got.serving.artifact.metadata?.edge, pred.modelVersion, cfg, r.symbol, d.state.edgeOverride(r.symbol), partial);
       const traded = tradedInstead(edge.kind, taSignal(candles), d.broker.positionQty(r.symbol) > 0);
       reportEdge(d.logger, r.symbol, edge);
       out.push({
@@ -115,7 +118,9 @@ export async function signalsFor(d: SignalDeps, symbols: string[]): Promise<Sign
           ? { fallback: true, reason: `${r.symbol}: no model yet; using the ${r.via} model` }
           : got.serving.via === 'fallback'
             ? { fallback: true, reason: got.serving.reason }
-            : {}),
+            : partial
+              ? { reason: partial.note }
+              : {}),
         edge,
         ...(traded ? { traded } : {}),
       });

@@ -70,6 +70,9 @@ const GARCH = { alpha: 0.08, beta: 0.9 };
 const MARKET_VOL = 0.006;
 
 /** Hourly OHLCV arrays of the whole universe, extended on demand from SIM_ORIGIN. */
+/** Hours the paths grow by when a request goes past them (see ensure). */
+const SIM_GROW_HOURS = 30 * 24;
+
 export class SimPaths {
   readonly open: Float64Array[] = [];
   readonly high: Float64Array[] = [];
@@ -101,7 +104,9 @@ export class SimPaths {
   /** Make sure hours [0, hours) exist. */
   ensure(hours: number): void {
     if (hours <= this.length) return;
-    const cap = Math.max(hours, Math.ceil(this.length * 1.5), 1024);
+    // Grow by 30 days, not by half: the paths start in 2019, so x1.5 held ~30k unused hours (5
+    // Float64Arrays per asset, ~30 MB for the 20-symbol universe) in an engine that adds one an hour.
+    const cap = Math.max(hours, this.length + SIM_GROW_HOURS, 1024);
     for (const arrs of [this.open, this.high, this.low, this.close, this.volume]) {
       for (let i = 0; i < arrs.length; i++) {
         if (arrs[i].length < cap) {

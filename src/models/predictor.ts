@@ -27,6 +27,17 @@ export interface Prediction {
   /** Each model's own output, for the console's detail view. */
   models: ModelOutputs;
   modelVersion: string;
+  /**
+   * Set when the artifact's networks were still loading (progressive load): the models that made
+   * this prediction and the ones it waits for, e.g. {served: ['gbdt'], loading: ['gru', 'ppo']}.
+   */
+  partial?: { served: ModelKind[]; loading: ModelKind[] };
+}
+
+/** "trees only, rnn loading" / "trees only, rnn + ppo loading": what a partial prediction says. */
+export function partialNote(p: NonNullable<Prediction['partial']>): string {
+  const name = (k: ModelKind) => (k === 'gbdt' ? 'trees' : k === 'gru' ? 'rnn' : k);
+  return `${p.served.map(name).join(' + ')} only, ${p.loading.map(name).join(' + ')} loading`;
 }
 
 export class PredictorInputError extends Error {
@@ -46,9 +57,7 @@ export interface PredictRequest {
 }
 
 export class SymbolPredictor {
-  readonly minCandles: number;
   private readonly options: EnsembleOptions;
-  private readonly ppoWindow: number;
 
   /** Throws FeatureSchemaMismatchError when the artifact's features are not what this build computes. */
   constructor(
@@ -62,14 +71,26 @@ export class SymbolPredictor {
     if (saved.schemaHash !== m.feature_schema_hash) {
       throw new PredictorInputError(`${artifact.dir}: feature_metadata hash ${saved.schemaHash.slice(0, 12)} != metadata ${m.feature_schema_hash.slice(0, 12)}`);
     }
-    if (!artifact.gbdt && !artifact.rnn && !artifact.ppo) throw new PredictorInputError(`${artifact.dir}: artifact holds no model`);
-    this.ppoWindow = artifact.ppo?.metadata.window ?? Math.min(PPO_WINDOW, m.window);
-    this.minCandles = WARMUP_BARS + Math.max(m.window, this.ppoWindow);
+    if (!artifact.gbdt && !artifact.rnn && !artifact.ppo && artifact.pending.length === 0) throw new PredictorInputError(`${artifact.dir}: artifact holds no model`);
     this.options = { weights: opts.weights ?? weightsFromMetadata(m), neutralBand: opts.neutralBand };
   }
 
   get version(): string {
     return this.artifact.metadata.version;
+  }
+
+  /** The PPO agent's window (its own metadata once loaded). */
+  private get ppoWindow(): number {
+    return this.artifact.ppo?.metadata.window ?? Math.min(PPO_WINDOW, this.artifact.metadata.window);
+  }
+
+  get minCandles(): number {
+    return WARMUP_BARS + Math.max(this.artifact.metadata.window, this.ppoWindow);
+  }
+
+  /** Whether a prediction now uses every model of the artifact (false while its networks load). */
+  get complete(): boolean {
+    return this.artifact.pending.length === 0;
   }
 
   predict(symbol: string, candles: readonly Candle[], portfolio?: PortfolioState): Prediction {
@@ -93,6 +114,9 @@ export class SymbolPredictor {
       if (!diff.ok) throw new FeatureSchemaMismatchError(diff, `${a.dir} (${r.symbol})`);
       return { ...x, at: recent[recent.length - 1].timestamp };
     });
+    // Snapshot: the networks may land between two calls, never during one (this is synchronous).
+    const loading = [...a.pending];
+    if (loading.length && !a.gbdt) throw new PredictorInputError(`${a.dir}: ${loading.join(' and ')} still loading and no trees to serve meanwhile`);
     const n = inputs.length;
     const nf = inputs[0].nFeatures;
     const outputs: ModelOutputs[] = inputs.map(() => ({}));
@@ -129,6 +153,7 @@ export class SymbolPredictor {
         probs: s.probs,
         models: outputs[i],
         modelVersion: m.version,
+        ...(loading.length ? { partial: { served: (['gru', 'gbdt', 'ppo'] as const).filter((k) => outputs[i][k] !== undefined), loading } } : {}),
       };
     });
   }

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NATIVE_MODULE_PATH, packageRoot } from './module-path.js';
 
 /** Must equal KILO_RNN_ABI in native/kilo_rnn.c. */
 const EXPECTED_ABI = 2;
@@ -55,18 +55,7 @@ export interface NativeRnnStatus {
   reason: string;
 }
 
-/** The package root (holds package.json), from src/native or dist/src/native. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
-    dir = dirname(dir);
-  }
-  return dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-}
-
-/** KILO_NATIVE_MODULE overrides the path (the tests load a deliberately stale build through it). */
-export const NATIVE_MODULE_PATH = process.env.KILO_NATIVE_MODULE || join(packageRoot(), 'build', 'native', 'kilo_rnn.node');
+export { NATIVE_MODULE_PATH } from './module-path.js';
 
 let loaded: { mod: NativeModule | null; status: NativeRnnStatus } | undefined;
 

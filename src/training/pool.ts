@@ -3,9 +3,16 @@
  * Cancellation is cooperative first ({type:'cancel'} aborts the worker's AbortController; training
  * loops check it each batch/round) and forced after a grace period (terminate). A worker that
  * throws, exits or sends garbage fails its job; the pool and the process keep going.
+ *
+ * Memory: when a worker has exited, the C allocator is asked to give the freed pages of every
+ * malloc arena back to the kernel (src/native/memory.ts): what the worker's thread freed in its
+ * arena (tfjs/wasm, trees, V8's off-heap buffers) otherwise stays in the process's RSS. While any
+ * worker runs, the allocator is in its training mode (mallocForTraining): big per-batch buffers come
+ * from the arenas, fast; the last worker's exit puts it back to serving and trims.
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker, siblingEntry } from '../util/worker.js';
+import { mallocForTraining, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { JobProgress, LogLevel } from '../engine-api.js';
 import { jobSymbols, parseWorkerMessage, transferList, type MainToWorker, type TrainJobSpec, type TrainResult } from './protocol.js';
@@ -69,11 +76,15 @@ export class WorkerPool {
   private readonly clock: Clock;
   private readonly graceMs: number;
   private closed = false;
+  /** Workers started and not yet exited (the allocator's training mode lasts while any is alive). */
+  private alive = 0;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer');
     this.clock = opts.clock ?? systemClock;
     this.graceMs = opts.graceMs ?? 2000;
+    // Process-wide and once: the allocator settings must be in force before the first worker mallocs.
+    tuneMalloc();
   }
 
   get activeJobs(): number {
@@ -142,6 +153,7 @@ export class WorkerPool {
   private runOnWorker(job: TrainJobSpec, ro: RunOptions): Promise<TrainResult> {
     return new Promise<TrainResult>((resolve, reject) => {
       const worker = startWorker(this.opts.entry ?? siblingEntry(import.meta.url, 'worker-entry'));
+      if (this.alive++ === 0) mallocForTraining(true);
       this.workers.add(worker);
       let settled = false;
       let stopReason: Error | null = null;
@@ -156,7 +168,11 @@ export class WorkerPool {
         ro.signal?.removeEventListener('abort', onAbort);
         worker.removeAllListeners('message');
         // The worker's job is over either way; terminate so a lingering handle cannot keep it alive.
-        void worker.terminate().finally(() => this.workers.delete(worker));
+        void worker.terminate().finally(() => {
+          this.workers.delete(worker);
+          if (--this.alive === 0) mallocForTraining(false);
+          trimMallocSoon();
+        });
         if (err) reject(err);
         else resolve(result as TrainResult);
       };
