@@ -155,7 +155,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     // What open() found is in queue.warnings (logged here once); what the queue finds later while
     // running (a corrupt file recovered, a bad entry written in) reaches the log through onWarn.
     let queueOpen = false;
-    const queue = await TrainingQueue.open({ file: join(dataDir, QUEUE_FILE_NAME), clock, maxAttempts: config.auto_training.max_attempts, recoverRunning: true, onWarn: (m) => queueOpen && logger.warn(`queue: ${m}`) });
+    const queue = await TrainingQueue.open({ file: join(dataDir, QUEUE_FILE_NAME), clock, maxAttempts: config.auto_training.max_attempts, recoverRunning: true, privateFile: Boolean(opts.replay), onWarn: (m) => queueOpen && logger.warn(`queue: ${m}`) });
     queueOpen = true;
     for (const w of queue.warnings) logger.warn(`queue: ${w}`);
     const outcomes = await OutcomeTracker.open(join(dataDir, 'performance.json'), { feeRate: config.paper_trading.fee_rate, onWarn: (m) => logger.warn(m) });
@@ -213,7 +213,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     logger.subscribe((e) => store.emit('log', e));
     const decisions = new ModelDecisions({ state, registry, promotions, outcomes, store, logger, marketNow, candles: (symbol, since, until) => source.fetchCandles(symbol, tf, since, until) });
     const storage = new StorageCleaner({ config, state, registry, modelsDir, clock, marketNow, logger });
-    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting(), privateQueue: Boolean(opts.replay) });
+    const trainer = new Trainer({ config, home, modelsDir, clock, marketNow, source, registry, queue, pool, log: logger, state, decisions, storage, waiting: () => feed.waiting() });
     const cov = new CoverageKeeper({ config, state, clock, marketNow, timeframe: tf, stepMs: step, source, registry, queue, broker, logger, conditions });
     const signals = { registry, feed, predictors, broker, state, marketNow, logger, onBackend: (b: string) => (backend = b) };
     const rounds = new RoundRunner({

@@ -15,7 +15,6 @@ import { modelsDirSizeBytes } from '../registry/cleanup.js';
 import { QueueEntryNotFoundError, QueueEntryNotQueuedError, type TrainingQueue, type QueueEntry } from '../training/queue.js';
 import type { TrainingBackend } from '../distributed/backend.js';
 import { canStartTraining } from '../policy/resources.js';
-import { orderQueue } from '../policy/queue-order.js';
 import type { Logger } from '../log/logger.js';
 import type { EngineState } from './state.js';
 import type { ModelDecisions } from './decisions.js';
@@ -46,12 +45,6 @@ export interface TrainerDeps {
   storage?: StorageCleaner;
   /** Why the market source cannot serve right now (exchange unreachable), else null: no job starts then. */
   waiting?: () => string | null;
-  /**
-   * Nothing but this engine writes the queue file (a replay's private home): the next entry is
-   * picked from the entries as this engine last wrote them instead of re-reading the file at
-   * every pump. @default false
-   */
-  privateQueue?: boolean;
 }
 
 interface Live {
@@ -138,7 +131,7 @@ export class Trainer {
     for (;;) {
       // Shutdown began while this pump awaited: start nothing more (stop() waits for this pump).
       if (this.stopping) return;
-      const entry = this.d.privateQueue ? (orderQueue(this.d.queue.list(), this.d.clock.now())[0] ?? null) : await this.d.queue.next(this.d.clock.now());
+      const entry = await this.d.queue.next(this.d.clock.now());
       if (!entry) return;
       // A job started now would fail to fetch its history and burn an attempt: it waits instead.
       const waiting = this.d.waiting?.();

@@ -53,6 +53,11 @@ export interface TrainingQueueOptions {
    * trainings) should do this; the CLI looking at a live engine's queue must not.
    */
   recoverRunning?: boolean;
+  /**
+   * Nothing but this process writes the file (a replay's private home): next() picks from the
+   * entries as this queue last wrote them instead of re-reading the file. @default false
+   */
+  privateFile?: boolean;
 }
 
 export interface AddOptions {
@@ -269,7 +274,7 @@ export class TrainingQueue {
 
   /** The entry to start next, or null; reads the freshest file. */
   async next(now: number): Promise<QueueEntry | null> {
-    await this.reload();
+    if (!this.opts.privateFile) await this.reload();
     const first = orderQueue(this.db.data.entries, now)[0];
     return first ? { ...first } : null;
   }
