@@ -69,10 +69,10 @@ const T_DF = 6;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 const MARKET_VOL = 0.006;
 
-/** Hourly OHLCV arrays of the whole universe, extended on demand from SIM_ORIGIN. */
 /** Hours the paths grow by when a request goes past them (see ensure). */
 const SIM_GROW_HOURS = 30 * 24;
 
+/** Hourly OHLCV arrays of the whole universe, extended on demand from SIM_ORIGIN. */
 export class SimPaths {
   readonly open: Float64Array[] = [];
   readonly high: Float64Array[] = [];

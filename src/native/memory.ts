@@ -131,7 +131,7 @@ export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mma
 /** glibc's ceiling for its moving threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX): where it ends up under training anyway. */
 export const TRAINING_MMAP_THRESHOLD = 32 * 1024 * 1024;
 
-let trainingSince: number | null = null;
+let training = false;
 
 /**
  * Switch the allocator between serving (the tuned mmap threshold) and training (buffers up to 32 MB
@@ -143,11 +143,11 @@ export function mallocForTraining(on: boolean): void {
   const m = load();
   const serving = tuned?.mmap_threshold;
   if (!m?.mallopt || serving === undefined) return;
-  if (on && trainingSince === null) {
-    trainingSince = Date.now();
+  if (on && !training) {
+    training = true;
     m.mallopt('mmap_threshold', TRAINING_MMAP_THRESHOLD);
-  } else if (!on && trainingSince !== null) {
-    trainingSince = null;
+  } else if (!on && training) {
+    training = false;
     m.mallopt('mmap_threshold', serving);
     trimMallocSoon();
   }
@@ -155,7 +155,7 @@ export function mallocForTraining(on: boolean): void {
 
 /** 'training' while mallocForTraining(true) is in force, else 'serving' (for the tests and the bench). */
 export function mallocMode(): 'training' | 'serving' {
-  return trainingSince === null ? 'serving' : 'training';
+  return training ? 'training' : 'serving';
 }
 
 let tuned: Record<string, number> | null = null;

@@ -76,8 +76,6 @@ export class WorkerPool {
   private readonly clock: Clock;
   private readonly graceMs: number;
   private closed = false;
-  /** Workers started and not yet exited (the allocator's training mode lasts while any is alive). */
-  private alive = 0;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.maxConcurrent) || opts.maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer');
@@ -153,7 +151,8 @@ export class WorkerPool {
   private runOnWorker(job: TrainJobSpec, ro: RunOptions): Promise<TrainResult> {
     return new Promise<TrainResult>((resolve, reject) => {
       const worker = startWorker(this.opts.entry ?? siblingEntry(import.meta.url, 'worker-entry'));
-      if (this.alive++ === 0) mallocForTraining(true);
+      // The allocator's training mode lasts while any worker is alive (started and not yet exited).
+      if (this.workers.size === 0) mallocForTraining(true);
       this.workers.add(worker);
       let settled = false;
       let stopReason: Error | null = null;
@@ -170,7 +169,7 @@ export class WorkerPool {
         // The worker's job is over either way; terminate so a lingering handle cannot keep it alive.
         void worker.terminate().finally(() => {
           this.workers.delete(worker);
-          if (--this.alive === 0) mallocForTraining(false);
+          if (this.workers.size === 0) mallocForTraining(false);
           trimMallocSoon();
         });
         if (err) reject(err);
