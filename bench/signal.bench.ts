@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainSymbolModels } from '../src/training/pipeline.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
-import { loadArtifact } from '../src/models/artifact.js';
+import { loadArtifact } from '../src/models/artifact-load.js';
 import { SymbolPredictor, predictRound } from '../src/models/predictor.js';
 import { taSignal } from '../src/models/baselines.js';
 import { defaultConfig } from '../src/config/schema.js';

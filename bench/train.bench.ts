@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../src/training/pool.js';
 import { buildJobSpec } from '../src/training/pipeline-spec.js';
-import { loadArtifact } from '../src/models/artifact.js';
+import { loadArtifact } from '../src/models/artifact-load.js';
 import { initTf } from '../src/models/tf-backend.js';
 import { defaultConfig } from '../src/config/schema.js';
 import { median, readCandles, requireData } from './data.js';

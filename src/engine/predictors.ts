@@ -28,7 +28,7 @@
  * Memory: a released predictor's tfjs models are disposed, then the C allocator is asked to return
  * the freed pages (src/native/memory.ts), so a promotion or an expiry does not leave RSS behind.
  */
-import { loadArtifactStaged, type LoadArtifactOptions } from '../models/artifact.js';
+import { loadArtifactStaged, type LoadArtifactOptions } from '../models/artifact-load.js';
 import { trimMallocEvery, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { SymbolPredictor } from '../models/predictor.js';
 import type { Config } from '../config/schema.js';

@@ -18,7 +18,7 @@ import { resolveSignalRequest } from '../assets/signal-gate.js';
 import { pastTrainings } from './offline.js';
 import { classifyUnknownAsset } from '../policy/tier.js';
 import { taSignal } from '../models/baselines.js';
-import { loadArtifact } from '../models/artifact.js';
+import { loadArtifact } from '../models/artifact-load.js';
 import { SymbolPredictor } from '../models/predictor.js';
 import { edgeJson, edgeViewFor, tradedInstead, type EdgeJson } from './edge-gate.js';
 

@@ -12,7 +12,7 @@ import { WARMUP_BARS, FEATURE_NAMES, FEATURE_VERSION, diffFeatureSchema, Feature
 import { predictRnn } from './rnn/predict.js';
 import { buildObservation, type PortfolioState } from './ppo/env.js';
 import { combineSignals, weightsFromMetadata, type ClassProbs, type EnsembleOptions, type ModelOutputs } from './ensemble.js';
-import type { LoadedArtifact } from './artifact.js';
+import type { LoadedArtifact } from './artifact-load.js';
 import { latestInputs, symbolCode, PPO_WINDOW, FLAT_PORTFOLIO } from './inputs.js';
 
 export interface Prediction {

@@ -14,7 +14,7 @@
  */
 import type { Candle } from '../market/types.js';
 import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
-import { loadArtifact } from '../models/artifact.js';
+import { loadArtifact } from '../models/artifact-load.js';
 import { SymbolPredictor, type PredictRequest } from '../models/predictor.js';
 import { makeLabels } from '../features/labels.js';
 import { majorityClass, taScores } from '../models/baselines.js';

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { trainSymbolModels } from '../../src/training/pipeline.js';
 import { candlesToColumns } from '../../src/training/pipeline-data.js';
 import type { PipelineJobSpec } from '../../src/training/protocol.js';
-import { loadArtifact, type LoadedArtifact } from '../../src/models/artifact.js';
+import { loadArtifact, type LoadedArtifact } from '../../src/models/artifact-load.js';
 import { SymbolPredictor, predictRound, PredictorInputError } from '../../src/models/predictor.js';
 import { computeFeatures, cleanMatrix, FeatureSchemaMismatchError } from '../../src/features/index.js';
 import type { Candle } from '../../src/market/types.js';

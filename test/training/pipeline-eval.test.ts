@@ -7,7 +7,7 @@ import { evaluateArtifact } from '../../src/training/pipeline-eval.js';
 import { replayCalls, callsFromSignals } from '../../src/evaluation/judge.js';
 import { trainSymbolModels } from '../../src/training/pipeline.js';
 import { candlesToColumns } from '../../src/training/pipeline-data.js';
-import { loadArtifact } from '../../src/models/artifact.js';
+import { loadArtifact } from '../../src/models/artifact-load.js';
 import { SymbolPredictor } from '../../src/models/predictor.js';
 import type { Candle } from '../../src/market/types.js';
 

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { trainSymbolModels, PipelineInputError } from '../../src/training/pipeline.js';
 import { candlesToColumns } from '../../src/training/pipeline-data.js';
 import type { PipelineJobSpec } from '../../src/training/protocol.js';
-import { loadArtifact, ArtifactExistsError } from '../../src/models/artifact.js';
+import { ArtifactExistsError } from '../../src/models/artifact.js';
+import { loadArtifact } from '../../src/models/artifact-load.js';
 import { SymbolPredictor } from '../../src/models/predictor.js';
 import type { Candle } from '../../src/market/types.js';
 

@@ -86,10 +86,11 @@ async function evalWalkForward(config: Config, home: string, symbol: string, fol
 /** Judge a saved artifact on the candles after its training end, split into folds, with its verdict on them. */
 async function evalSaved(config: Config, home: string, symbol: string, version: string, folds: number, out: (s: string) => void): Promise<void> {
   if (!/^\d+\.\d+$/.test(version)) throw new CliError(`--version: expected a version like 1.0, got "${version}"`, 2);
-  const [{ join, resolve }, { existsSync }, { loadArtifact, artifactDir, artifactKey }, { SymbolPredictor }, { evaluateArtifact }, { buildEdgeReport }, { blockLengthFor }, { TIMEFRAME_MS }] = await Promise.all([
+  const [{ join, resolve }, { existsSync }, { artifactDir, artifactKey }, { loadArtifact }, { SymbolPredictor }, { evaluateArtifact }, { buildEdgeReport }, { blockLengthFor }, { TIMEFRAME_MS }] = await Promise.all([
     import('node:path'),
     import('node:fs'),
     import('../../models/artifact.js'),
+    import('../../models/artifact-load.js'),
     import('../../models/predictor.js'),
     import('../../training/pipeline-eval.js'),
     import('../../evaluation/edge.js'),
