@@ -220,28 +220,53 @@ export async function trainFoldStages(data: TrainingData, spec: PipelineJobSpec,
   return stages;
 }
 
+/** One earlier fold: its fold model trained on the light recipe (or the profile) and judged on its test slice. */
+export async function judgeFold(
+  spec: PipelineJobSpec,
+  symbols: { symbol: string; candles: Candle[] }[],
+  plan: FoldPlan,
+  hooks: VerdictHooks,
+  onFraction: (f: number) => void,
+): Promise<{ judgement: Record<string, FoldJudgement>; rows: string }> {
+  const data = foldData(symbols, plan, spec);
+  const stages = await trainFoldStages(data, spec, foldProfile(spec), hooks, onFraction);
+  return { judgement: judgeTestSlice(data, stages, costsOf(spec), 'fold'), rows: data.parts.map((p) => `${p.symbol} rows ${p.split.test.start}-${p.split.test.end}`).join(', ') };
+}
+
+const foldProfile = (spec: PipelineJobSpec): PipelineJobSpec['profile'] => (spec.foldRecipe === 'profile' ? spec.profile : lightProfile(spec.profile));
+
+/** The folds a job's verdict trains (none when spec.walkForwardFolds is 0). */
+export function verdictPlans(spec: PipelineJobSpec, final: TrainingData): FoldPlan[] {
+  const k = spec.walkForwardFolds ?? DEFAULT_WALK_FORWARD_FOLDS;
+  return k <= 0 ? [] : planFolds(final, k, spec);
+}
+
 /**
  * The verdict of a trained job: fold models for the earlier folds, the trained stages on their
  * own test slice as the last fold, summarised per symbol. Null when spec.walkForwardFolds is 0.
+ * The earlier folds' judgements may come from elsewhere (a helper thread judged them while the
+ * job trained its own models: src/training/pipeline-units.ts); without them they are judged here.
  */
 export async function walkForwardEdge(
   spec: PipelineJobSpec,
   symbols: { symbol: string; candles: Candle[] }[],
   final: { data: TrainingData; stages: TrainedStage[] },
   hooks: VerdictHooks = {},
+  judged?: { judgements: Record<string, FoldJudgement>[]; durationS: number },
 ): Promise<EdgeReport | null> {
   const k = spec.walkForwardFolds ?? DEFAULT_WALK_FORWARD_FOLDS;
   if (k <= 0 || final.stages.length === 0) return null;
   const t0 = performance.now();
   const costs = costsOf(spec);
-  const profile = spec.foldRecipe === 'profile' ? spec.profile : lightProfile(spec.profile);
-  const plans = planFolds(final.data, k, spec);
+  const plans = verdictPlans(spec, final.data);
   const perFold: Record<string, FoldJudgement>[] = [];
-  for (const [i, plan] of plans.entries()) {
-    const data = foldData(symbols, plan, spec);
-    const stages = await trainFoldStages(data, spec, profile, hooks, (f) => hooks.report?.((i + f) / (plans.length + 1), i + 1, plans.length + 1));
-    perFold.push(judgeTestSlice(data, stages, costs, 'fold'));
-    hooks.log?.(`verdict fold ${i + 1}/${plans.length + 1}: ${data.parts.map((p) => `${p.symbol} rows ${p.split.test.start}-${p.split.test.end}`).join(', ')}`);
+  if (judged) perFold.push(...judged.judgements);
+  else {
+    for (const [i, plan] of plans.entries()) {
+      const f = await judgeFold(spec, symbols, plan, hooks, (x) => hooks.report?.((i + x) / (plans.length + 1), i + 1, plans.length + 1));
+      perFold.push(f.judgement);
+      hooks.log?.(`verdict fold ${i + 1}/${plans.length + 1}: ${f.rows}`);
+    }
   }
   hooks.report?.(plans.length / (plans.length + 1), plans.length + 1, plans.length + 1);
   perFold.push(judgeTestSlice(final.data, final.stages, costs, 'final'));
@@ -266,6 +291,6 @@ export async function walkForwardEdge(
         `${plans.length} expanding-window fold model(s) (${spec.foldRecipe === 'profile' ? `the ${spec.profile.name} profile` : 'light recipe'}) + the trained ${spec.profile.name} model on its own test slice` +
         (plans.length + 1 < k ? `; ${k - plans.length - 1} older fold(s) dropped: too little history before them` : ''),
     },
-    durationS: (performance.now() - t0) / 1000,
+    durationS: (judged?.durationS ?? 0) + (performance.now() - t0) / 1000,
   });
 }

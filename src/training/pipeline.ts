@@ -13,9 +13,10 @@ import { weightsFromMetadata, type EnsembleWeights } from '../models/ensemble.js
 import { buildFeatureMetadata, WARMUP_BARS } from '../features/index.js';
 import { callsFromProbs, ensembleCalls, type Calls, type Costs } from '../evaluation/judge.js';
 import { baselineMetrics } from './pipeline-baselines.js';
-import { buildTrainingData, columnsToCandles, labelsFor, type SliceName, type TrainingData } from './pipeline-data.js';
+import { columnsToCandles, labelsFor, type SliceName, type TrainingData } from './pipeline-data.js';
+import { MAX_JOB_THREADS, jobContext, jobTrainingData, jobUnits, runUnits, startHelpers, type JobContext, type PortableResult, type Unit, type UnitResult } from './pipeline-units.js';
 import { argmax3, classMetrics, replaySlice, withReplays } from './pipeline-metrics.js';
-import { stageFor, type TrainedStage } from './pipeline-stage.js';
+import type { TrainedStage } from './pipeline-stage.js';
 import { costsOf, DEFAULT_GATE_DAYS, walkForwardEdge } from './pipeline-verdict.js';
 import { assertFiniteMetrics } from './pipeline-spec.js';
 import { absurdCandle } from '../market/validate.js';
@@ -93,48 +94,84 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     notes.push(line);
     log('warn', line);
   }
-  const data = buildTrainingData(symbols, {
-    mode: spec.trainingMode,
-    encoding: spec.symbolEncoding,
-    window: spec.window,
-    horizon: spec.horizon,
-    threshold: spec.labelThreshold,
-    valFraction: spec.valFraction,
-    testFraction: spec.testFraction,
-    timeframeMs: TIMEFRAME_MS[spec.timeframe],
-    testRows: gw?.rows,
-  });
-  for (const p of data.parts) {
-    const c = p.clean;
-    const line = `${p.symbol}: ${p.nRows} feature rows, cleaning inf->NaN ${c.infToNaN}, ffill ${c.forwardFilled}, bfill ${c.backwardFilled}, mean ${c.meanFilled}, zero ${c.zeroFilled}`;
-    notes.push(line);
-    log('info', line);
+  // Threads granted above one: helper threads start now and build their data while this one does
+  // (src/training/pipeline-units.ts). The models and the verdict's earlier folds are the units.
+  const threads = Math.max(1, Math.min(MAX_JOB_THREADS, spec.threads ?? 1));
+  let units: Unit[] = [];
+  let foldCount = 0;
+  const within: number[] = [];
+  const foldShare = (): number => verdictWeight / (foldCount + 1);
+  const unitWeight = (u: Unit): number => (u.kind === 'stage' ? WEIGHTS[u.model] : foldShare());
+  const onUnitProgress = (i: number, f: number, epoch: number, epochs: number, loss: number | null, valMetric: number | null): void => {
+    const u = units[i];
+    if (!u) return;
+    within[i] = f;
+    const done = units.reduce((s, x, j) => s + unitWeight(x) * (within[j] ?? 0), 0);
+    const fraction = Math.min(1, Math.max(0, (WEIGHTS.features + done) / total));
+    const elapsed = (performance.now() - started) / 1000;
+    const stage = u.kind === 'stage';
+    hooks.onProgress?.({
+      phase: stage ? u.model : 'verdict',
+      epoch: stage ? epoch : u.index + 1,
+      epochs: stage ? epochs : foldCount + 1,
+      loss: stage ? loss : null,
+      valMetric: stage ? valMetric : null,
+      fraction,
+      etaS: fraction > 0.02 ? (elapsed / fraction) * (1 - fraction) : null,
+    });
+  };
+  const onUnitLog = (i: number, m: string): void => {
+    const u = units[i];
+    if (u?.kind === 'stage') log('info', `${u.model}: ${m}`);
+  };
+  const helperResults: (PortableResult | undefined)[] = [];
+  const failures: string[] = [];
+  const helpers = startHelpers(spec, threads - 1, { onProgress: onUnitProgress, onLog: onUnitLog, onWarn: (m) => log('warn', m) }, helperResults, failures);
+  let ctx!: JobContext;
+  let results!: UnitResult[];
+  try {
+    const data = jobTrainingData(spec, symbols, gw?.rows);
+    for (const p of data.parts) {
+      const c = p.clean;
+      const line = `${p.symbol}: ${p.nRows} feature rows, cleaning inf->NaN ${c.infToNaN}, ffill ${c.forwardFilled}, bfill ${c.backwardFilled}, mean ${c.meanFilled}, zero ${c.zeroFilled}`;
+      notes.push(line);
+      log('info', line);
+    }
+    doneWeight += WEIGHTS.features;
+    progress('features', 0, 0);
+    checkAbort();
+    ctx = jobContext(spec, symbols, data);
+    foldCount = verdictWeight > 0 ? ctx.plans.length : 0;
+    units = jobUnits(models, foldCount, 1 + helpers.length);
+    const t = performance.now();
+    results = await runUnits(ctx, units, helpers, { signal, onProgress: onUnitProgress, onLog: onUnitLog, onWarn: (m) => log('warn', m) }, helperResults, failures);
+    if (helpers.length) log('info', `models and verdict folds trained on ${1 + helpers.length} threads in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+  } finally {
+    // Their work is done (or abandoned): the helper threads and their tfjs go before the artifact is written.
+    await Promise.all(helpers.map((h) => h.stop()));
   }
-  doneWeight += WEIGHTS.features;
-  progress('features', 0, 0);
   checkAbort();
-
+  const { data } = ctx;
   const val = labelsFor(data, 'validation');
   const test = labelsFor(data, 'test');
+  const stageOf = new Map<ModelKind, TrainedStage>();
+  const foldResults: Extract<UnitResult, { kind: 'fold' }>[] = [];
+  units.forEach((u, i) => {
+    const r = results[i];
+    if (r.kind === 'stage') stageOf.set(r.stage.kind, r.stage);
+    else if (u.kind === 'fold') foldResults[u.index] = r;
+  });
   const stages: TrainedStage[] = [];
   for (const kind of models) {
-    const run = await stageFor(kind);
-    const w = WEIGHTS[kind];
-    const stage = await run(data, spec, {
-      signal,
-      report: (f, epoch, epochs, loss, valMetric) => progress(kind, f, w, epoch, epochs, loss, valMetric),
-      log: (m) => log('info', `${kind}: ${m}`),
-    });
-    checkAbort();
+    const stage = stageOf.get(kind)!;
     if (stage.valProbs.length !== val.n * 3 || stage.testProbs.length !== test.n * 3) {
       throw new Error(`${kind} stage returned ${stage.valProbs.length / 3}/${stage.testProbs.length / 3} predictions for ${val.n}/${test.n} samples`);
     }
     stages.push(stage);
     notes.push(...stage.notes.map((n) => `${kind}: ${n}`));
     stage.notes.forEach((n) => log('info', `${kind}: ${n}`));
-    doneWeight += w;
-    progress(kind, 0, 0);
   }
+  doneWeight += models.reduce((s, k) => s + WEIGHTS[k], 0) + foldShare() * foldCount;
 
   progress('evaluate', 0, WEIGHTS.evaluate);
   const costs = costsOf(spec);
@@ -160,13 +197,16 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
   }
   checkAbort();
 
-  const edge = await walkForwardEdge(spec, symbols, { data, stages }, {
-    signal,
-    report: (f, fold, folds) => progress('verdict', f, verdictWeight, fold, folds),
-    log: (m) => log('debug', m),
-  });
+  foldResults.forEach((f, i) => log('debug', `verdict fold ${i + 1}/${foldCount + 1}: ${f.rows}`));
+  const edge = await walkForwardEdge(
+    spec,
+    symbols,
+    { data, stages },
+    { signal, log: (m) => log('debug', m) },
+    { judgements: foldResults.map((f) => f.judgement), durationS: foldResults.reduce((s, f) => s + f.seconds, 0) },
+  );
   checkAbort();
-  doneWeight += verdictWeight;
+  doneWeight += foldShare();
   if (edge) {
     notes.push(`verdict: ${edge.recipe.note}, ${edge.duration_s.toFixed(1)}s`);
     for (const [sym, e] of Object.entries(edge.symbols)) {

@@ -11,11 +11,12 @@
  * from the arenas, fast; the last worker's exit puts it back to serving and trims.
  */
 import type { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { startWorker, siblingEntry } from '../util/worker.js';
 import { mallocForTraining, trimMallocSoon, tuneMalloc } from '../native/memory.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { JobProgress, LogLevel } from '../engine-api.js';
-import { jobSymbols, parseWorkerMessage, transferList, type MainToWorker, type TrainJobSpec, type TrainResult } from './protocol.js';
+import { MAX_JOB_THREADS, jobSymbols, parseWorkerMessage, transferList, type MainToWorker, type TrainJobSpec, type TrainResult } from './protocol.js';
 
 export class JobRejectedError extends Error {
   constructor(message: string) {
@@ -54,6 +55,11 @@ export interface WorkerPoolOptions {
   graceMs?: number;
   /** Override the worker entry (tests); defaults to worker-entry next to this file. */
   entry?: URL;
+  /**
+   * Threads a training job may use. Default: the cores the running jobs leave, shared evenly when
+   * the job starts (2 cores, one job: 2; two jobs: 1 each), at most MAX_JOB_THREADS.
+   */
+  jobThreads?: number;
 }
 
 export interface RunOptions {
@@ -142,6 +148,12 @@ export class WorkerPool {
     });
   }
 
+  /** Threads for a job starting now (this.running counts it). */
+  private threadsForJob(): number {
+    if (this.opts.jobThreads !== undefined) return Math.max(1, Math.floor(this.opts.jobThreads));
+    return Math.max(1, Math.min(MAX_JOB_THREADS, Math.floor(availableParallelism() / Math.max(1, this.running))));
+  }
+
   private release(): void {
     const next = this.waiting.shift();
     if (next) next.resolve();
@@ -216,7 +228,7 @@ export class WorkerPool {
       if (this.opts.timeoutMs > 0) {
         timeoutTimer = this.clock.setTimeout(() => stop(new JobTimeoutError(this.opts.timeoutMs)), this.opts.timeoutMs);
       }
-      const start: MainToWorker = { type: 'start', job };
+      const start: MainToWorker = { type: 'start', job: job.kind === 'train' ? { ...job, threads: this.threadsForJob() } : job };
       worker.postMessage(start, transferList(job));
     });
   }

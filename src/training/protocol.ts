@@ -69,11 +69,20 @@ export interface PipelineJobSpec {
   classWeights?: 'balanced' | 'none';
   seed?: number;
   /**
+   * Threads this job may use (the pool grants them when it starts the job: the cores not taken by
+   * other jobs, at most MAX_JOB_THREADS). Above 1 the job's models and verdict folds run on helper
+   * threads too (src/training/pipeline-units.ts); the results are the same. @default 1
+   */
+  threads?: number;
+  /**
    * Champion/challenger: after training, the worker scores the serving artifact and the new one
    * on the same most recent `rows` candles it was sent (src/training/gate.ts).
    */
   gate?: { championDir: string; rows: number };
 }
+
+/** Threads one job may use at most: the units of a job (3 models, 3 folds) keep two busy, not more. */
+export const MAX_JOB_THREADS = 2;
 
 /** A test-only job that exercises the real worker path without training anything. */
 export interface SelftestJobSpec {

@@ -4,8 +4,8 @@
  * The pipeline (tfjs, trees) is imported lazily so selftest jobs start fast.
  */
 import { parentPort } from 'node:worker_threads';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { lowerThreadPriority } from '../util/worker.js';
 import { parseMainMessage, type SelftestJobSpec, type TrainResult, type WorkerToMain } from './protocol.js';
 import type { JobProgress } from '../engine-api.js';
 
@@ -13,18 +13,6 @@ if (!parentPort) throw new Error('worker-entry must run inside a worker thread')
 const port = parentPort;
 lowerThreadPriority();
 
-/**
- * Training may use every core; the console must not stutter. On Linux a thread has its own nice
- * value: raise this worker thread's (never needs privileges) so the main thread wins the CPU.
- */
-function lowerThreadPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // Not Linux or /proc unavailable: run at normal priority.
-  }
-}
 const controller = new AbortController();
 let started = false;
 

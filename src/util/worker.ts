@@ -1,7 +1,8 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
@@ -37,4 +38,17 @@ function tsxEsmApiUrl(): string {
   const pkgJson = require.resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   return pathToFileURL(join(dirname(pkgJson), pkg.exports['./esm/api'].import.default)).href;
+}
+
+/**
+ * Training may use every core; the console must not stutter. On Linux a thread has its own nice
+ * value: raise this worker thread's (never needs privileges) so the main thread wins the CPU.
+ */
+export function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux or /proc unavailable: run at normal priority.
+  }
 }
