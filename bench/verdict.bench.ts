@@ -27,7 +27,8 @@ const candles = Object.fromEntries(symbols.map((s) => [s, readCandles(`${s.repla
 const home = await mkdtemp(join(tmpdir(), 'kilo-bench-verdict-'));
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const times: Record<string, { train: number[]; verdict: number[]; folds: number }> = Object.fromEntries(symbols.map((s) => [s, { train: [], verdict: [], folds: 0 }]));
-const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 3_600_000 });
+// One thread: the verdict's cost as work (two threads share the folds with the models: bench/phase-profile.ts).
+const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 3_600_000, jobThreads: 1 });
 console.log(`load average before: ${loadavg()}`);
 try {
   for (let r = 0; r < RUNS; r++) {

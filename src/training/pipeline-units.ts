@@ -22,7 +22,8 @@ import { buildTrainingData, type TrainingData } from './pipeline-data.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
 import { judgeFold, verdictPlans, type FoldPlan } from './pipeline-verdict.js';
 import type { PipelineJobSpec } from './protocol.js';
-export { MAX_JOB_THREADS } from './protocol.js';
+import { MAX_JOB_THREADS } from './protocol.js';
+export { MAX_JOB_THREADS };
 
 export type Unit = { kind: 'stage'; model: ModelKind } | { kind: 'fold'; index: number };
 
@@ -152,8 +153,15 @@ export interface Helper {
   start(units: Unit[], counter: SharedArrayBuffer): void;
   /** Resolves when the helper has no more units to take, or has died. */
   readonly done: Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * The job is over: a helper that finished cleanly waits (unref'd) for this thread's next job,
+   * with its tfjs loaded; any other is terminated. Idempotent.
+   */
+  stop(reuse?: boolean): Promise<void>;
 }
+
+/** Helper threads that finished a job cleanly and wait for the next job of this thread. */
+const spare: Worker[] = [];
 
 export interface SchedulerHooks {
   signal?: AbortSignal;
@@ -174,7 +182,8 @@ export function startHelpers(spec: PipelineJobSpec, n: number, hooks: Pick<Sched
   for (let h = 0; h < n; h++) {
     let worker: Worker;
     try {
-      worker = startWorker(siblingEntry(import.meta.url, 'unit-worker'));
+      worker = spare.pop() ?? startWorker(siblingEntry(import.meta.url, 'unit-worker'));
+      worker.ref();
     } catch (err) {
       hooks.onWarn(`could not start a training helper thread (${(err as Error).message}); the job runs on one thread`);
       break;
@@ -182,6 +191,8 @@ export function startHelpers(spec: PipelineJobSpec, n: number, hooks: Pick<Sched
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     let finished = false;
+    let clean = false;
+    let stopped = false;
     const finish = (): void => {
       if (finished) return;
       finished = true;
@@ -203,6 +214,7 @@ export function startHelpers(spec: PipelineJobSpec, n: number, hooks: Pick<Sched
           finish();
           break;
         case 'idle':
+          clean = true;
           finish();
           break;
       }
@@ -211,14 +223,27 @@ export function startHelpers(spec: PipelineJobSpec, n: number, hooks: Pick<Sched
       hooks.onWarn(`a training helper thread failed (${err.message}); the job's own thread takes its units`);
       finish();
     });
-    worker.on('exit', finish);
+    worker.on('exit', () => {
+      clean = false;
+      finish();
+    });
     worker.postMessage({ type: 'init', spec } satisfies ToHelper);
     helpers.push({
       start: (units, counter) => worker.postMessage({ type: 'units', units, counter } satisfies ToHelper),
       done,
-      stop: async () => {
-        worker.postMessage({ type: 'cancel' } satisfies ToHelper);
-        await worker.terminate();
+      stop: async (reuse = false) => {
+        if (stopped) return;
+        stopped = true;
+        worker.removeAllListeners('message');
+        worker.removeAllListeners('error');
+        worker.removeAllListeners('exit');
+        if (reuse && clean && finished && spare.length < MAX_JOB_THREADS) {
+          worker.unref();
+          spare.push(worker);
+        } else {
+          worker.postMessage({ type: 'cancel' } satisfies ToHelper);
+          await worker.terminate();
+        }
         finish();
       },
     });

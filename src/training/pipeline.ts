@@ -146,8 +146,10 @@ export async function trainSymbolModels(spec: PipelineJobSpec, hooks: PipelineHo
     const t = performance.now();
     results = await runUnits(ctx, units, helpers, { signal, onProgress: onUnitProgress, onLog: onUnitLog, onWarn: (m) => log('warn', m) }, helperResults, failures);
     if (helpers.length) log('info', `models and verdict folds trained on ${1 + helpers.length} threads in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+    // Done cleanly: the helpers wait for this worker's next job (the pool may keep it warm).
+    await Promise.all(helpers.map((h) => h.stop(true)));
   } finally {
-    // Their work is done (or abandoned): the helper threads and their tfjs go before the artifact is written.
+    // Abandoned (an error, a cancel): the helper threads are terminated.
     await Promise.all(helpers.map((h) => h.stop()));
   }
   checkAbort();

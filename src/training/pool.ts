@@ -1,10 +1,13 @@
 /**
- * Runs training jobs, each on its own worker thread, so training never blocks the main thread.
+ * Runs training jobs on worker threads, one job per worker at a time, so training never blocks the
+ * main thread. A worker whose job ended cleanly stays warm for warmMs and takes the next job (tfjs
+ * and the native kernels load once); one whose job failed, was cancelled or timed out is terminated.
+ * A job is granted threads: the cores the running jobs leave (src/training/pipeline-units.ts).
  * Cancellation is cooperative first ({type:'cancel'} aborts the worker's AbortController; training
  * loops check it each batch/round) and forced after a grace period (terminate). A worker that
  * throws, exits or sends garbage fails its job; the pool and the process keep going.
  *
- * Memory: when a worker has exited, the C allocator is asked to give the freed pages of every
+ * Memory: when a worker has been terminated (a warm one when its warmMs ran out), the C allocator is asked to give the freed pages of every
  * malloc arena back to the kernel (src/native/memory.ts): what the worker's thread freed in its
  * arena (tfjs/wasm, trees, V8's off-heap buffers) otherwise stays in the process's RSS. While any
  * worker runs, the allocator is in its training mode (mallocForTraining): big per-batch buffers come
@@ -60,6 +63,12 @@ export interface WorkerPoolOptions {
    * the job starts (2 cores, one job: 2; two jobs: 1 each), at most MAX_JOB_THREADS.
    */
   jobThreads?: number;
+  /**
+   * A worker whose job ended cleanly stays warm this long (ms) for the next job: tfjs and the
+   * native kernels are loaded once, not per job (about a second of every retrain). It is unref'd
+   * while it waits, so it never keeps the process alive. 0: a fresh worker per job. @default 30000
+   */
+  warmMs?: number;
 }
 
 export interface RunOptions {
@@ -74,11 +83,16 @@ interface Waiter {
   signal?: AbortSignal;
 }
 
+/** How long a worker stays warm after a clean job (WorkerPoolOptions.warmMs). */
+export const DEFAULT_WARM_MS = 30_000;
+
 export class WorkerPool {
   private running = 0;
   private readonly busy = new Set<string>();
   private readonly waiting: Waiter[] = [];
   private readonly workers = new Set<Worker>();
+  /** Warm workers waiting for a job, newest last, each with the timer that ends it. */
+  private readonly warm: { worker: Worker; timer: NodeJS.Timeout }[] = [];
   private readonly clock: Clock;
   private readonly graceMs: number;
   private closed = false;
@@ -123,6 +137,11 @@ export class WorkerPool {
   /** Terminate every worker (pending waiters are rejected). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.warm.splice(0)) {
+      clearTimeout(w.timer);
+      w.worker.removeAllListeners('exit');
+      w.worker.removeAllListeners('error');
+    }
     for (const w of this.waiting.splice(0)) w.reject(new JobCancelledError('the worker pool closed'));
     await Promise.all([...this.workers].map((w) => w.terminate()));
   }
@@ -148,6 +167,53 @@ export class WorkerPool {
     });
   }
 
+  private startNew(): Worker {
+    const worker = startWorker(this.opts.entry ?? siblingEntry(import.meta.url, 'worker-entry'));
+    // The allocator's training mode lasts while any worker is alive (started and not yet exited).
+    if (this.workers.size === 0) mallocForTraining(true);
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private takeWarm(): Worker | null {
+    const w = this.warm.pop();
+    if (!w) return null;
+    clearTimeout(w.timer);
+    w.worker.removeAllListeners('exit');
+    w.worker.removeAllListeners('error');
+    w.worker.ref();
+    return w.worker;
+  }
+
+  /** Keep a worker whose job ended cleanly for the next job, for warmMs. */
+  private park(worker: Worker): void {
+    worker.unref();
+    const drop = (): void => {
+      const i = this.warm.findIndex((w) => w.worker === worker);
+      if (i >= 0) {
+        clearTimeout(this.warm[i].timer);
+        this.warm.splice(i, 1);
+      }
+      this.retire(worker);
+    };
+    // A warm worker that dies is simply dropped.
+    worker.once('exit', drop);
+    worker.once('error', drop);
+    const timer = setTimeout(drop, this.opts.warmMs ?? DEFAULT_WARM_MS);
+    timer.unref();
+    this.warm.push({ worker, timer });
+  }
+
+  /** Terminate a worker; the last one gone puts the allocator back to serving and trims. */
+  private retire(worker: Worker): void {
+    if (!this.workers.has(worker)) return;
+    void worker.terminate().finally(() => {
+      if (!this.workers.delete(worker)) return;
+      if (this.workers.size === 0) mallocForTraining(false);
+      trimMallocSoon();
+    });
+  }
+
   /** Threads for a job starting now (this.running counts it). */
   private threadsForJob(): number {
     if (this.opts.jobThreads !== undefined) return Math.max(1, Math.floor(this.opts.jobThreads));
@@ -162,10 +228,7 @@ export class WorkerPool {
 
   private runOnWorker(job: TrainJobSpec, ro: RunOptions): Promise<TrainResult> {
     return new Promise<TrainResult>((resolve, reject) => {
-      const worker = startWorker(this.opts.entry ?? siblingEntry(import.meta.url, 'worker-entry'));
-      // The allocator's training mode lasts while any worker is alive (started and not yet exited).
-      if (this.workers.size === 0) mallocForTraining(true);
-      this.workers.add(worker);
+      const worker = this.takeWarm() ?? this.startNew();
       let settled = false;
       let stopReason: Error | null = null;
       let timeoutTimer: TimerHandle | null = null;
@@ -178,12 +241,12 @@ export class WorkerPool {
         if (graceTimer) this.clock.clearTimeout(graceTimer);
         ro.signal?.removeEventListener('abort', onAbort);
         worker.removeAllListeners('message');
-        // The worker's job is over either way; terminate so a lingering handle cannot keep it alive.
-        void worker.terminate().finally(() => {
-          this.workers.delete(worker);
-          if (this.workers.size === 0) mallocForTraining(false);
-          trimMallocSoon();
-        });
+        worker.removeAllListeners('error');
+        worker.removeAllListeners('exit');
+        // A clean end: the worker stays warm for the next job. Otherwise (failed, cancelled, timed
+        // out, crashed) it is terminated so nothing of that job lingers.
+        if (!err && !this.closed && (this.opts.warmMs ?? DEFAULT_WARM_MS) > 0) this.park(worker);
+        else this.retire(worker);
         if (err) reject(err);
         else resolve(result as TrainResult);
       };

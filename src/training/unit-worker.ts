@@ -3,6 +3,7 @@
  * the pool granted the job more than one thread. It builds the job's training data from the same
  * candles, then claims units from the job's shared counter until none is left, posting each
  * result (buffers moved, not copied). It never writes a file: the job's thread saves the artifact.
+ * A helper that finished cleanly may serve its worker's next job (a new init replaces the data).
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThreadPriority } from '../util/worker.js';
@@ -36,7 +37,11 @@ port.on('message', (m: ToHelper) => {
     return;
   }
   void work(m.units, new Int32Array(m.counter)).then(
-    () => post({ type: 'idle' }),
+    () => {
+      // The job's data goes now: a helper may wait a while for its worker's next job.
+      ctx = null;
+      post({ type: 'idle' });
+    },
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       post({ type: 'failed', unit: null, error: e.message, stack: e.stack });

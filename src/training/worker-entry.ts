@@ -1,9 +1,11 @@
 /**
- * Entry of a training worker thread. One job per worker: wait for {type:'start'}, run it with an
+ * Entry of a training worker thread. One job at a time: wait for {type:'start'}, run it with an
  * AbortController that {type:'cancel'} aborts, report progress/logs, end with done or failed.
+ * After a job that ended cleanly the pool may keep the worker warm (tfjs loaded, native kernels
+ * open) and send it the next job; a worker whose job failed or was cancelled is terminated.
  * The pipeline (tfjs, trees) is imported lazily so selftest jobs start fast.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { lowerThreadPriority } from '../util/worker.js';
 import { parseMainMessage, type SelftestJobSpec, type TrainResult, type WorkerToMain } from './protocol.js';
@@ -13,8 +15,8 @@ if (!parentPort) throw new Error('worker-entry must run inside a worker thread')
 const port = parentPort;
 lowerThreadPriority();
 
-const controller = new AbortController();
-let started = false;
+/** The job running now (null between jobs). */
+let current: AbortController | null = null;
 
 const post = (m: WorkerToMain): void => port.postMessage(m);
 
@@ -27,14 +29,15 @@ port.on('message', (raw: unknown) => {
     return;
   }
   if (msg.type === 'cancel') {
-    controller.abort(new Error('cancelled'));
+    current?.abort(new Error('cancelled'));
     return;
   }
-  if (started) {
-    post({ type: 'log', level: 'warn', message: 'ignored a second start: one job per worker' });
+  if (current) {
+    post({ type: 'log', level: 'warn', message: 'ignored a second start: one job at a time per worker' });
     return;
   }
-  started = true;
+  const controller = new AbortController();
+  current = controller;
   const job = msg.job;
   const run = async (): Promise<TrainResult> => {
     if (job.kind === 'selftest') return runSelftest(job, controller.signal);
@@ -60,13 +63,13 @@ port.on('message', (raw: unknown) => {
   };
   run().then(
     (result) => {
+      current = null;
       post({ type: 'done', result });
-      port.close();
     },
     (err: unknown) => {
+      current = null;
       const e = err instanceof Error ? err : new Error(String(err));
       post({ type: 'failed', error: e.message, stack: e.stack, cancelled: controller.signal.aborted });
-      port.close();
     },
   );
 });
@@ -139,7 +142,7 @@ async function runSelftest(job: SelftestJobSpec, signal: AbortSignal): Promise<T
       }
       break;
   }
-  const notes = [`${steps} steps`];
+  const notes = [`${steps} steps`, `thread ${threadId}`];
   const nice = threadNice();
   if (nice !== null) notes.push(`nice ${nice}`);
   return { kind: 'selftest', artifactDir: null, metadata: null, durationS: (Date.now() - t0) / 1000, notes };

@@ -50,7 +50,8 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
   });
 
   it('the worker pool trims once a training worker has exited', async () => {
-    const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000 });
+    // No warm worker: the worker goes as soon as its job is done.
+    const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000, warmMs: 0 });
     try {
       const before = mallocTrimCount();
       expect(mallocMode()).toBe('serving');
@@ -63,6 +64,22 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
       for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
       expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
       expect(mallocMode()).toBe('serving');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a warm worker keeps training mode until its warmMs runs out, then the pool trims', async () => {
+    const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000, warmMs: 300 });
+    try {
+      const before = mallocTrimCount();
+      await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
+      // Warm: still alive, still training mode, no trim yet.
+      expect(mallocMode()).toBe('training');
+      for (let i = 0; i < 300 && mallocMode() === 'training'; i++) await new Promise((res) => setTimeout(res, 10));
+      expect(mallocMode()).toBe('serving');
+      for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
+      expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
     } finally {
       await pool.close();
     }

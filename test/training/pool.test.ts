@@ -94,4 +94,30 @@ describe('WorkerPool with real worker threads', () => {
     await second;
     expect(order).toEqual(['first', 'second']);
   });
+
+  it('a worker whose job ended cleanly takes the next job warm; one whose job failed or was cancelled never does', async () => {
+    const pool = mk({ maxConcurrent: 1, warmMs: 60_000 });
+    const thread = (r: { notes: string[] }): string => r.notes.find((n) => n.startsWith('thread '))!;
+    const ok = (symbol: string) => pool.run({ kind: 'selftest', symbol, behaviour: 'progress', steps: 1, stepMs: 1 });
+    const a = await ok('A/USDT');
+    const b = await ok('B/USDT');
+    expect(thread(b)).toBe(thread(a));
+    // A failed job's worker is terminated: the next job gets a fresh one.
+    await expect(pool.run({ kind: 'selftest', symbol: 'C/USDT', behaviour: 'throw' })).rejects.toThrow(/selftest failure/);
+    const c = await ok('D/USDT');
+    expect(thread(c)).not.toBe(thread(b));
+    // So is a cancelled job's.
+    const ac = new AbortController();
+    await expect(pool.run({ kind: 'selftest', symbol: 'E/USDT', behaviour: 'hang' }, { signal: ac.signal, onProgress: () => ac.abort() })).rejects.toBeInstanceOf(JobCancelledError);
+    const d = await ok('F/USDT');
+    expect([thread(b), thread(c)]).not.toContain(thread(d));
+  });
+
+  it('warmMs 0: a fresh worker for every job', async () => {
+    const pool = mk({ maxConcurrent: 1, warmMs: 0 });
+    const thread = (r: { notes: string[] }): string => r.notes.find((n) => n.startsWith('thread '))!;
+    const a = await pool.run({ kind: 'selftest', symbol: 'A/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
+    const b = await pool.run({ kind: 'selftest', symbol: 'A/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
+    expect(thread(b)).not.toBe(thread(a));
+  });
 });
