@@ -137,12 +137,15 @@ export class WorkerPool {
   /** Terminate every worker (pending waiters are rejected). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.warm.splice(0)) {
+    const warm = this.warm.splice(0);
+    for (const w of warm) {
       clearTimeout(w.timer);
       w.worker.removeAllListeners('exit');
       w.worker.removeAllListeners('error');
     }
     for (const w of this.waiting.splice(0)) w.reject(new JobCancelledError('the worker pool closed'));
+    // Warm workers go the way every worker goes (the allocator back to serving, a trim).
+    for (const w of warm) this.retire(w.worker);
     await Promise.all([...this.workers].map((w) => w.terminate()));
   }
 

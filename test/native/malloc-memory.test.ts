@@ -85,6 +85,17 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     }
   });
 
+  it('closing a pool with a warm worker puts the allocator back to serving', async () => {
+    const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000, warmMs: 60_000 });
+    await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
+    expect(mallocMode()).toBe('training');
+    const before = mallocTrimCount();
+    await pool.close();
+    for (let i = 0; i < 200 && (mallocMode() === 'training' || mallocTrimCount() === before); i++) await new Promise((res) => setTimeout(res, 10));
+    expect(mallocMode()).toBe('serving');
+    expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
+  });
+
   it("the predictor cache trims after a released model's dispose", async () => {
     const cache = new PredictorCache({ info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as ConstructorParameters<typeof PredictorCache>[0]);
     const order: string[] = [];
