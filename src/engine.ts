@@ -207,7 +207,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       broker,
       market: marketView,
       promotions: promotions.list(),
-      logs: logger.entries().slice(-LOG_TAIL),
+      logs: logger.tail(LOG_TAIL),
       typicalTrainingS: typicalTrainingSeconds(registry, config),
     });
     const store = new EngineStore(project({ ...sources(), round: 0, coverage: null, live: new Map() }));
