@@ -164,7 +164,8 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const desk = new TradingDesk({ broker, outcomes, config });
     // distributed.backend: local worker threads, or BullMQ jobs for `kilo worker` processes.
     const pool = await createTrainingBackend(config, { env: opts.env ?? process.env, home, modelsDir: registryPaths(home).modelsDir, queue, log: (l, m) => logger.log(l, m), workerEntry: opts.workerEntry });
-    const predictors = new PredictorCache(logger);
+    // A replay serves a new model once all of it is loaded: its results must not depend on load speed.
+    const predictors = new PredictorCache(logger, { progressive: !opts.replay });
     const modelsDir = registryPaths(home).modelsDir;
     const conditions = new ConditionLog(logger);
     const feed = new MarketFeed(source, tf, WARMUP_BARS + config.model.window + 400, {
@@ -206,7 +207,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
       broker,
       market: marketView,
       promotions: promotions.list(),
-      logs: logger.entries().slice(-LOG_TAIL),
+      logs: logger.tail(LOG_TAIL),
       typicalTrainingS: typicalTrainingSeconds(registry, config),
     });
     const store = new EngineStore(project({ ...sources(), round: 0, coverage: null, live: new Map() }));

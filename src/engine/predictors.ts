@@ -52,6 +52,13 @@ export interface PredictorCacheOptions {
   ttlMin?: number;
   /** Passed to every artifact load (tests hold the networks back with beforeNetworks). */
   load?: LoadArtifactOptions;
+  /**
+   * Hand a predictor out once its trees are loaded, while its networks load (live: the console
+   * stays responsive). false: only once complete - a replay, whose simulated time waits for
+   * trainings, must not have its signals depend on how fast this machine loads a network.
+   * @default true
+   */
+  progressive?: boolean;
 }
 
 export class PredictorCache {
@@ -60,6 +67,7 @@ export class PredictorCache {
   private ttlMs: number;
   private nextSweep = 0;
   private readonly loadOpts: LoadArtifactOptions;
+  private readonly progressive: boolean;
 
   constructor(
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
@@ -68,6 +76,7 @@ export class PredictorCache {
     this.now = opts.now ?? Date.now;
     this.ttlMs = ttlMs(opts.ttlMin ?? 0);
     this.loadOpts = opts.load ?? {};
+    this.progressive = opts.progressive ?? true;
     // Process-wide and once (the worker pool does the same): every engine has a predictor cache,
     // also one whose trainings run in other processes (distributed.backend: bullmq).
     tuneMalloc();
@@ -109,7 +118,7 @@ export class PredictorCache {
       let e = this.entries.get(symbol);
       if (e && e.dir !== dir) this.invalidate(symbol);
       if (!e || e.dir !== dir) {
-        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol), this.loadOpts), dropped: false, usedAt: at };
+        e = { dir, loading: loadPredictor(dir, (m) => this.log.warn(`${symbol}: ${m}`, symbol), this.loadOpts, this.progressive), dropped: false, usedAt: at };
         const entry = e;
         this.entries.set(symbol, entry);
         // A failed load is not kept: the registry takes the artifact out of service instead.
@@ -190,13 +199,13 @@ const SERVING_TRIM_MS = 10_000;
 
 const ttlMs = (minutes: number): number => (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 0);
 
-/** Handed out once it can predict: with its trees loaded, or (without trees) once complete. */
-async function loadPredictor(dir: string, warn: (m: string) => void, opts: LoadArtifactOptions): Promise<SymbolPredictor> {
+/** Handed out once it can predict: with its trees loaded (progressive), or once complete. */
+async function loadPredictor(dir: string, warn: (m: string) => void, opts: LoadArtifactOptions, progressive: boolean): Promise<SymbolPredictor> {
   const artifact = await loadArtifactStaged(dir, opts);
   for (const w of artifact.warnings) warn(w);
   try {
     const p = new SymbolPredictor(artifact);
-    if (!artifact.gbdt) await artifact.networks;
+    if (!artifact.gbdt || !progressive) await artifact.networks;
     return p;
   } catch (err) {
     artifact.dispose();

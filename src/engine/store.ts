@@ -28,7 +28,9 @@ export class EngineStore {
   /**
    * Take a freshly projected snapshot. A field whose content did not change keeps its previous
    * object, so a screen selecting it does not re-render, and listeners hear nothing when nothing
-   * changed at all.
+   * changed at all. Content is compared structurally with an early exit (sameContent), not by
+   * serialising both sides: every round republishes, and JSON.stringify of the whole snapshot
+   * twice a round (the 300-line log tail, the models, the trades) was a quarter of a replay's rounds.
    */
   replace(next: EngineSnapshot): EngineSnapshot {
     const merged = { ...next } as Record<keyof EngineSnapshot, unknown>;
@@ -36,7 +38,7 @@ export class EngineStore {
     for (const k of Object.keys(next) as (keyof EngineSnapshot)[]) {
       const a = this.snapshot[k];
       const b = next[k];
-      if (a === b || (typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b))) merged[k] = a;
+      if (sameContent(a, b)) merged[k] = a;
       else changed = true;
     }
     if (changed) {
@@ -88,4 +90,45 @@ export class EngineStore {
       }
     });
   }
+}
+
+/**
+ * Whether two projected values hold the same content, as their JSON would say it (a key holding
+ * undefined counts as absent), but stricter where JSON loses information (NaN and Infinity are
+ * not null; key order does not matter): a stricter answer only costs a re-render. Stops at the
+ * first difference; a shared reference is equal without looking inside.
+ */
+export function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b) return false;
+  if (typeof a === 'number') return Number.isNaN(a) && Number.isNaN(b as number);
+  if (typeof a !== 'object' || a === null || b === null) return false;
+  const aArr = Array.isArray(a);
+  if (aArr !== Array.isArray(b)) return false;
+  if (aArr) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameContent(x[i], y[i])) return false;
+    return true;
+  }
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return false;
+    const x = a as unknown as ArrayLike<number>;
+    const y = b as unknown as ArrayLike<number>;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let nx = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    nx++;
+    if (!sameContent(x[k], y[k])) return false;
+  }
+  let ny = 0;
+  for (const k in y) if (y[k] !== undefined) ny++;
+  return nx === ny;
 }

@@ -10,7 +10,8 @@ import type { Candle } from '../market/types.js';
 import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
 import type { DiscoveredVersion } from '../registry/discover.js';
 import { compatibleArtifacts } from '../policy/selection.js';
-import { buildScorecard, scoreKey, scorecardWindows, type Scorecard, type WindowScores } from './scorecard.js';
+import { buildScorecard, scoreKey, scorecardWindows, type Scorecard, type ScorecardWindow, type WindowScores } from './scorecard.js';
+import type { FeatureMemo, SymbolPredictor } from '../models/predictor.js';
 
 /** Candles before a window the predictors need for their features and windows. */
 const WARMUP_BARS = 1500;
@@ -44,19 +45,55 @@ export async function runScorecard(input: ScorecardRunInput): Promise<Scorecard>
   // tfjs loads only when a window is due (kilo models stays quick without one).
   const { scoreOnSharedWindow } = windows.some((w) => w.status === 'due') ? await import('../training/gate.js') : { scoreOnSharedWindow: null };
   const costs = { feeRate: config.paper_trading.fee_rate, slippageBps: config.paper_trading.slippage_bps, entryThreshold: config.paper_trading.entry_threshold };
-  for (const w of windows) {
-    if (w.status !== 'due') continue;
+  const due = windows.filter((w) => w.status === 'due');
+  const dirsOf = due.map((w): Record<string, string | null> => ({
+    champion: artifactDirFor(input.versions, config, w.decision.championVersion, w.decision.symbol),
+    challenger: artifactDirFor(input.versions, config, w.decision.challengerVersion, w.decision.symbol),
+    first: artifactDirFor(input.versions, config, w.firstVersion, w.decision.symbol),
+  }));
+  // A version is the champion, the challenger or the first model of many windows: it is loaded
+  // once and disposed after the last window that scores it (windows come oldest first).
+  const lastUse = new Map<string, number>();
+  dirsOf.forEach((dirs, i) => Object.values(dirs).forEach((dir) => dir && lastUse.set(dir, i)));
+  const loaded = new Map<string, Promise<SymbolPredictor>>();
+  const predictorFor = (dir: string): Promise<SymbolPredictor> => {
+    let p = loaded.get(dir);
+    if (!p) {
+      p = loadPredictor(dir);
+      // A failed load is reported by each window that asks for it; nothing to dispose.
+      p.catch(() => undefined);
+      loaded.set(dir, p);
+    }
+    return p;
+  };
+  const release = (dir: string): void => {
+    const p = loaded.get(dir);
+    loaded.delete(dir);
+    p?.then((x) => x.artifact.dispose(), () => undefined);
+  };
+  // Feature rows per symbol, shared by the versions of a window and by overlapping windows;
+  // rows older than the window being scored are dropped (windows come oldest first).
+  const memos = new Map<string, FeatureMemo>();
+  try {
+    for (const [i, w] of due.entries()) {
+      await scoreWindow(w, dirsOf[i]);
+      for (const dir of Object.values(dirsOf[i])) if (dir && lastUse.get(dir) === i) release(dir);
+    }
+  } finally {
+    for (const dir of [...loaded.keys()]) release(dir);
+  }
+  return buildScorecard(windows, scores, days);
+
+  async function scoreWindow(w: ScorecardWindow, dirs: Record<string, string | null>): Promise<void> {
     const d = w.decision;
-    const dirs: Record<string, string | null> = {
-      champion: artifactDirFor(input.versions, config, d.championVersion, d.symbol),
-      challenger: artifactDirFor(input.versions, config, d.challengerVersion, d.symbol),
-      first: artifactDirFor(input.versions, config, w.firstVersion, d.symbol),
-    };
+    const memo = memos.get(d.symbol) ?? new Map();
+    memos.set(d.symbol, memo);
+    for (const key of [...memo.keys()]) if (Number(key.slice(key.lastIndexOf('|') + 1)) < w.from) memo.delete(key);
     const missing = (['champion', 'challenger'] as const).filter((k) => !dirs[k]);
     if (missing.length) {
       const what = missing.map((k) => `v${k === 'champion' ? d.championVersion : d.challengerVersion} (${k})`).join(', ');
       scores.set(scoreKey(d), { champion: null, challenger: null, first: null, rows: 0, error: `${what} no longer on disk or no longer fits the config` });
-      continue;
+      return;
     }
     const artifacts = Object.fromEntries(Object.entries(dirs).filter((e): e is [string, string] => e[1] !== null));
     // The window's last candle only marks the last row: rows are the candles in [from, to).
@@ -70,12 +107,26 @@ export async function runScorecard(input: ScorecardRunInput): Promise<Scorecard>
       labelThreshold: config.model.label_threshold,
       from: w.from,
       costs,
+      predictorFor,
+      features: memo,
     });
     const total = (k: string): number | null => (g.summaries[k] && Number.isFinite(g.scores[k]) ? g.summaries[k].total_pct : null);
     const errors = Object.entries(g.errors).map(([k, e]) => `${k}: ${e}`);
     scores.set(scoreKey(d), { champion: total('champion'), challenger: total('challenger'), first: total('first'), rows: g.rows, error: errors.join('; ') || undefined });
   }
-  return buildScorecard(windows, scores, days);
+}
+
+/** What the gate would load for an artifact folder (it disposes the artifact when the predictor cannot be built). */
+async function loadPredictor(dir: string): Promise<SymbolPredictor> {
+  const { loadArtifact } = await import('../models/artifact-load.js');
+  const { SymbolPredictor } = await import('../models/predictor.js');
+  const artifact = await loadArtifact(dir);
+  try {
+    return new SymbolPredictor(artifact);
+  } catch (err) {
+    artifact.dispose();
+    throw err;
+  }
 }
 
 /**

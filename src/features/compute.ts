@@ -33,6 +33,13 @@ export interface FeatureMatrix {
 export interface ComputeFeaturesOptions {
   /** Expected bar spacing; inferred as the median timestamp step when absent. */
   timeframeMs?: number;
+  /**
+   * Only the last `lastRows` rows (inference needs one window, not the ~150 rows its candles
+   * allow): the same definitions over the same candles, so each row is exactly the row the whole
+   * matrix would hold; the look-back of the rolling indicators is simply not computed for the
+   * rows dropped. @default every row
+   */
+  lastRows?: number;
 }
 
 export class NotEnoughCandlesError extends Error {
@@ -115,19 +122,23 @@ export function computeFeatures(candles: readonly Candle[], opts: ComputeFeature
   const ret1 = new Float64Array(n).fill(NaN);
   for (let i = 1; i < n; i++) ret1[i] = logClose[i] - logClose[i - 1];
 
+  const fullRows = n - WARMUP_BARS;
+  const nRows = Math.min(fullRows, Math.max(1, opts.lastRows ?? fullRows));
+  // First candle index a returned row stands on: rolling look-backs are computed from there on.
+  const first = n - nRows;
   const sma10 = sma(close, 10), sma20 = sma(close, 20), sma50 = sma(close, 50);
   const ema10 = ema(close, 10), ema20 = ema(close, 20), ema50 = ema(close, 50);
-  const vol12 = rollingStd(ret1, 12), vol24 = rollingStd(ret1, 24), vol72 = rollingStd(ret1, 72);
+  const vol12 = rollingStd(ret1, 12, first), vol24 = rollingStd(ret1, 24, first), vol72 = rollingStd(ret1, 72, first);
   const rsi14 = rsi(close, 14);
   const ema12 = ema(close, 12), ema26 = ema(close, 26);
   const macdLine = new Float64Array(n);
   for (let i = 0; i < n; i++) macdLine[i] = ema12[i] - ema26[i];
   const macdSignal = ema(macdLine, 9);
-  const bbStd = rollingStd(close, 20);
+  const bbStd = rollingStd(close, 20, first);
   const atr14 = atr(high, low, close, 14);
-  const volMean24 = sma(volume, 24), volStd24 = rollingStd(volume, 24);
-  const volMean72 = sma(volume, 72), volStd72 = rollingStd(volume, 72);
-  const hi48 = rollingMax(high, 48), lo48 = rollingMin(low, 48);
+  const volMean24 = sma(volume, 24), volStd24 = rollingStd(volume, 24, first);
+  const volMean72 = sma(volume, 72), volStd72 = rollingStd(volume, 72, first);
+  const hi48 = rollingMax(high, 48, first), lo48 = rollingMin(low, 48, first);
 
   const step = opts.timeframeMs ?? medianStep(candles);
   // lastGap[i] = index of the most recent row whose step from its predecessor exceeds `step`.
@@ -138,12 +149,11 @@ export function computeFeatures(candles: readonly Candle[], opts: ComputeFeature
 
   const names = [...FEATURE_NAMES];
   const nCols = names.length;
-  const nRows = n - WARMUP_BARS;
   const data = new Float32Array(nRows * nCols);
   const timestamps: number[] = new Array(nRows);
   const closes = new Float64Array(nRows);
   for (let r = 0; r < nRows; r++) {
-    const i = r + WARMUP_BARS;
+    const i = r + first;
     const c = close[i];
     const ts = candles[i].timestamp;
     const bbUp = sma20[i] + 2 * bbStd[i];
@@ -152,45 +162,44 @@ export function computeFeatures(candles: readonly Candle[], opts: ComputeFeature
     // 1970-01-01 was a Thursday: +4 makes 0 = Sunday.
     const dayIdx = (((Math.floor(ts / DAY_MS) + 4) % 7) + 7) % 7;
     const dow = (2 * Math.PI * dayIdx) / 7;
-    const row = [
-      ret1[i],
-      logClose[i] - logClose[i - 2],
-      logClose[i] - logClose[i - 4],
-      logClose[i] - logClose[i - 8],
-      logClose[i] - logClose[i - 24],
-      logClose[i] - logClose[i - 48],
-      safeDiv(c, sma10[i]) - 1,
-      safeDiv(c, sma20[i]) - 1,
-      safeDiv(c, sma50[i]) - 1,
-      safeDiv(c, ema10[i]) - 1,
-      safeDiv(c, ema20[i]) - 1,
-      safeDiv(c, ema50[i]) - 1,
-      vol12[i],
-      vol24[i],
-      vol72[i],
-      rsi14[i] / 100,
-      safeDiv(macdLine[i], c),
-      safeDiv(macdSignal[i], c),
-      safeDiv(macdLine[i] - macdSignal[i], c),
-      bbUp === bbLo ? 0.5 : (c - bbLo) / (bbUp - bbLo),
-      safeDiv(bbUp - bbLo, sma20[i]),
-      safeDiv(atr14[i], c),
-      safeDiv(volume[i] - volMean24[i], volStd24[i]),
-      safeDiv(volume[i] - volMean72[i], volStd72[i]),
-      safeDiv(volume[i], volMean24[i]),
-      safeDiv(high[i] - low[i], c),
-      safeDiv(c - open[i], c),
-      safeDiv(high[i] - Math.max(open[i], c), c),
-      safeDiv(Math.min(open[i], c) - low[i], c),
-      Math.sin(tod),
-      Math.cos(tod),
-      Math.sin(dow),
-      Math.cos(dow),
-      safeDiv(c, hi48[i]) - 1,
-      safeDiv(c, lo48[i]) - 1,
-      lastGap[i] > i - WARMUP_BARS ? 1 : 0,
-    ];
-    data.set(row, r * nCols);
+    // Written in place (no per-row array): the same float32 rounding as data.set of the values.
+    let k = r * nCols;
+    data[k++] = ret1[i];
+    data[k++] = logClose[i] - logClose[i - 2];
+    data[k++] = logClose[i] - logClose[i - 4];
+    data[k++] = logClose[i] - logClose[i - 8];
+    data[k++] = logClose[i] - logClose[i - 24];
+    data[k++] = logClose[i] - logClose[i - 48];
+    data[k++] = safeDiv(c, sma10[i]) - 1;
+    data[k++] = safeDiv(c, sma20[i]) - 1;
+    data[k++] = safeDiv(c, sma50[i]) - 1;
+    data[k++] = safeDiv(c, ema10[i]) - 1;
+    data[k++] = safeDiv(c, ema20[i]) - 1;
+    data[k++] = safeDiv(c, ema50[i]) - 1;
+    data[k++] = vol12[i];
+    data[k++] = vol24[i];
+    data[k++] = vol72[i];
+    data[k++] = rsi14[i] / 100;
+    data[k++] = safeDiv(macdLine[i], c);
+    data[k++] = safeDiv(macdSignal[i], c);
+    data[k++] = safeDiv(macdLine[i] - macdSignal[i], c);
+    data[k++] = bbUp === bbLo ? 0.5 : (c - bbLo) / (bbUp - bbLo);
+    data[k++] = safeDiv(bbUp - bbLo, sma20[i]);
+    data[k++] = safeDiv(atr14[i], c);
+    data[k++] = safeDiv(volume[i] - volMean24[i], volStd24[i]);
+    data[k++] = safeDiv(volume[i] - volMean72[i], volStd72[i]);
+    data[k++] = safeDiv(volume[i], volMean24[i]);
+    data[k++] = safeDiv(high[i] - low[i], c);
+    data[k++] = safeDiv(c - open[i], c);
+    data[k++] = safeDiv(high[i] - Math.max(open[i], c), c);
+    data[k++] = safeDiv(Math.min(open[i], c) - low[i], c);
+    data[k++] = Math.sin(tod);
+    data[k++] = Math.cos(tod);
+    data[k++] = Math.sin(dow);
+    data[k++] = Math.cos(dow);
+    data[k++] = safeDiv(c, hi48[i]) - 1;
+    data[k++] = safeDiv(c, lo48[i]) - 1;
+    data[k++] = lastGap[i] > i - WARMUP_BARS ? 1 : 0;
     timestamps[r] = ts;
     closes[r] = c;
   }

@@ -69,10 +69,13 @@ function rsiValue(gain: number, loss: number): number {
   return 100 - 100 / (1 + gain / loss);
 }
 
-/** Population standard deviation over the last n values; valid from the index where n non-NaN values end. */
-export function rollingStd(values: ArrayLike<number>, n: number): Float64Array {
+/**
+ * Population standard deviation over the last n values; valid from the index where n non-NaN values end.
+ * `from`: indices before it are left NaN (not computed), for callers that need only the tail.
+ */
+export function rollingStd(values: ArrayLike<number>, n: number, from = 0): Float64Array {
   const out = new Float64Array(values.length).fill(NaN);
-  for (let i = n - 1; i < values.length; i++) {
+  for (let i = Math.max(n - 1, from); i < values.length; i++) {
     let s = 0;
     let s2 = 0;
     let ok = true;
@@ -95,10 +98,10 @@ export function rollingStd(values: ArrayLike<number>, n: number): Float64Array {
   return out;
 }
 
-/** Highest value over the last n (inclusive); valid from index n-1. */
-export function rollingMax(values: ArrayLike<number>, n: number): Float64Array {
+/** Highest value over the last n (inclusive); valid from index n-1 (computed from `from`). */
+export function rollingMax(values: ArrayLike<number>, n: number, from = 0): Float64Array {
   const out = new Float64Array(values.length).fill(NaN);
-  for (let i = n - 1; i < values.length; i++) {
+  for (let i = Math.max(n - 1, from); i < values.length; i++) {
     let m = -Infinity;
     for (let j = i - n + 1; j <= i; j++) if (values[j] > m) m = values[j];
     out[i] = m;
@@ -106,10 +109,10 @@ export function rollingMax(values: ArrayLike<number>, n: number): Float64Array {
   return out;
 }
 
-/** Lowest value over the last n (inclusive); valid from index n-1. */
-export function rollingMin(values: ArrayLike<number>, n: number): Float64Array {
+/** Lowest value over the last n (inclusive); valid from index n-1 (computed from `from`). */
+export function rollingMin(values: ArrayLike<number>, n: number, from = 0): Float64Array {
   const out = new Float64Array(values.length).fill(NaN);
-  for (let i = n - 1; i < values.length; i++) {
+  for (let i = Math.max(n - 1, from); i < values.length; i++) {
     let m = Infinity;
     for (let j = i - n + 1; j <= i; j++) if (values[j] < m) m = values[j];
     out[i] = m;

@@ -5,8 +5,14 @@
 import type { HeartbeatEvent } from '../engine-api.js';
 import { fmtPct } from '../evaluation/edge.js';
 
-const num = (x: number, digits: number): string =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+// One formatter per digit count: toLocaleString builds a new Intl.NumberFormat on every call,
+// and a replay writes a heartbeat every round. Same locale and options, same text.
+const formats = new Map<number, Intl.NumberFormat>();
+const num = (x: number, digits: number): string => {
+  let f = formats.get(digits);
+  if (!f) formats.set(digits, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })));
+  return f.format(x);
+};
 
 /** Enough significant digits for both BTC (43,210.50) and DOGE (0.08123). */
 export function formatPrice(p: number | null): string {

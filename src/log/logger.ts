@@ -150,6 +150,11 @@ export class Logger {
     return this.ring.filter((e) => e.seq > sinceSeq).map((e) => ({ ...e }));
   }
 
+  /** Copies of the newest `n` entries, oldest first (the console's log tail, projected every round). */
+  tail(n: number): LogEntry[] {
+    return this.ring.slice(-Math.max(0, n)).map((e) => ({ ...e }));
+  }
+
   close(): void {
     this.closed = true;
     if (this.fd !== null) closeSync(this.fd);

@@ -7,7 +7,7 @@
 import type { Candle } from '../market/types.js';
 import type { SymbolEncoding, TrainingMode } from './metadata.js';
 import type { PortfolioState } from './ppo/env.js';
-import { buildWindows, cleanMatrix, computeFeatures, encodeSymbol, type Preprocessor } from '../features/index.js';
+import { allFinite, buildWindows, cleanMatrix, computeFeatures, encodeSymbol, type Preprocessor } from '../features/index.js';
 
 /** Rows of history in a PPO observation (kept short: the MLP input is window x features). */
 export const PPO_WINDOW = 8;
@@ -23,6 +23,40 @@ export function symbolCode(symbol: string, map: Record<string, number>, mode: Tr
   return mode === 'multi_symbol' ? encodeSymbol(symbol, map, encoding) : [];
 }
 
+/** The last `window` feature rows of some candles, cleaned, not yet scaled (one artifact's scaler makes them inputs). */
+export interface LatestFeatures {
+  names: string[];
+  nCols: number;
+  window: number;
+  /** window x nCols, row-major. */
+  raw: Float32Array;
+}
+
+/**
+ * The cleaned feature rows of the latest `window` candles: computeFeatures + cleanMatrix, as
+ * training does. Only those rows are built when they are all finite: cleaning changes nothing but
+ * non-finite values, so they are then exactly the rows of the whole matrix; otherwise (a hole the
+ * cleaning fills from the earlier rows) the whole matrix is computed and cleaned.
+ */
+export function latestFeatures(candles: readonly Candle[], window: number, timeframeMs?: number): LatestFeatures {
+  const tail = computeFeatures(candles, { timeframeMs, lastRows: window });
+  if (tail.nRows < window) throw new RangeError(`need ${window} feature rows for one window, got ${tail.nRows} (pass more candles)`);
+  if (allFinite(tail.data)) return { names: tail.names, nCols: tail.nCols, window, raw: tail.data };
+  const m = computeFeatures(candles, { timeframeMs });
+  const { data } = cleanMatrix(m.data, m.nRows, m.nCols);
+  return { names: m.names, nCols: m.nCols, window, raw: data.slice((m.nRows - window) * m.nCols) };
+}
+
+/** One artifact's inputs from latest features: scaled with its saved preprocessor, the last row and the window (+ symbol code). */
+export function scaledInputs(f: LatestFeatures, pre: Preprocessor, code: number[]): { names: string[]; row: Float32Array; win: Float32Array; nFeatures: number } {
+  const { window, nCols } = f;
+  const scaled = pre.transform(f.raw);
+  const nFeatures = nCols + code.length;
+  const w = buildWindows(scaled, nCols, { start: window - 1, end: window }, window, code);
+  const row = w.x.slice((window - 1) * nFeatures, window * nFeatures);
+  return { names: f.names, row, win: w.x, nFeatures };
+}
+
 /**
  * Inference inputs for the latest closed candle: features over the given candles, cleaned, scaled
  * with the saved preprocessor, then the last row and the last `window` rows (+ symbol code).
@@ -33,13 +67,6 @@ export function latestInputs(
   window: number,
   code: number[],
   timeframeMs?: number,
-): { names: string[]; row: Float32Array; win: Float32Array; nFeatures: number; rows: Float32Array; nRows: number } {
-  const m = computeFeatures(candles, { timeframeMs });
-  if (m.nRows < window) throw new RangeError(`need ${window} feature rows for one window, got ${m.nRows} (pass more candles)`);
-  const { data } = cleanMatrix(m.data, m.nRows, m.nCols);
-  const scaled = pre.transform(data);
-  const nFeatures = m.nCols + code.length;
-  const w = buildWindows(scaled, m.nCols, { start: m.nRows - 1, end: m.nRows }, window, code);
-  const row = w.x.slice((window - 1) * nFeatures, window * nFeatures);
-  return { names: m.names, row, win: w.x, nFeatures, rows: scaled, nRows: m.nRows };
+): { names: string[]; row: Float32Array; win: Float32Array; nFeatures: number } {
+  return scaledInputs(latestFeatures(candles, window, timeframeMs), pre, code);
 }

@@ -13,7 +13,7 @@ import { predictRnn } from './rnn/predict.js';
 import { buildObservation, type PortfolioState } from './ppo/env.js';
 import { combineSignals, weightsFromMetadata, type ClassProbs, type EnsembleOptions, type ModelOutputs } from './ensemble.js';
 import type { LoadedArtifact } from './artifact-load.js';
-import { latestInputs, symbolCode, PPO_WINDOW, FLAT_PORTFOLIO } from './inputs.js';
+import { latestFeatures, scaledInputs, symbolCode, PPO_WINDOW, FLAT_PORTFOLIO, type LatestFeatures } from './inputs.js';
 
 export interface Prediction {
   symbol: string;
@@ -55,6 +55,14 @@ export interface PredictRequest {
   candles: readonly Candle[];
   portfolio?: PortfolioState;
 }
+
+/**
+ * Feature rows already built for some candles, shared by the predictors scoring the same candles
+ * (the gate's and the scorecard's champion, challenger and first model; overlapping windows).
+ * Keyed by the symbol and the exact candles (first and last timestamp, count) and the window: the
+ * caller keeps one memo per candle series, so equal keys mean equal candles.
+ */
+export type FeatureMemo = Map<string, LatestFeatures>;
 
 export class SymbolPredictor {
   private readonly options: EnsembleOptions;
@@ -98,7 +106,7 @@ export class SymbolPredictor {
   }
 
   /** Many symbols served by this artifact in one round: one network call per model for all of them. */
-  predictBatch(reqs: PredictRequest[]): Prediction[] {
+  predictBatch(reqs: PredictRequest[], memo?: FeatureMemo): Prediction[] {
     const a = this.artifact;
     const m = a.metadata;
     if (reqs.length === 0) return [];
@@ -109,7 +117,14 @@ export class SymbolPredictor {
       }
       const recent = r.candles.slice(-(this.minCandles + EXTRA_HISTORY));
       const code = symbolCode(r.symbol, m.symbol_encoding_map, m.training_mode, m.symbol_encoding_type);
-      const x = latestInputs(recent, a.preprocessor, m.window, code, tfMs);
+      let f: LatestFeatures | undefined;
+      const key = memo ? `${r.symbol}|${tfMs}|${m.window}|${recent.length}|${recent[0].timestamp}|${recent[recent.length - 1].timestamp}` : '';
+      if (memo) f = memo.get(key);
+      if (!f) {
+        f = latestFeatures(recent, m.window, tfMs);
+        memo?.set(key, f);
+      }
+      const x = scaledInputs(f, a.preprocessor, code);
       const diff = diffFeatureSchema(a.featureMetadata, { names: x.names, window: m.window, featureVersion: FEATURE_VERSION });
       if (!diff.ok) throw new FeatureSchemaMismatchError(diff, `${a.dir} (${r.symbol})`);
       return { ...x, at: recent[recent.length - 1].timestamp };
@@ -138,7 +153,7 @@ export class SymbolPredictor {
       inputs.forEach((x, i) =>
         buildObservation(x.win, nf, m.window - 1, this.ppoWindow, reqs[i].portfolio ?? FLAT_PORTFOLIO, obs.subarray(i * size, (i + 1) * size)),
       );
-      const b = a.ppo.actBatch(obs, n);
+      const b = a.ppo.policy(obs, n);
       for (let i = 0; i < n; i++) outputs[i].ppo = { action: b.actions[i], probs: b.probs.subarray(i * 3, i * 3 + 3) };
     }
     return inputs.map((x, i) => {

@@ -164,13 +164,25 @@ export class ModelRegistry extends EventEmitter<RegistryEvents> {
     return result;
   }
 
-  /** Complete artifacts fitting the config that can serve `symbol`, newest version first. */
-  private fitting(config: Config, symbol: string): DiscoveredArtifact[] {
-    return this.versions
-      .flatMap((v) => compatibleArtifacts(config, v))
-      .filter((a) => a.servesSymbols.includes(symbol))
-      .sort((a, b) => compareVersions(b.version, a.version));
+  /**
+   * Complete artifacts fitting the config that can serve `symbol`, newest version first. Memoised
+   * per (config object, versions list): every round asks ~20 times (serving, coverage, projection,
+   * retrain policy), and a replay that trained 40 versions walked all of them on every ask.
+   */
+  private fitting(config: Config, symbol: string): readonly DiscoveredArtifact[] {
+    let m = this.fitMemo;
+    if (!m || m.config !== config || m.versions !== this.versions) m = this.fitMemo = { config, versions: this.versions, bySymbol: new Map() };
+    let fit = m.bySymbol.get(symbol);
+    if (!fit) {
+      fit = this.versions
+        .flatMap((v) => compatibleArtifacts(config, v))
+        .filter((a) => a.servesSymbols.includes(symbol))
+        .sort((a, b) => compareVersions(b.version, a.version));
+      m.bySymbol.set(symbol, fit);
+    }
+    return fit;
   }
+  private fitMemo: { config: Config; versions: readonly DiscoveredVersion[]; bySymbol: Map<string, readonly DiscoveredArtifact[]> } | null = null;
 
   /**
    * Why `version` cannot serve `symbol` although it was meant to: moved to quarantine, incomplete or

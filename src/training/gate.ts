@@ -15,7 +15,7 @@
 import type { Candle } from '../market/types.js';
 import { TIMEFRAME_MS, type Timeframe } from '../market/types.js';
 import { loadArtifact } from '../models/artifact-load.js';
-import { SymbolPredictor, type PredictRequest } from '../models/predictor.js';
+import { SymbolPredictor, type FeatureMemo, type PredictRequest } from '../models/predictor.js';
 import { makeLabels } from '../features/labels.js';
 import { majorityClass, taScores } from '../models/baselines.js';
 import { callsFromSignals, judgeRows, type Calls, type Costs } from '../evaluation/judge.js';
@@ -67,6 +67,14 @@ export interface GateInput {
   /** Costs of the replay; by default those the challenger's verdict used, else the defaults. */
   costs?: Costs;
   tf?: Tf;
+  /**
+   * Loads the predictor of an artifact folder instead of the gate (the scorecard loads each
+   * version once for all its windows). What it returns belongs to the caller: the gate does not
+   * dispose it. @default a fresh load, disposed when scored
+   */
+  predictorFor?: (dir: string) => Promise<SymbolPredictor>;
+  /** Feature rows shared between the artifacts and with the caller's other windows of these candles. @default one memo for this call */
+  features?: FeatureMemo;
 }
 
 const DEFAULT_COSTS: Costs = { feeRate: 0.001, slippageBps: 5, entryThreshold: 0.55 };
@@ -77,9 +85,10 @@ export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores>
   const scores: Record<string, number> = {};
   const errors: Record<string, string> = {};
   const predictors: Record<string, SymbolPredictor> = {};
+  const owned = !input.predictorFor;
   for (const [name, dir] of Object.entries(input.artifacts)) {
     try {
-      predictors[name] = new SymbolPredictor(await loadArtifact(dir, { tf: input.tf }));
+      predictors[name] = input.predictorFor ? await input.predictorFor(dir) : new SymbolPredictor(await loadArtifact(dir, { tf: input.tf }));
     } catch (err) {
       errors[name] = (err as Error).message;
       scores[name] = Number.NaN;
@@ -98,13 +107,15 @@ export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores>
   const n = Math.max(0, end - start);
   const tf = (chal?.timeframe ?? '1h') as Timeframe;
   const per30 = (30 * 86_400_000) / (TIMEFRAME_MS[tf] ?? 3_600_000);
+  // Champion, challenger and first model predict the same candles: their feature rows are built once.
+  const memo: FeatureMemo = input.features ?? new Map();
   const strategies: Record<string, Calls> = {};
   const seenRows: Record<string, number> = {};
   for (const [name, p] of Object.entries(predictors)) {
     try {
       const reqs: PredictRequest[] = [];
       for (let i = start; i < end; i++) reqs.push({ symbol: input.symbol, candles: candles.slice(Math.max(0, i + 1 - p.minCandles - 200), i + 1) });
-      const preds = p.predictBatch(reqs);
+      const preds = p.predictBatch(reqs, memo);
       if (preds.some((q) => !Number.isFinite(q.confidence))) throw new Error('a prediction is not a number');
       strategies[name] = callsFromSignals(preds);
       // Rows before the artifact's own test slice were fitted or early-stopped on; without a
@@ -116,7 +127,7 @@ export async function scoreOnSharedWindow(input: GateInput): Promise<GateScores>
       errors[name] = (err as Error).message;
       scores[name] = Number.NaN;
     } finally {
-      p.artifact.dispose();
+      if (owned) p.artifact.dispose();
     }
   }
   const pnl: Record<string, Float64Array> = {};

@@ -117,6 +117,23 @@ describe('progressive loading: the trees serve while the recurrent net loads', (
     cache.clear();
   });
 
+  it('progressive: false (a replay) hands the predictor out only once its networks have loaded', async () => {
+    const { dir } = await modelsWith('complete', null);
+    const gate = deferred();
+    const cache = new PredictorCache(recordingLog([]), { progressive: false, load: { beforeNetworks: () => gate.promise } });
+    let got: Awaited<ReturnType<PredictorCache['load']>> | null = null;
+    const loading = cache.load(SYM, dir).then((p) => (got = p));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(got).toBeNull();
+    gate.resolve();
+    const p = await loading;
+    expect(p.complete).toBe(true);
+    const full = p.predict(SYM, candles);
+    expect(full.partial).toBeUndefined();
+    expect(Object.keys(full.contributions).sort()).toEqual(['gbdt', 'gru']);
+    cache.clear();
+  });
+
   it("a round's signal: trees only and judged by the trees' verdict while the rnn loads, then the ensemble judged by its own", async () => {
     const { modelsHome } = await modelsWith('signals', treesOnlyEdge(SYM));
     const registry = new ModelRegistry(registryPaths(modelsHome));

@@ -134,6 +134,18 @@ describe.skipIf(!existsSync(OHLCV))('PPO on real BTC-USDT 1h candles', () => {
     const decided = agent.actBatch(obs, n);
     const trades = decided.actions.filter((a) => a !== 0).length;
     expect(trades).toBeGreaterThan(0);
+    // Chunked inference is the models' own predict() over the whole batch, value for value (n spans several 32-row batches).
+    expect(n).toBeGreaterThan(64);
+    const whole = tf.tidy(() => {
+      const x = tf.tensor2d(obs, [n, 35]);
+      return [(agent.actor.predict(x) as import('@tensorflow/tfjs').Tensor).dataSync(), (agent.critic.predict(x) as import('@tensorflow/tfjs').Tensor).dataSync()];
+    });
+    expect(Array.from(decided.probs)).toEqual(Array.from(whole[0]));
+    expect(Array.from(decided.values)).toEqual(Array.from(whole[1]));
+    const policy = agent.policy(obs, n);
+    expect(Array.from(policy.probs)).toEqual(Array.from(whole[0]));
+    expect(Array.from(policy.actions)).toEqual(Array.from(decided.actions));
+    expect(() => agent.policy(new Float32Array(70), 3)).toThrow(ObservationShapeError);
     const one = agent.act(obs.subarray(0, 35));
     expect(one.action).toBe(decided.actions[0]);
     expect(agent.predictReturn(obs.subarray(0, 35))).toBe([0, 0.002, -0.002][one.action]);

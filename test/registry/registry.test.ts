@@ -147,3 +147,26 @@ describe('ModelRegistry', () => {
     expect(reg.resolveTrainVersion({ ...m, model: { ...m.model, symbol_encoding: 'index' } }, { symbol: 'ETH/USDT' })).toMatchObject({ skip: true });
   });
 });
+
+describe('serving answers follow the versions and the config (the per-symbol fit is memoised)', () => {
+  it('a new version on disk, another config object, a broken artifact: each is seen at the next ask', async () => {
+    const { modelsDir, reg } = await setup();
+    await writeArtifact(modelsDir, { version: '1.0', symbols: ['BTC/USDT'] });
+    await reg.refresh();
+    const c = cfg();
+    expect(reg.servingArtifactFor(c, 'BTC/USDT', NOW)?.artifact.version).toBe('1.0');
+    expect(reg.servingArtifactFor(c, 'ETH/USDT', NOW)).toBeNull();
+    await writeArtifact(modelsDir, { version: '1.1', symbols: ['BTC/USDT'] });
+    await writeArtifact(modelsDir, { version: '1.1', symbols: ['ETH/USDT'] });
+    await reg.refresh();
+    expect(reg.servingArtifactFor(c, 'BTC/USDT', NOW)?.artifact.version).toBe('1.1');
+    expect(reg.servingArtifactFor(c, 'ETH/USDT', NOW)?.artifact.version).toBe('1.1');
+    // A config asking for a model kind the artifacts lack: nothing fits (same versions, other config object).
+    const gruOnly = cfg({ models: ['gru', 'gbdt', 'ppo', 'lstm' as never] });
+    expect(reg.servingArtifactFor(gruOnly, 'BTC/USDT', NOW)).toBeNull();
+    expect(reg.servingArtifactFor(c, 'BTC/USDT', NOW)?.artifact.version).toBe('1.1');
+    // An artifact taken out of service falls back to the older version at once.
+    await reg.takeOutOfService(reg.servingArtifactFor(c, 'BTC/USDT', NOW)!.artifact, new Error('unreadable'));
+    expect(reg.servingArtifactFor(c, 'BTC/USDT', NOW)?.artifact.version).toBe('1.0');
+  });
+});

@@ -224,6 +224,20 @@ describe.skipIf(!hasData)('replay report on real candles (skipped when ../shared
       expect(e.gate_pct).toBe(e.kind === 'promoted' ? e.challenger_pct : e.champion_pct);
     }
     expect(['helps', 'does_not_help']).toContain(later.verdict.kind);
+    // Versions loaded once for all their windows and feature rows shared between windows change no
+    // figure: each decision scored on its own (fresh loads, fresh features) gives the same.
+    for (const d of s.decisions) {
+      const alone = await runScorecard({
+        // the symbol's first decision names its first model (a first model is never scored itself)
+        decisions: [...new Set([s.decisions.filter((x) => x.symbol === d.symbol).sort((a, b) => a.at - b.at)[0], d])],
+        config,
+        versions: await discoverModels(join(home, 'replay', 'models')),
+        candles: async (sym, since, until) => csvAll[sym].filter((c) => c.timestamp >= since && c.timestamp <= until),
+        dataEnd: { 'BTC/USDT': Date.UTC(2023, 5, 1), 'ETH/USDT': Date.UTC(2023, 5, 1) },
+      });
+      const mine = (c: typeof later) => c.entries.find((e) => e.at === d.at && e.symbol === d.symbol && e.challenger_version === d.challengerVersion);
+      expect(mine(alone)).toEqual(mine(later));
+    }
 
     // Text: the figures, the verdict, a chart with both axes; JSON in snake_case.
     const text = formatReplaySummary(s, { chartWidth: 60 });

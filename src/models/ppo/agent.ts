@@ -64,6 +64,9 @@ function mlp(tf: Tf, inSize: number, hidden: number, out: number, activation: 's
   return m;
 }
 
+/** Rows per network call: LayersModel.predict's own default batch size, so results do not change. */
+const PREDICT_CHUNK = 32;
+
 export class PpoAgent {
   constructor(
     private readonly tf: Tf,
@@ -82,21 +85,25 @@ export class PpoAgent {
     return { action: b.actions[0] as PpoAction, probs: b.probs.slice(0, 3), value: b.values[0] };
   }
 
-  /** Greedy decisions for n observations laid out back to back. */
+  /** Greedy decisions for n observations laid out back to back, with the critic's values. */
   actBatch(obs: Float32Array, n: number): { actions: Uint8Array; probs: Float32Array; values: Float32Array } {
+    const { actions, probs } = this.policy(obs, n);
+    return { actions, probs, values: this.run(this.critic, obs, n, 1) };
+  }
+
+  /**
+   * Greedy decisions for n observations laid out back to back, the actor alone: inference (the
+   * predictor, the gate, the scorecard) never reads the critic's values, and asking the critic
+   * too was half of a PPO prediction's time.
+   */
+  policy(obs: Float32Array, n: number): { actions: Uint8Array; probs: Float32Array } {
     const size = this.metadata.obsShape[0];
     if (!Number.isInteger(n) || n < 1 || obs.length !== n * size) {
       // Report the per-observation shape when the total divides evenly, else the raw length.
       const actual = n >= 1 && obs.length % n === 0 ? (n === 1 ? [obs.length] : [n, obs.length / n]) : [obs.length];
       throw new ObservationShapeError(n === 1 ? [size] : [n, size], actual);
     }
-    const tf = this.tf;
-    const [probs, values] = tf.tidy(() => {
-      const x = tf.tensor2d(obs, [n, size]);
-      const p = (this.actor.predict(x) as tfNs.Tensor).dataSync() as Float32Array;
-      const v = (this.critic.predict(x) as tfNs.Tensor).dataSync() as Float32Array;
-      return [p, v];
-    });
+    const probs = this.run(this.actor, obs, n, 3);
     const actions = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const a = probs[i * 3];
@@ -104,7 +111,25 @@ export class PpoAgent {
       const c = probs[i * 3 + 2];
       actions[i] = b > a && b >= c ? 1 : c > a && c > b ? 2 : 0;
     }
-    return { actions, probs, values };
+    return { actions, probs };
+  }
+
+  /**
+   * `model` over n observations, PREDICT_CHUNK rows per call. LayersModel.predict cuts its input
+   * into batches of the same size itself, but by slicing the whole input tensor once per batch, and
+   * the wasm backend's slice reads the whole tensor each time: a 720-row gate window cost 23 full
+   * copies per model. Handing it one chunk at a time runs exactly the same batches, without them.
+   */
+  private run(model: tfNs.LayersModel, obs: Float32Array, n: number, outSize: number): Float32Array {
+    const tf = this.tf;
+    const size = this.metadata.obsShape[0];
+    const out = new Float32Array(n * outSize);
+    for (let start = 0; start < n; start += PREDICT_CHUNK) {
+      const rows = Math.min(PREDICT_CHUNK, n - start);
+      const part = tf.tidy(() => (model.predict(tf.tensor2d(obs.subarray(start * size, (start + rows) * size), [rows, size])) as tfNs.Tensor).dataSync() as Float32Array);
+      out.set(part, start * outSize);
+    }
+    return out;
   }
 
   /** The chosen action's predicted return (PPO_ACTION_RETURNS): hold 0, buy +0.2%, sell -0.2%. */
