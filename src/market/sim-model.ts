@@ -106,10 +106,12 @@ export class SimPaths {
     if (hours <= this.length) return;
     // Grow by 30 days, not by half: the paths start in 2019, so x1.5 held ~30k unused hours (5
     // Float64Arrays per asset, ~30 MB for the 20-symbol universe) in an engine that adds one an hour.
+    // Reallocate only when the capacity is short of `hours` (not of length + 30 days: that moved
+    // every array, ~50 MB for 20 symbols, on each new hour, i.e. every round of a live engine).
     const cap = Math.max(hours, this.length + SIM_GROW_HOURS, 1024);
     for (const arrs of [this.open, this.high, this.low, this.close, this.volume]) {
       for (let i = 0; i < arrs.length; i++) {
-        if (arrs[i].length < cap) {
+        if (arrs[i].length < hours) {
           const n = new Float64Array(cap);
           n.set(arrs[i].subarray(0, this.length));
           arrs[i] = n;
