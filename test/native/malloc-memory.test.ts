@@ -95,7 +95,12 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
 
   it('applies the allocator settings kilo tunes, once per process (a fresh process: the first pool applies them)', () => {
     const r = runMemory('m.tuneMalloc(), m.tuneMalloc({ KILO_MALLOC_MMAP_THRESHOLD: "1" })', { KILO_MALLOC_MMAP_THRESHOLD: '262144', KILO_MALLOC_ARENA_MAX: '0' });
-    expect(r).toEqual([{ mmap_threshold: 262144 }, { mmap_threshold: 262144 }]);
+    expect(r).toEqual([
+      { mmap_threshold: 262144, trim_threshold: 131072 },
+      { mmap_threshold: 262144, trim_threshold: 131072 },
+    ]);
+    // 0: glibc's own value is left (here: whatever its moving threshold made of it).
+    expect(runMemory('m.tuneMalloc()', { KILO_MALLOC_TRIM_THRESHOLD: '0' })).toEqual([{ mmap_threshold: 131072 }]);
   });
 });
 
