@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc, trimMallocEvery } from '../../src/native/memory.js';
+import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, threadArenaSweeps, trimMalloc, trimMallocEvery } from '../../src/native/memory.js';
 import { NATIVE_MODULE_PATH } from '../../src/native/module-path.js';
 import { WorkerPool } from '../../src/training/pool.js';
 import { PredictorCache } from '../../src/engine/predictors.js';
@@ -49,10 +49,11 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     expect(before - after).toBeGreaterThan(48 * MB);
   });
 
-  it('the worker pool trims once a training worker has exited', async () => {
+  it('the worker pool trims once a training worker has exited, then sweeps the thread arenas', async () => {
     const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000 });
     try {
       const before = mallocTrimCount();
+      const sweepsBefore = threadArenaSweeps();
       expect(mallocMode()).toBe('serving');
       const modes: string[] = [];
       const r = await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 2, stepMs: 1 }, { onProgress: () => modes.push(mallocMode()) });
@@ -63,6 +64,12 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
       for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
       expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
       expect(mallocMode()).toBe('serving');
+      // Then, still serving, the exited worker's arena is swept (empty threads take it over and shrink its top) and trimmed.
+      const trims = mallocTrimCount();
+      for (let i = 0; i < 500 && threadArenaSweeps() === sweepsBefore; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(threadArenaSweeps()).toBe(sweepsBefore + 1);
+      for (let i = 0; i < 500 && mallocTrimCount() === trims; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(mallocTrimCount()).toBeGreaterThan(trims);
     } finally {
       await pool.close();
     }
