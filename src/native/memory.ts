@@ -6,7 +6,9 @@
  * off-heap buffers) stays mapped after the worker is gone, and the main thread's arena keeps what a
  * released predictor freed: RSS that no JS heap figure shows. trimMalloc() (glibc malloc_trim(0))
  * hands the free pages of every arena back to the kernel; the worker pool calls it after a
- * worker has exited, the predictor cache after a model was released.
+ * worker has exited, the predictor cache after a model was released. It cannot shrink the top of a
+ * thread's arena: a low trim threshold while serving and a sweep of the exited workers' arenas
+ * (sweepThreadArenas) do that.
  *
  * Fallback: without the addon (not built, not x64, KILO_NATIVE_MEMORY=0) or off glibc nothing is
  * trimmed and mallocStats() is null; kilo works the same, with the larger RSS.
@@ -149,9 +151,9 @@ let training = false;
 /**
  * Switch the allocator between serving (the tuned thresholds) and training (buffers up to 32 MB
  * from the arenas and up to 64 MB kept free at their tops, as glibc would after a few large frees;
- * trimmed after the job). The worker pool
- * calls it when its first job starts (true) and when its last one has exited (false). No-op when
- * kilo does not tune the threshold.
+ * trimmed after the job, then the exited workers' arenas swept). The worker pool calls it when its
+ * first job starts (true) and when its last one has exited (false). No-op when kilo does not tune
+ * the threshold.
  */
 export function mallocForTraining(on: boolean): void {
   const m = load();
