@@ -1,4 +1,5 @@
-import { Rng, hashSeed } from './prng.js';
+import { Rng, hashSeed, type RngState } from './prng.js';
+import type { Candle } from './types.js';
 
 /** Parameters of one simulated coin. Prices in USDT; hourly volatility as a fraction. */
 export interface SimAsset {
@@ -69,83 +70,161 @@ const T_DF = 6;
 const GARCH = { alpha: 0.08, beta: 0.9 };
 const MARKET_VOL = 0.006;
 
-/** Hours the paths grow by when a request goes past them (see ensure). */
-const SIM_GROW_HOURS = 30 * 24;
+/** Hours per stored chunk of the paths, and between two checkpoints of the generator. */
+export const SIM_CHUNK_HOURS = 30 * 24;
+/**
+ * Chunks kept in memory per group of assets: the newest two (what a live engine reads every round:
+ * its buffers hold ~600 candles) and the last few asked for (a training's 120-730 days are read
+ * once, in order, so more would only be kept, not reused).
+ */
+export const SIM_KEEP_CHUNKS = 4;
+const FIELDS = 5; // open, high, low, close, volume
 
-/** Hourly OHLCV arrays of the whole universe, extended on demand from SIM_ORIGIN. */
+/** Everything the next hour depends on. */
+interface GenState {
+  rng: Rng;
+  regime: Regime;
+  mVar: number;
+  mShock: number;
+  iVar: number[];
+  iShock: number[];
+  price: number[];
+}
+
+interface Checkpoint {
+  rng: RngState;
+  regime: Regime;
+  mVar: number;
+  mShock: number;
+  iVar: number[];
+  iShock: number[];
+  price: number[];
+}
+
+const save = (g: GenState): Checkpoint => ({ rng: g.rng.save(), regime: g.regime, mVar: g.mVar, mShock: g.mShock, iVar: g.iVar.slice(), iShock: g.iShock.slice(), price: g.price.slice() });
+const resume = (c: Checkpoint): GenState => ({ rng: Rng.resume(c.rng), regime: c.regime, mVar: c.mVar, mShock: c.mShock, iVar: c.iVar.slice(), iShock: c.iShock.slice(), price: c.price.slice() });
+
+/**
+ * Hourly OHLCV of a group of assets, generated on demand from SIM_ORIGIN; the path is a pure
+ * function of the seed. Only a few 30-day chunks are held (SIM_KEEP_CHUNKS), with the generator's
+ * state saved at the start of every chunk: an older hour is generated again from its chunk's
+ * checkpoint, the same numbers as the first time (the same operations on the same state).
+ *
+ * Why: the paths start in 2019; holding all of them cost ~58 MB for a 20-symbol universe (5
+ * Float64Arrays per asset, growing by an hour every round) in an engine that reads the last few
+ * hundred hours each round. A checkpoint is a few numbers per asset; regenerating a chunk is ~1 ms.
+ */
 export class SimPaths {
-  readonly open: Float64Array[] = [];
-  readonly high: Float64Array[] = [];
-  readonly low: Float64Array[] = [];
-  readonly close: Float64Array[] = [];
-  readonly volume: Float64Array[] = [];
+  /** Hours generated so far ([0, length) exist). */
   length = 0;
-  private readonly rng: Rng;
-  private regime: Regime = 2;
-  private mVar = MARKET_VOL ** 2;
-  private mShock = 0;
-  private readonly iVar: number[];
-  private readonly iShock: number[];
-  private readonly price: number[];
+  private readonly gen: GenState;
+  /** checkpoints[k]: the generator's state before hour k * SIM_CHUNK_HOURS. */
+  private readonly checkpoints: Checkpoint[] = [];
+  /** Chunk index -> [field][asset][hour in chunk] (open, high, low, close, volume); Map order is the least recently used first. */
+  private readonly chunks = new Map<number, Float64Array>();
+  private last: { k: number; data: Float64Array } | null = null;
 
   constructor(
     seed: number,
     readonly assets: readonly SimAsset[],
   ) {
-    this.rng = Rng.seeded(hashSeed(seed, 'sim-paths'));
-    this.iVar = assets.map((a) => a.idioVol ** 2);
-    this.iShock = assets.map(() => 0);
-    this.price = assets.map((a) => a.startPrice);
-    for (let i = 0; i < assets.length; i++) {
-      for (const arr of [this.open, this.high, this.low, this.close, this.volume]) arr.push(new Float64Array(0));
-    }
+    this.gen = {
+      rng: Rng.seeded(hashSeed(seed, 'sim-paths')),
+      regime: 2,
+      mVar: MARKET_VOL ** 2,
+      mShock: 0,
+      iVar: assets.map((a) => a.idioVol ** 2),
+      iShock: assets.map(() => 0),
+      price: assets.map((a) => a.startPrice),
+    };
   }
 
   /** Make sure hours [0, hours) exist. */
   ensure(hours: number): void {
-    if (hours <= this.length) return;
-    // Grow by 30 days, not by half: the paths start in 2019, so x1.5 held ~30k unused hours (5
-    // Float64Arrays per asset, ~30 MB for the 20-symbol universe) in an engine that adds one an hour.
-    const cap = Math.max(hours, this.length + SIM_GROW_HOURS, 1024);
-    for (const arrs of [this.open, this.high, this.low, this.close, this.volume]) {
-      for (let i = 0; i < arrs.length; i++) {
-        if (arrs[i].length < cap) {
-          const n = new Float64Array(cap);
-          n.set(arrs[i].subarray(0, this.length));
-          arrs[i] = n;
-        }
-      }
+    while (this.length < hours) {
+      const k = Math.floor(this.length / SIM_CHUNK_HOURS);
+      const at = this.length - k * SIM_CHUNK_HOURS;
+      if (at === 0) this.checkpoints[k] = save(this.gen);
+      const data = at === 0 ? this.newChunk(k) : this.chunk(k);
+      const end = Math.min(hours - k * SIM_CHUNK_HOURS, SIM_CHUNK_HOURS);
+      for (let j = at; j < end; j++) this.step(this.gen, data, j);
+      this.length = k * SIM_CHUNK_HOURS + end;
     }
-    for (let h = this.length; h < hours; h++) this.step(h);
-    this.length = hours;
   }
 
-  private step(h: number): void {
-    const r = this.rng;
-    const row = REGIME_P[this.regime];
+  /** The candle of asset `i` at hour `h` (< length), opening at `timestamp`. */
+  candle(i: number, h: number, timestamp: number): Candle {
+    const k = Math.floor(h / SIM_CHUNK_HOURS);
+    const d = this.last?.k === k ? this.last.data : this.chunk(k);
+    const stride = this.assets.length * SIM_CHUNK_HOURS;
+    const b = i * SIM_CHUNK_HOURS + h - k * SIM_CHUNK_HOURS;
+    return { timestamp, open: d[b], high: d[b + stride], low: d[b + 2 * stride], close: d[b + 3 * stride], volume: d[b + 4 * stride] };
+  }
+
+  /** How many chunks are in memory (for the tests). */
+  storedChunks(): number {
+    return this.chunks.size;
+  }
+
+  /** Chunk k (below the frontier), from memory or generated again from its checkpoint. */
+  private chunk(k: number): Float64Array {
+    let d = this.chunks.get(k);
+    if (d) {
+      this.chunks.delete(k);
+      this.chunks.set(k, d);
+    } else {
+      if (k * SIM_CHUNK_HOURS >= this.length) throw new RangeError(`sim hour ${k * SIM_CHUNK_HOURS} not generated yet (${this.length} are)`);
+      d = this.newChunk(k);
+      const g = resume(this.checkpoints[k]);
+      const end = Math.min(this.length - k * SIM_CHUNK_HOURS, SIM_CHUNK_HOURS);
+      for (let j = 0; j < end; j++) this.step(g, d, j);
+    }
+    this.last = { k, data: d };
+    return d;
+  }
+
+  private newChunk(k: number): Float64Array {
+    const d = new Float64Array(FIELDS * this.assets.length * SIM_CHUNK_HOURS);
+    this.chunks.set(k, d);
+    // Evict the least recently used, never the two newest (the live engine's, the generator's).
+    const newest = Math.floor(Math.max(0, this.length - 1) / SIM_CHUNK_HOURS);
+    for (const old of this.chunks.keys()) {
+      if (this.chunks.size <= SIM_KEEP_CHUNKS) break;
+      if (old !== k && old < newest - 1) this.chunks.delete(old);
+    }
+    this.last = { k, data: d };
+    return d;
+  }
+
+  /** Hour `j` of the chunk `d` from the state `g` (advanced past that hour). */
+  private step(g: GenState, d: Float64Array, j: number): void {
+    const r = g.rng;
+    const n = this.assets.length;
+    const stride = n * SIM_CHUNK_HOURS;
+    const row = REGIME_P[g.regime];
     const u = r.uniform();
-    this.regime = (u < row[0] ? 0 : u < row[0] + row[1] ? 1 : 2) as Regime;
-    const target = (MARKET_VOL * REGIME_VOL[this.regime]) ** 2;
+    g.regime = (u < row[0] ? 0 : u < row[0] + row[1] ? 1 : 2) as Regime;
+    const target = (MARKET_VOL * REGIME_VOL[g.regime]) ** 2;
     // GARCH(1,1) around a regime-dependent long-run variance: volatility clusters.
-    this.mVar = target * (1 - GARCH.alpha - GARCH.beta) + GARCH.alpha * this.mShock ** 2 + GARCH.beta * this.mVar;
-    const mSigma = Math.sqrt(this.mVar);
-    this.mShock = mSigma * r.studentT(T_DF);
-    const drift = REGIME_DRIFT[this.regime];
-    for (let i = 0; i < this.assets.length; i++) {
+    g.mVar = target * (1 - GARCH.alpha - GARCH.beta) + GARCH.alpha * g.mShock ** 2 + GARCH.beta * g.mVar;
+    const mSigma = Math.sqrt(g.mVar);
+    g.mShock = mSigma * r.studentT(T_DF);
+    const drift = REGIME_DRIFT[g.regime];
+    for (let i = 0; i < n; i++) {
       const a = this.assets[i];
       const iTarget = a.idioVol ** 2;
-      this.iVar[i] = iTarget * (1 - GARCH.alpha - GARCH.beta) + GARCH.alpha * this.iShock[i] ** 2 + GARCH.beta * this.iVar[i];
-      const iSigma = Math.sqrt(this.iVar[i]);
-      this.iShock[i] = iSigma * r.studentT(T_DF);
-      const o = this.price[i];
+      g.iVar[i] = iTarget * (1 - GARCH.alpha - GARCH.beta) + GARCH.alpha * g.iShock[i] ** 2 + GARCH.beta * g.iVar[i];
+      const iSigma = Math.sqrt(g.iVar[i]);
+      g.iShock[i] = iSigma * r.studentT(T_DF);
+      const o = g.price[i];
       let c: number;
       let sigma: number;
       if (a.stable) {
         // Peg: pull back toward 1.0 each hour, tiny noise.
-        c = 1 + 0.7 * (o - 1) + this.iShock[i];
+        c = 1 + 0.7 * (o - 1) + g.iShock[i];
         sigma = iSigma;
       } else {
-        const ret = a.beta * (drift + this.mShock) + this.iShock[i];
+        const ret = a.beta * (drift + g.mShock) + g.iShock[i];
         c = o * Math.exp(ret);
         sigma = Math.sqrt((a.beta * mSigma) ** 2 + iSigma ** 2);
       }
@@ -157,12 +236,13 @@ export class SimPaths {
       const typicalVol = Math.sqrt((a.beta * MARKET_VOL) ** 2 + a.idioVol ** 2);
       // Volume rises with the size of the move and with the current volatility.
       const activity = (0.6 + absRet / typicalVol) * (sigma / typicalVol) * Math.exp(0.25 * r.normal());
-      this.open[i][h] = o;
-      this.close[i][h] = c;
-      this.high[i][h] = hi;
-      this.low[i][h] = lo;
-      this.volume[i][h] = (a.quoteVolumePerHour * activity) / c;
-      this.price[i] = c;
+      const b = i * SIM_CHUNK_HOURS + j;
+      d[b] = o;
+      d[b + stride] = hi;
+      d[b + 2 * stride] = lo;
+      d[b + 3 * stride] = c;
+      d[b + 4 * stride] = (a.quoteVolumePerHour * activity) / c;
+      g.price[i] = c;
     }
   }
 }

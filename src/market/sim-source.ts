@@ -109,7 +109,7 @@ export class SimMarketSource implements MarketDataSource {
   }
 
   private hourCandle(p: SimPaths, i: number, h: number): Candle {
-    return { timestamp: SIM_ORIGIN + h * HOUR, open: p.open[i][h], high: p.high[i][h], low: p.low[i][h], close: p.close[i][h], volume: p.volume[i][h] };
+    return p.candle(i, h, SIM_ORIGIN + h * HOUR);
   }
 
   private aggregate(p: SimPaths, i: number, t: number, step: number): Candle {

@@ -6,13 +6,16 @@
  * off-heap buffers) stays mapped after the worker is gone, and the main thread's arena keeps what a
  * released predictor freed: RSS that no JS heap figure shows. trimMalloc() (glibc malloc_trim(0))
  * hands the free pages of every arena back to the kernel; the worker pool calls it after a
- * worker has exited, the predictor cache after a model was released.
+ * worker has exited, the predictor cache after a model was released. It cannot shrink the top of a
+ * thread's arena: a low trim threshold while serving and a sweep of the exited workers' arenas
+ * (sweepThreadArenas) do that.
  *
  * Fallback: without the addon (not built, not x64, KILO_NATIVE_MEMORY=0) or off glibc nothing is
  * trimmed and mallocStats() is null; kilo works the same, with the larger RSS.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { NATIVE_MODULE_PATH } from './module-path.js';
 
 export interface MallocStats {
@@ -111,6 +114,8 @@ export function trimMallocSoon(): void {
 export const MALLOC_TUNING = {
   /** Buffers from this size up get their own mapping, returned to the kernel when freed. */
   mmap_threshold: 'KILO_MALLOC_MMAP_THRESHOLD',
+  /** Free memory at the top of an arena beyond this size goes back to the kernel as it is freed. */
+  trim_threshold: 'KILO_MALLOC_TRIM_THRESHOLD',
   /** How many arenas the threads share (glibc's default: 8 per core). */
   arena_max: 'KILO_MALLOC_ARENA_MAX',
 } as const;
@@ -125,32 +130,101 @@ export const MALLOC_TUNING = {
  * instead (mallocForTraining): at 128 KiB the trainings' per-batch buffers each cost an mmap and
  * fresh pages, +35-45 % CPU seconds on bench/train.bench.ts; what they leave in the arenas is trimmed
  * when the worker exits. arena_max: glibc's default (8 per core) kept.
+ *
+ * trim_threshold 128 KiB (glibc's initial value) while serving: glibc raises it with the mmap
+ * threshold (to twice the largest mapped buffer freed) before kilo's setting stops the moving
+ * threshold, and nothing brought it down again, so the free memory at the top of an arena stayed
+ * resident up to that size (malloc_trim() shrinks only the main arena's top; a thread's arena gives
+ * its top back on free, past this threshold). While a training runs it is TRAINING_TRIM_THRESHOLD:
+ * at 128 KiB the trainings' per-batch buffers were handed back and faulted in again, bench/train
+ * 8.3 -> 11.8 CPU s (170k -> 322k minor faults).
  */
-export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 128 * 1024, arena_max: 0 };
+export const MALLOC_DEFAULTS: Record<keyof typeof MALLOC_TUNING, number> = { mmap_threshold: 128 * 1024, trim_threshold: 128 * 1024, arena_max: 0 };
 
 /** glibc's ceiling for its moving threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX): where it ends up under training anyway. */
 export const TRAINING_MMAP_THRESHOLD = 32 * 1024 * 1024;
+/** What glibc's moving thresholds pair with that mmap threshold (twice it). */
+export const TRAINING_TRIM_THRESHOLD = 2 * TRAINING_MMAP_THRESHOLD;
 
 let training = false;
 
 /**
- * Switch the allocator between serving (the tuned mmap threshold) and training (buffers up to 32 MB
- * from the arenas, as glibc would after a few large frees; trimmed after the job). The worker pool
- * calls it when its first job starts (true) and when its last one has exited (false). No-op when
- * kilo does not tune the threshold.
+ * Switch the allocator between serving (the tuned thresholds) and training (buffers up to 32 MB
+ * from the arenas and up to 64 MB kept free at their tops, as glibc would after a few large frees;
+ * trimmed after the job, then the exited workers' arenas swept). The worker pool calls it when its
+ * first job starts (true) and when its last one has exited (false). No-op when kilo does not tune
+ * the threshold.
  */
 export function mallocForTraining(on: boolean): void {
   const m = load();
   const serving = tuned?.mmap_threshold;
   if (!m?.mallopt || serving === undefined) return;
+  const trim = tuned?.trim_threshold;
   if (on && !training) {
     training = true;
     m.mallopt('mmap_threshold', TRAINING_MMAP_THRESHOLD);
+    if (trim !== undefined) m.mallopt('trim_threshold', TRAINING_TRIM_THRESHOLD);
   } else if (!on && training) {
     training = false;
     m.mallopt('mmap_threshold', serving);
+    if (trim !== undefined) m.mallopt('trim_threshold', trim);
     trimMallocSoon();
+    if (trim !== undefined) sweepThreadArenasLater();
   }
+}
+
+/** Threads started at once by a sweep: the training pool's workers (2 by default) and a margin. */
+const SWEEP_THREADS = 4;
+/** Serving for this long (no training started again) before the sweep: a queue's next job often follows at once. */
+const SWEEP_DELAY_MS = 2_000;
+let sweepTimer: NodeJS.Timeout | null = null;
+let sweeps = 0;
+
+/**
+ * A training worker's thread arena keeps the free memory at its top after the worker has exited
+ * (up to the training trim threshold, 64 MB): malloc_trim() never shrinks a thread arena's top, only
+ * a free into that arena does. glibc hands the arenas of exited threads to the next threads that
+ * start, so a few empty threads started at once, in serving mode, each take one of them, and their
+ * own frees there (V8's isolate setup and teardown) shrink its top to the serving trim threshold.
+ * Measured (rss probe, 20 served after 2 retrains): thread arenas 36 -> 14 MB, RSS 251 -> 213 MB;
+ * the sweep took ~0.5 s of wall time at load average 9. Runs once the allocator has been in
+ * serving mode for SWEEP_DELAY_MS; a training starting meanwhile cancels it.
+ */
+function sweepThreadArenasLater(): void {
+  if (sweepTimer) clearTimeout(sweepTimer);
+  sweepTimer = setTimeout(() => {
+    sweepTimer = null;
+    if (!training) void sweepThreadArenas();
+  }, SWEEP_DELAY_MS);
+  sweepTimer.unref();
+}
+
+/** Start SWEEP_THREADS empty worker threads at once, wait for them to exit, then trim. Never throws. */
+export async function sweepThreadArenas(threads = SWEEP_THREADS): Promise<void> {
+  if (!load()) return;
+  sweeps++;
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((done) => {
+          try {
+            const w = new Worker('', { eval: true, stdout: true, stderr: true });
+            w.unref();
+            w.once('exit', () => done());
+            w.once('error', () => done());
+          } catch {
+            done();
+          }
+        }),
+    ),
+  );
+  trimMalloc();
+}
+
+/** How many arena sweeps have started in this process (for the tests). */
+export function threadArenaSweeps(): number {
+  return sweeps;
 }
 
 /** 'training' while mallocForTraining(true) is in force, else 'serving' (for the tests and the bench). */

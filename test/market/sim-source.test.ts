@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { SimMarketSource, SIM_SYMBOLS } from '../../src/market/sim-source.js';
+import { SimMarketSource, SIM_SYMBOLS, SIM_UNIVERSE } from '../../src/market/sim-source.js';
+import { SimPaths, SIM_CHUNK_HOURS, SIM_KEEP_CHUNKS } from '../../src/market/sim-model.js';
 import { validateCandles } from '../../src/market/validate.js';
 import type { Candle } from '../../src/market/types.js';
 
@@ -119,5 +120,27 @@ describe('SimMarketSource', () => {
       vb += (b[i] - mb) ** 2;
     }
     expect(cov / Math.sqrt(va * vb)).toBeGreaterThan(0.5);
+  });
+
+  it('keeps a few chunks of the paths and generates older hours again, the same numbers as the first time', () => {
+    const hours = 40 * SIM_CHUNK_HOURS + 123;
+    const old = [5 * SIM_CHUNK_HOURS - 3, 5 * SIM_CHUNK_HOURS + 2, 17 * SIM_CHUNK_HOURS + 400];
+    // First time: each of those hours generated at the frontier (the paths stop right after it).
+    const first = old.map((h) => {
+      const p = new SimPaths(42, SIM_UNIVERSE);
+      p.ensure(h + 1);
+      return SIM_UNIVERSE.map((_, i) => p.candle(i, h, h));
+    });
+    const p = new SimPaths(42, SIM_UNIVERSE);
+    p.ensure(hours);
+    expect(p.storedChunks()).toBeLessThanOrEqual(SIM_KEEP_CHUNKS);
+    // Again: long after, from the chunks' checkpoints (read in an order that evicts between reads).
+    for (const k of [2, 1, 0]) expect(SIM_UNIVERSE.map((_, i) => p.candle(i, old[k], old[k]))).toEqual(first[k]);
+    expect(p.storedChunks()).toBeLessThanOrEqual(SIM_KEEP_CHUNKS);
+    // The newest hours are still served and the paths go on from where they were.
+    const fresh = new SimPaths(42, SIM_UNIVERSE);
+    fresh.ensure(hours + 50);
+    p.ensure(hours + 50);
+    for (const h of [hours - 1, hours, hours + 49]) expect(p.candle(3, h, h)).toEqual(fresh.candle(3, h, h));
   });
 });

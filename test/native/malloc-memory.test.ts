@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, trimMalloc, trimMallocEvery } from '../../src/native/memory.js';
+import { mallocMode, mallocStats, mallocTrimCount, mallocTrimStatus, threadArenaSweeps, trimMalloc, trimMallocEvery } from '../../src/native/memory.js';
 import { NATIVE_MODULE_PATH } from '../../src/native/module-path.js';
 import { WorkerPool } from '../../src/training/pool.js';
 import { PredictorCache } from '../../src/engine/predictors.js';
@@ -49,11 +49,12 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     expect(before - after).toBeGreaterThan(48 * MB);
   });
 
-  it('the worker pool trims once a training worker has exited', async () => {
+  it('the worker pool trims once a training worker has exited, then sweeps the thread arenas', async () => {
     // No warm worker: the worker goes as soon as its job is done.
     const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000, warmMs: 0 });
     try {
       const before = mallocTrimCount();
+      const sweepsBefore = threadArenaSweeps();
       expect(mallocMode()).toBe('serving');
       const modes: string[] = [];
       const r = await pool.run({ kind: 'selftest', symbol: 'BTC/USDT', behaviour: 'progress', steps: 2, stepMs: 1 }, { onProgress: () => modes.push(mallocMode()) });
@@ -64,10 +65,24 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
       for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
       expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
       expect(mallocMode()).toBe('serving');
+      // Then, still serving, the exited worker's arena is swept (empty threads take it over and shrink its top) and trimmed.
+      const trims = mallocTrimCount();
+      for (let i = 0; i < 500 && threadArenaSweeps() === sweepsBefore; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(threadArenaSweeps()).toBe(sweepsBefore + 1);
+      for (let i = 0; i < 500 && mallocTrimCount() === trims; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(mallocTrimCount()).toBeGreaterThan(trims);
     } finally {
       await pool.close();
     }
   });
+
+  /** Wait for the arena sweep that follows the switch to serving, and its trim (so no later test sees them). */
+  const sweepDone = async (): Promise<void> => {
+    const sweeps = threadArenaSweeps();
+    for (let i = 0; i < 500 && threadArenaSweeps() === sweeps; i++) await new Promise((res) => setTimeout(res, 20));
+    const trims = mallocTrimCount();
+    for (let i = 0; i < 500 && mallocTrimCount() === trims; i++) await new Promise((res) => setTimeout(res, 20));
+  };
 
   it('a warm worker keeps training mode until its warmMs runs out, then the pool trims', async () => {
     const pool = new WorkerPool({ maxConcurrent: 1, timeoutMs: 60_000, warmMs: 300 });
@@ -80,6 +95,7 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
       expect(mallocMode()).toBe('serving');
       for (let i = 0; i < 200 && mallocTrimCount() === before; i++) await new Promise((res) => setTimeout(res, 10));
       expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
+      await sweepDone();
     } finally {
       await pool.close();
     }
@@ -94,6 +110,7 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
     for (let i = 0; i < 200 && (mallocMode() === 'training' || mallocTrimCount() === before); i++) await new Promise((res) => setTimeout(res, 10));
     expect(mallocMode()).toBe('serving');
     expect(mallocTrimCount()).toBeGreaterThanOrEqual(before + 1);
+    await sweepDone();
   });
 
   it("the predictor cache trims after a released model's dispose", async () => {
@@ -123,7 +140,12 @@ describe.skipIf(!glibc || !built)('malloc trims through the native addon', () =>
 
   it('applies the allocator settings kilo tunes, once per process (a fresh process: the first pool applies them)', () => {
     const r = runMemory('m.tuneMalloc(), m.tuneMalloc({ KILO_MALLOC_MMAP_THRESHOLD: "1" })', { KILO_MALLOC_MMAP_THRESHOLD: '262144', KILO_MALLOC_ARENA_MAX: '0' });
-    expect(r).toEqual([{ mmap_threshold: 262144 }, { mmap_threshold: 262144 }]);
+    expect(r).toEqual([
+      { mmap_threshold: 262144, trim_threshold: 131072 },
+      { mmap_threshold: 262144, trim_threshold: 131072 },
+    ]);
+    // 0: glibc's own value is left (here: whatever its moving threshold made of it).
+    expect(runMemory('m.tuneMalloc()', { KILO_MALLOC_TRIM_THRESHOLD: '0' })).toEqual([{ mmap_threshold: 131072 }]);
   });
 });
 

@@ -151,6 +151,35 @@ describe.runIf(canBuild).each(isas)('native classifier step (%s) against tfjs', 
       model.dispose();
     }
   });
+
+  it('predict follows the model\'s weights: after setWeights and after a native training step, not the first weights seen', () => {
+    const model = buildRnnModel(tf, { cell: 'gru', units: 16, layers: 1, dropout: 0, window: 6, nFeatures: 4, seed: 3 });
+    const { x } = batch(11, 6, 4, 21);
+    const ref = () => {
+      setNativeRnnEnabled(false);
+      const r = tf.tidy(() => (model.predict(tf.tensor3d(x, [11, 6, 4])) as tfNs.Tensor).dataSync() as Float32Array);
+      setNativeRnnEnabled(true);
+      return r;
+    };
+    try {
+      const first = nativePredict(model, x, 11)!;
+      expect(relDiff(first, ref())).toBeLessThan(2e-5);
+      expect(Array.from(nativePredict(model, x, 11)!)).toEqual(Array.from(first));
+      model.setWeights(model.getWeights().map((w, i) => tf.randomUniform(w.shape, -0.5, 0.5, 'float32', 60 + i)));
+      const second = nativePredict(model, x, 11)!;
+      expect(relDiff(second, first)).toBeGreaterThan(1e-3);
+      expect(relDiff(second, ref())).toBeLessThan(2e-5);
+      const trainer = NativeRnnTrainer.create(tf, model, 11, { learningRate: 0.05, epsilon: tf.backend().epsilon() })!;
+      const b = batch(11, 6, 4, 22);
+      trainer.step(b.x, b.y, b.w, 11);
+      trainer.syncToModel();
+      const third = nativePredict(model, x, 11)!;
+      expect(relDiff(third, second)).toBeGreaterThan(1e-6);
+      expect(relDiff(third, ref())).toBeLessThan(2e-5);
+    } finally {
+      model.dispose();
+    }
+  });
 });
 
 describe.runIf(canBuild)('which models take the native classifier path', () => {

@@ -46,10 +46,10 @@ function planFor(model: tfNs.LayersModel): Plan | null {
 }
 
 /** The model's weights as one flat array in getWeights() order (the layout the kernels take). */
-function gather(mod: NativeModule, plan: Plan, model: tfNs.LayersModel, batch: number): Float32Array {
+function gather(mod: NativeModule, plan: Plan, model: tfNs.LayersModel, batch: number, weights = model.getWeights()): Float32Array {
   const params = new Float32Array(mod.paramFloats(plan.cell, batch, plan.window, plan.nFeatures, plan.units));
   let at = 0;
-  for (const w of model.getWeights()) {
+  for (const w of weights) {
     const v = w.dataSync() as Float32Array;
     if (at + v.length > params.length) throw new Error(`model weights exceed the native layout (${params.length} floats)`);
     params.set(v, at);
@@ -148,8 +148,26 @@ export function nativePredict(model: tfNs.LayersModel, x: Float32Array, n: numbe
   const plan = planFor(model);
   if (!plan) return null;
   const mod = loadedModule();
-  const params = gather(mod, plan, model, n);
+  const params = predictParams(mod, plan, model, n);
   const probs = new Float32Array(n * RNN_CLASSES);
   mod.predict(plan.cell, n, plan.window, plan.nFeatures, plan.units, x, params, probs);
   return probs;
+}
+
+/**
+ * The flat parameters nativePredict hands the kernels, per model, reused while the model's weights
+ * hold the same data: a variable's assign() (setWeights, an optimizer step, syncToModel) gives it a
+ * new dataId, which makes the next call gather them again. Why: gathering copied every weight out of
+ * tfjs (dataSync) into a fresh array on every prediction, ~150 KB of garbage per symbol per round
+ * for a GRU(64), for weights that never change while a model serves.
+ */
+const paramsCache = new WeakMap<tfNs.LayersModel, { ids: unknown[]; params: Float32Array }>();
+
+function predictParams(mod: NativeModule, plan: Plan, model: tfNs.LayersModel, batch: number): Float32Array {
+  const weights = model.getWeights();
+  const hit = paramsCache.get(model);
+  if (hit && hit.ids.length === weights.length && weights.every((w, i) => w.dataId === hit.ids[i])) return hit.params;
+  const params = gather(mod, plan, model, batch, weights);
+  paramsCache.set(model, { ids: weights.map((w) => w.dataId), params });
+  return params;
 }
