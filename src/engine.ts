@@ -40,6 +40,9 @@ import { typicalTrainingSeconds } from './engine/offline.js';
 import { ApiServer } from './api/server.js';
 import { packageVersion } from './util/package-version.js';
 
+/** How long a replay keeps a training worker warm after a clean job (src/training/pool.ts). */
+const REPLAY_WARM_WORKER_MS = 30_000;
+
 export interface EngineOptions {
   /** Folder holding config.yaml, models/ and data/. */
   home: string;
@@ -163,7 +166,11 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     const broker = state.brokerState ? PaperBroker.fromJSON(state.brokerState, config.paper_trading, {}, 'data/engine-state.json broker') : new PaperBroker(config.paper_trading);
     const desk = new TradingDesk({ broker, outcomes, config });
     // distributed.backend: local worker threads, or BullMQ jobs for `kilo worker` processes.
-    const pool = await createTrainingBackend(config, { env: opts.env ?? process.env, home, modelsDir: registryPaths(home).modelsDir, queue, log: (l, m) => logger.log(l, m), workerEntry: opts.workerEntry });
+    const pool = await createTrainingBackend(config, { env: opts.env ?? process.env, home, modelsDir: registryPaths(home).modelsDir, queue, log: (l, m) => logger.log(l, m), workerEntry: opts.workerEntry,
+      // A replay's trainings come back to back: a warm worker skips loading tfjs and the kernels for
+      // each (about a second). A live engine trains now and then and keeps its memory for serving:
+      // each worker goes with its job (a warm one holds ~100 MB of tfjs in the process).
+      warmMs: opts.replay ? REPLAY_WARM_WORKER_MS : 0 });
     // A replay serves a new model once all of it is loaded: its results must not depend on load speed.
     const predictors = new PredictorCache(logger, { progressive: !opts.replay });
     const modelsDir = registryPaths(home).modelsDir;

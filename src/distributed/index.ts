@@ -32,12 +32,14 @@ export interface BackendDeps {
   log: (level: LogLevel, message: string) => void;
   /** Worker-thread entry override for the local pool (tests). */
   workerEntry?: URL;
+  /** Keep a local worker warm this long after a clean job (WorkerPoolOptions.warmMs). @default 0 */
+  warmMs?: number;
 }
 
 export async function createTrainingBackend(config: Config, deps: BackendDeps): Promise<TrainingBackend> {
   const timeoutMs = config.resources.training_timeout_s * 1000;
   if (config.distributed.backend === 'local') {
-    return new WorkerPool({ maxConcurrent: config.resources.max_concurrent_trainings, timeoutMs, entry: deps.workerEntry });
+    return new WorkerPool({ maxConcurrent: config.resources.max_concurrent_trainings, timeoutMs, entry: deps.workerEntry, warmMs: deps.warmMs ?? 0 });
   }
   const [{ BullmqPool, engineJobPrefix }, { resolveRedisUrl, maskRedisUrl, probeRedis }] = await Promise.all([import('./bullmq-pool.js'), import('./redis.js')]);
   const url = resolveRedisUrl(config.distributed, deps.env);

@@ -1,6 +1,6 @@
 /**
  * Runs training jobs on worker threads, one job per worker at a time, so training never blocks the
- * main thread. A worker whose job ended cleanly stays warm for warmMs and takes the next job (tfjs
+ * main thread. With warmMs, a worker whose job ended cleanly stays warm and takes the next job (tfjs
  * and the native kernels load once); one whose job failed, was cancelled or timed out is terminated.
  * A job is granted threads: the cores the running jobs leave (src/training/pipeline-units.ts).
  * Cancellation is cooperative first ({type:'cancel'} aborts the worker's AbortController; training
@@ -65,8 +65,10 @@ export interface WorkerPoolOptions {
   jobThreads?: number;
   /**
    * A worker whose job ended cleanly stays warm this long (ms) for the next job: tfjs and the
-   * native kernels are loaded once, not per job (about a second of every retrain). It is unref'd
-   * while it waits, so it never keeps the process alive. 0: a fresh worker per job. @default 30000
+   * native kernels are loaded once, not per job (about a second of every retrain), at the price of
+   * the worker's memory (~100 MB with tfjs) while it waits. It is unref'd while it waits, so it
+   * never keeps the process alive. 0 (the default): a fresh worker per job. A replay keeps its
+   * workers warm (src/engine.ts); a live engine does not.
    */
   warmMs?: number;
 }
@@ -83,8 +85,8 @@ interface Waiter {
   signal?: AbortSignal;
 }
 
-/** How long a worker stays warm after a clean job (WorkerPoolOptions.warmMs). */
-export const DEFAULT_WARM_MS = 30_000;
+/** How long a worker stays warm after a clean job, unless WorkerPoolOptions.warmMs says otherwise. */
+export const DEFAULT_WARM_MS = 0;
 
 export class WorkerPool {
   private running = 0;

@@ -113,8 +113,8 @@ describe('WorkerPool with real worker threads', () => {
     expect([thread(b), thread(c)]).not.toContain(thread(d));
   });
 
-  it('warmMs 0: a fresh worker for every job', async () => {
-    const pool = mk({ maxConcurrent: 1, warmMs: 0 });
+  it('by default (a live engine) a fresh worker for every job: no warm worker holds memory while serving', async () => {
+    const pool = mk({ maxConcurrent: 1 });
     const thread = (r: { notes: string[] }): string => r.notes.find((n) => n.startsWith('thread '))!;
     const a = await pool.run({ kind: 'selftest', symbol: 'A/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
     const b = await pool.run({ kind: 'selftest', symbol: 'A/USDT', behaviour: 'progress', steps: 1, stepMs: 1 });
