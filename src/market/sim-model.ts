@@ -91,15 +91,8 @@ interface GenState {
   price: number[];
 }
 
-interface Checkpoint {
-  rng: RngState;
-  regime: Regime;
-  mVar: number;
-  mShock: number;
-  iVar: number[];
-  iShock: number[];
-  price: number[];
-}
+/** A GenState at a chunk's start, its generator as saved state. */
+type Checkpoint = Omit<GenState, 'rng'> & { rng: RngState };
 
 const save = (g: GenState): Checkpoint => ({ rng: g.rng.save(), regime: g.regime, mVar: g.mVar, mShock: g.mShock, iVar: g.iVar.slice(), iShock: g.iShock.slice(), price: g.price.slice() });
 const resume = (c: Checkpoint): GenState => ({ rng: Rng.resume(c.rng), regime: c.regime, mVar: c.mVar, mShock: c.mShock, iVar: c.iVar.slice(), iShock: c.iShock.slice(), price: c.price.slice() });

@@ -13,14 +13,13 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Candle } from '../market/types.js';
-import { TIMEFRAME_MS } from '../market/types.js';
 import type { ModelKind } from '../models/metadata.js';
 import type { ArtifactFileInput } from '../models/artifact.js';
 import type { FoldJudgement } from '../evaluation/edge.js';
 import { startWorker, siblingEntry } from '../util/worker.js';
 import { buildTrainingData, type TrainingData } from './pipeline-data.js';
 import { stageFor, type TrainedStage } from './pipeline-stage.js';
-import { judgeFold, verdictPlans, type FoldPlan } from './pipeline-verdict.js';
+import { jobDataOptions, judgeFold, verdictPlans, type FoldPlan } from './pipeline-verdict.js';
 import type { PipelineJobSpec } from './protocol.js';
 import { MAX_JOB_THREADS } from './protocol.js';
 export { MAX_JOB_THREADS };
@@ -38,17 +37,7 @@ export interface JobContext {
 
 /** The job's training data from its candles: the same on the job's thread and on every helper. */
 export function jobTrainingData(spec: PipelineJobSpec, symbols: { symbol: string; candles: Candle[] }[], testRows: number[] | undefined): TrainingData {
-  return buildTrainingData(symbols, {
-    mode: spec.trainingMode,
-    encoding: spec.symbolEncoding,
-    window: spec.window,
-    horizon: spec.horizon,
-    threshold: spec.labelThreshold,
-    valFraction: spec.valFraction,
-    testFraction: spec.testFraction,
-    timeframeMs: TIMEFRAME_MS[spec.timeframe],
-    testRows,
-  });
+  return buildTrainingData(symbols, jobDataOptions(spec, testRows));
 }
 
 export function jobContext(spec: PipelineJobSpec, symbols: JobContext['symbols'], data: TrainingData): JobContext {

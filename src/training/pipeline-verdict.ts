@@ -104,19 +104,23 @@ function rowAtOrAfter(ts: Float64Array, t: number): number {
 export function foldData(symbols: { symbol: string; candles: Candle[] }[], plan: FoldPlan, spec: PipelineJobSpec, extra: Pick<DataOptions, 'extraFeatures'> = {}): TrainingData {
   return buildTrainingData(
     symbols.map((s, k) => ({ symbol: s.symbol, candles: s.candles.slice(0, plan.test[k].end + WARMUP_BARS + spec.horizon) })),
-    {
-      mode: spec.trainingMode,
-      encoding: spec.symbolEncoding,
-      window: spec.window,
-      horizon: spec.horizon,
-      threshold: spec.labelThreshold,
-      valFraction: spec.valFraction,
-      testFraction: spec.testFraction,
-      timeframeMs: TIMEFRAME_MS[spec.timeframe],
-      testRows: plan.test.map((t) => t.end - t.start),
-      ...extra,
-    },
+    { ...jobDataOptions(spec, plan.test.map((t) => t.end - t.start)), ...extra },
   );
+}
+
+/** The data options a job's spec implies (its own data and its folds' differ only in testRows). */
+export function jobDataOptions(spec: PipelineJobSpec, testRows: number[] | undefined): DataOptions {
+  return {
+    mode: spec.trainingMode,
+    encoding: spec.symbolEncoding,
+    window: spec.window,
+    horizon: spec.horizon,
+    threshold: spec.labelThreshold,
+    valFraction: spec.valFraction,
+    testFraction: spec.testFraction,
+    timeframeMs: TIMEFRAME_MS[spec.timeframe],
+    testRows,
+  };
 }
 
 /** Validation accuracy per kind: the ensemble weights the live predictor derives from metadata. */
